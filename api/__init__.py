@@ -1,0 +1,1 @@
+"""The HTTP app, settings and command line of ATMP Graph."""

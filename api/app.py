@@ -1,0 +1,68 @@
+"""The Starlette app: GraphQL (and GraphiQL) at /graphql, a health check at /healthz."""
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.settings import Settings
+from model.database import make_async_engine
+from schema.context import Context
+from schema.schema import schema
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        self.sessions = sessions
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return Context(sessions=self.sessions, request=request)
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+    """The ASGI app over the database that `settings` (or `engine`) names."""
+    settings = settings or Settings()
+    engine = engine or make_async_engine(settings.database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means "not healthy"
+            return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def home(_request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    graphql = GraphQLView(sessions, graphiql=settings.graphiql)
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn calls in each worker: settings come from the environment."""
+    return create_app(Settings())

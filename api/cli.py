@@ -1,0 +1,127 @@
+"""The `atmp-graph` command: serve, ingest, db upgrade, export-schema.
+
+Failures the user can act on print one sentence and exit 1; a traceback means a bug.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
+
+from api.settings import Settings
+from model.database import UnsupportedDatabase, make_engine, upgrade
+from plugins.ingest import IngestError, IngestReport, ingest
+from plugins.manager import PluginError, build_plugin_manager, feed_adapters
+
+
+@contextmanager
+def _one_sentence_errors() -> Iterator[None]:
+    try:
+        yield
+    except (UnsupportedDatabase, IngestError, PluginError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise click.ClickException(f"cannot use the database: {reason}") from error
+
+
+def _print_report(report: IngestReport) -> None:
+    click.echo(report.summary())
+    for entry in report.quarantine:
+        click.echo(f"  quarantined: {entry.message()}")
+
+
+@click.group()
+@click.version_option(package_name="atmp-graph")
+def main() -> None:
+    """ATMP Graph: the Lund–Skåne–LUMC ATMP collaboration as one GraphQL API."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Migrate the database and load the bundled demo feeds.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+def serve(demo: bool, host: str, port: int, workers: int) -> None:
+    """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
+    import uvicorn
+
+    from api.demo import load_demo
+
+    settings = Settings()
+    with _one_sentence_errors():
+        if demo or settings.is_sqlite:
+            upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        _require_schema(engine)
+        if demo:
+            for report in load_demo(engine, build_plugin_manager()):
+                _print_report(report)
+        engine.dispose()
+    # Workers are separate processes: they read the same settings from the environment.
+    os.environ["ATMP_DATABASE_URL"] = settings.database_url
+    click.echo(f"GraphiQL: http://{host}:{port}/graphql")
+    uvicorn.run(
+        "api.app:app_from_environment", factory=True, host=host, port=port, workers=workers
+    )
+
+
+def _require_schema(engine: Any) -> None:
+    if "alembic_version" not in inspect(engine).get_table_names():
+        raise click.ClickException(
+            "the database has no ATMP Graph tables yet: run `atmp-graph db upgrade` first"
+        )
+
+
+@main.command("ingest")
+@click.argument("feed")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+def ingest_command(feed: str, path: Path, dry_run: bool) -> None:
+    """Ingest the export at PATH through the feed plugin FEED."""
+    settings = Settings()
+    with _one_sentence_errors():
+        manager = build_plugin_manager(load_entry_points=settings.plugins_from_entry_points)
+        adapters = feed_adapters(manager)
+        if feed not in adapters:
+            known = ", ".join(sorted(adapters))
+            raise click.ClickException(f"there is no feed named {feed!r}; the feeds are: {known}")
+        engine = make_engine(settings.database_url)
+        if settings.is_sqlite:
+            upgrade(settings.database_url)
+        _require_schema(engine)
+        _print_report(ingest(engine, adapters[feed], path, dry_run=dry_run, hook=manager.hook))
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the tables to REVISION."""
+    settings = Settings()
+    with _one_sentence_errors():
+        upgrade(settings.database_url, revision)
+    click.echo(f"database is at revision {revision}")
+
+
+@main.command("export-schema")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file.")
+def export_schema(output: Path | None) -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema.schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if output is None:
+        click.echo(sdl, nl=False)
+    else:
+        output.write_text(sdl, encoding="utf-8")
+

@@ -1,0 +1,23 @@
+"""All configuration, from ATMP_* environment variables, in one typed object."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///atmp-graph.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATMP_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL; the default is a SQLite file in the working directory.",
+    )
+    graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql.")
+    plugins_from_entry_points: bool = Field(
+        default=True, description="Load third-party feed plugins from the atmp_graph group."
+    )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,41 @@
+"""The shared model: one SQLAlchemy 2 typed ORM for every entity of the collaboration."""
+
+from model.base import Base
+from model.collaboration import (
+    Agreement,
+    Facility,
+    FacilityAlias,
+    Institution,
+    InstitutionAlias,
+    Person,
+    Signatory,
+)
+from model.partnerships import Partnership, PartnershipTerms
+from model.provenance import EntitySource, IngestRun, PendingLink, QuarantinedRecord, SourceRecord
+from model.research import Condition, EducationActivity, Exchange, Product, Project
+from model.trials import ClinicalTrial, TrialSite
+
+__all__ = [
+    "Agreement",
+    "Base",
+    "ClinicalTrial",
+    "Condition",
+    "EducationActivity",
+    "EntitySource",
+    "Exchange",
+    "Facility",
+    "FacilityAlias",
+    "IngestRun",
+    "Institution",
+    "InstitutionAlias",
+    "Partnership",
+    "PartnershipTerms",
+    "PendingLink",
+    "Person",
+    "Product",
+    "Project",
+    "QuarantinedRecord",
+    "Signatory",
+    "SourceRecord",
+    "TrialSite",
+]

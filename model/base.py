@@ -1,0 +1,37 @@
+"""Declarative base shared by every table."""
+
+import enum
+from typing import Any
+
+from sqlalchemy import Enum, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Predictable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class IdMixin:
+    """Every entity has an integer key; GraphQL turns it into a global id."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def enum_column(enum_type: type[enum.Enum]) -> Any:
+    """Store an enum by value as a plain string, so both databases read it the same way."""
+    return Enum(
+        enum_type,
+        native_enum=False,
+        create_constraint=False,
+        length=40,
+        values_callable=lambda members: [member.value for member in members],
+    )

@@ -1,0 +1,34 @@
+"""Alembic environment: runs the migrations against the URL that model.database passes in."""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from model import Base
+from model.database import sync_url
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+assert url is not None
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=Base.metadata, render_as_batch=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

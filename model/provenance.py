@@ -1,0 +1,109 @@
+"""Where everything came from: source records, ingest runs, quarantine, links still waiting."""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from model.base import Base, IdMixin, enum_column
+from model.enums import IngestRunStatus
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SourceRecord(IdMixin, Base):
+    """One record of one feed, as last seen; `content_hash` tells whether it changed."""
+
+    __tablename__ = "source_record"
+    __table_args__ = (UniqueConstraint("feed", "entity_type", "source_id"),)
+
+    feed: Mapped[str] = mapped_column(String(120))
+    entity_type: Mapped[str] = mapped_column(String(60))
+    source_id: Mapped[str] = mapped_column(String(300))
+    source_uri: Mapped[str | None] = mapped_column(String(2000))
+    plugin_version: Mapped[str | None] = mapped_column(String(60))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    entities: Mapped[list["EntitySource"]] = relationship(
+        back_populates="source_record", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class EntitySource(Base):
+    """Links a source record to every entity it built (one row may build several)."""
+
+    __tablename__ = "entity_source"
+    __table_args__ = (Index("ix_entity_source_entity", "entity_type", "entity_id"),)
+
+    source_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_type: Mapped[str] = mapped_column(String(60), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(primary_key=True)
+
+    source_record: Mapped[SourceRecord] = relationship(back_populates="entities", lazy="raise")
+
+
+class IngestRun(IdMixin, Base):
+    """One run of one feed, with the counts of its report; read = stored + quarantined."""
+
+    __tablename__ = "ingest_run"
+
+    feed: Mapped[str] = mapped_column(String(120), index=True)
+    source_uri: Mapped[str | None] = mapped_column(String(2000))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[IngestRunStatus] = mapped_column(enum_column(IngestRunStatus))
+    error: Mapped[str | None] = mapped_column(Text)
+    read: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    quarantined: Mapped[int] = mapped_column(default=0)
+
+    quarantine: Mapped[list["QuarantinedRecord"]] = relationship(
+        back_populates="run", lazy="raise", order_by="QuarantinedRecord.id"
+    )
+
+
+class QuarantinedRecord(IdMixin, Base):
+    """A record that failed validation, kept whole with the field and reason it failed on."""
+
+    __tablename__ = "quarantined_record"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id", ondelete="CASCADE"), index=True)
+    feed: Mapped[str] = mapped_column(String(120))
+    entity_type: Mapped[str | None] = mapped_column(String(60))
+    file: Mapped[str | None] = mapped_column(String(500))
+    row: Mapped[int | None]
+    source_id: Mapped[str | None] = mapped_column(String(300))
+    field: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    run: Mapped[IngestRun] = relationship(back_populates="quarantine", lazy="raise")
+
+
+class PendingLink(IdMixin, Base):
+    """A reference to a record of the same feed that is quarantined for now.
+
+    The referring record is stored; the link is made as soon as its target arrives valid,
+    so fixing one bad row never needs the rows that point at it to be sent again.
+    """
+
+    __tablename__ = "pending_link"
+    __table_args__ = (
+        UniqueConstraint("feed", "entity_type", "entity_id", "relation", "target_source_id"),
+    )
+
+    feed: Mapped[str] = mapped_column(String(120))
+    entity_type: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[int]
+    relation: Mapped[str] = mapped_column(String(60))
+    target_entity_type: Mapped[str] = mapped_column(String(60))
+    target_source_id: Mapped[str] = mapped_column(String(300))

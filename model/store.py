@@ -1,0 +1,207 @@
+"""Write helpers the ingest pipeline composes: identity lookups, links, provenance.
+
+Every helper takes the session; none commits.  The caller (one ingest batch) owns the
+transaction, so a batch lands whole or not at all.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from model.base import Base
+from model.collaboration import Facility, FacilityAlias, Institution, InstitutionAlias
+from model.enums import InstitutionKind
+from model.provenance import EntitySource, PendingLink, SourceRecord
+from model.research import Condition
+
+M = TypeVar("M", bound=Base)
+
+
+def entity_type_of(model: type[Base]) -> str:
+    return model.__tablename__
+
+
+def find_institution(
+    session: Session,
+    *,
+    folded_names: Sequence[str] = (),
+    ror_id: str | None = None,
+    key: str | None = None,
+    registration_number: str | None = None,
+) -> Institution | None:
+    """The institution with this ROR id, key or registration number, else one of these names."""
+    for column, value in (
+        (Institution.ror_id, ror_id),
+        (Institution.key, key),
+        (Institution.registration_number, registration_number),
+    ):
+        if value:
+            found = session.scalars(select(Institution).where(column == value)).first()
+            if found:
+                return found
+    if folded_names:
+        return session.scalars(
+            select(Institution)
+            .join(InstitutionAlias)
+            .where(InstitutionAlias.normalized.in_(folded_names))
+            .order_by(Institution.id)
+        ).first()
+    return None
+
+
+def find_facility(session: Session, *, folded_names: Sequence[str]) -> Facility | None:
+    return session.scalars(
+        select(Facility)
+        .join(FacilityAlias)
+        .where(FacilityAlias.normalized.in_(folded_names))
+        .order_by(Facility.id)
+    ).first()
+
+
+def add_aliases(
+    session: Session, owner: Institution | Facility, names: Iterable[tuple[str, str]]
+) -> None:
+    """Give `owner` each (alias, folded alias) it does not have yet; a taken alias stays put."""
+    alias_model: type[InstitutionAlias] | type[FacilityAlias]
+    if isinstance(owner, Institution):
+        alias_model, owner_column = InstitutionAlias, "institution_id"
+    else:
+        alias_model, owner_column = FacilityAlias, "facility_id"
+    session.flush()
+    for alias, folded in names:
+        taken = session.scalars(
+            select(alias_model).where(alias_model.normalized == folded)
+        ).first()
+        if taken is None:
+            session.add(alias_model(alias=alias, normalized=folded, **{owner_column: owner.id}))
+            session.flush()
+
+
+def new_institution(session: Session, *, name: str, kind: InstitutionKind | None) -> Institution:
+    institution = Institution(name=name, kind=kind or InstitutionKind.OTHER)
+    session.add(institution)
+    return institution
+
+
+def condition_ids(session: Session, names: Iterable[tuple[str, str]]) -> list[int]:
+    """Ids of the conditions with these (name, folded name), creating the missing ones."""
+    ids: list[int] = []
+    for name, folded in names:
+        condition = session.scalars(select(Condition).where(Condition.normalized == folded)).first()
+        if condition is None:
+            condition = Condition(name=name, normalized=folded)
+            session.add(condition)
+            session.flush()
+        if condition.id not in ids:
+            ids.append(condition.id)
+    return ids
+
+
+def _link_columns(owner: type[Base], relation: str) -> tuple[Any, Any, Any]:
+    prop = owner.__mapper__.relationships[relation]
+    table = prop.secondary
+    assert table is not None, f"{owner.__name__}.{relation} is not a many-to-many relation"
+    (local,) = [c for c in table.columns if c.references(owner.__table__.c.id)]
+    (remote,) = [c for c in table.columns if c is not local]
+    return table, local, remote
+
+
+def replace_links(
+    session: Session, owner: type[Base], owner_id: int, relation: str, target_ids: Iterable[int]
+) -> None:
+    """Make the many-to-many `relation` of one row hold exactly `target_ids`."""
+    table, local, remote = _link_columns(owner, relation)
+    session.execute(delete(table).where(local == owner_id))
+    rows = [{local.name: owner_id, remote.name: target} for target in dict.fromkeys(target_ids)]
+    if rows:
+        session.execute(insert(table), rows)
+
+
+def add_link(
+    session: Session, owner: type[Base], owner_id: int, relation: str, target_id: int
+) -> None:
+    table, local, remote = _link_columns(owner, relation)
+    exists = session.execute(
+        select(local).where(local == owner_id, remote == target_id)
+    ).first()
+    if exists is None:
+        session.execute(insert(table).values({local.name: owner_id, remote.name: target_id}))
+
+
+def source_record(
+    session: Session, *, feed: str, entity_type: str, source_id: str
+) -> SourceRecord | None:
+    return session.scalars(
+        select(SourceRecord).where(
+            SourceRecord.feed == feed,
+            SourceRecord.entity_type == entity_type,
+            SourceRecord.source_id == source_id,
+        )
+    ).first()
+
+
+def built_entity_id(
+    session: Session, *, feed: str, entity_type: str, source_id: str
+) -> int | None:
+    """The id of the `entity_type` row that a feed's record `source_id` built, if any."""
+    return session.scalars(
+        select(EntitySource.entity_id)
+        .join(SourceRecord)
+        .where(
+            SourceRecord.feed == feed,
+            SourceRecord.source_id == source_id,
+            SourceRecord.entity_type == entity_type,
+            EntitySource.entity_type == entity_type,
+        )
+    ).first()
+
+
+def link_source(session: Session, record: SourceRecord, entity: Base) -> None:
+    """Remember that `record` built `entity` (idempotent)."""
+    session.flush()
+    entity_type = entity_type_of(type(entity))
+    entity_id = entity.id  # type: ignore[attr-defined]
+    exists = session.get(EntitySource, (record.id, entity_type, entity_id))
+    if exists is None:
+        session.add(
+            EntitySource(source_record_id=record.id, entity_type=entity_type, entity_id=entity_id)
+        )
+
+
+def built_entity(session: Session, model: type[M], record: SourceRecord) -> M | None:
+    """The `model` row that `record` built before, so an update changes it in place."""
+    entity_id = session.scalars(
+        select(EntitySource.entity_id).where(
+            EntitySource.source_record_id == record.id,
+            EntitySource.entity_type == entity_type_of(model),
+        )
+    ).first()
+    return None if entity_id is None else session.get(model, entity_id)
+
+
+def park_link(session: Session, link: PendingLink) -> None:
+    exists = session.scalars(
+        select(PendingLink).where(
+            PendingLink.feed == link.feed,
+            PendingLink.entity_type == link.entity_type,
+            PendingLink.entity_id == link.entity_id,
+            PendingLink.relation == link.relation,
+            PendingLink.target_source_id == link.target_source_id,
+        )
+    ).first()
+    if exists is None:
+        session.add(link)
+
+
+def waiting_links(
+    session: Session, *, feed: str, target_entity_type: str, target_source_id: str
+) -> Sequence[PendingLink]:
+    return session.scalars(
+        select(PendingLink).where(
+            PendingLink.feed == feed,
+            PendingLink.target_entity_type == target_entity_type,
+            PendingLink.target_source_id == target_source_id,
+        )
+    ).all()

@@ -1,0 +1,65 @@
+"""Clinical trials and the sites that run them."""
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from model.associations import trial_condition, trial_product
+from model.base import Base, IdMixin, enum_column
+from model.collaboration import Facility, Institution
+from model.enums import TrialPhase, TrialStatus
+from model.research import Condition, Product
+
+
+class ClinicalTrial(IdMixin, Base):
+    """A trial, matched across feeds on its registry ids (NCT, EudraCT, EU CT)."""
+
+    __tablename__ = "clinical_trial"
+
+    nct_id: Mapped[str | None] = mapped_column(String(11), unique=True)
+    eudract_id: Mapped[str | None] = mapped_column(String(14), unique=True)
+    euct_id: Mapped[str | None] = mapped_column(String(17), unique=True)
+    local_id: Mapped[str | None] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(2000))
+    acronym: Mapped[str | None] = mapped_column(String(120))
+    phase: Mapped[TrialPhase | None] = mapped_column(enum_column(TrialPhase))
+    status: Mapped[TrialStatus | None] = mapped_column(enum_column(TrialStatus))
+    start_date: Mapped[dt.date | None]
+    completion_date: Mapped[dt.date | None]
+    enrollment: Mapped[int | None]
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+
+    sponsor: Mapped[Institution | None] = relationship(
+        back_populates="sponsored_trials", lazy="raise"
+    )
+    sites: Mapped[list["TrialSite"]] = relationship(
+        back_populates="trial", lazy="raise", cascade="all, delete-orphan", order_by="TrialSite.id"
+    )
+    conditions: Mapped[list[Condition]] = relationship(
+        secondary=trial_condition, back_populates="trials", lazy="raise", order_by=Condition.id
+    )
+    products: Mapped[list[Product]] = relationship(
+        secondary=trial_product, back_populates="trials", lazy="raise", order_by=Product.id
+    )
+
+
+class TrialSite(IdMixin, Base):
+    """Where a trial runs: an institution or facility where known, always a name and place."""
+
+    __tablename__ = "trial_site"
+
+    trial_id: Mapped[int] = mapped_column(
+        ForeignKey("clinical_trial.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(500))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"))
+
+    trial: Mapped[ClinicalTrial] = relationship(back_populates="sites", lazy="raise")
+    institution: Mapped[Institution | None] = relationship(
+        back_populates="trial_sites", lazy="raise"
+    )
+    facility: Mapped[Facility | None] = relationship(lazy="raise")

@@ -1,0 +1,118 @@
+"""The collaboration's reference data: the agreement, parties, facilities, innovation sites.
+
+Everything the partner feeds attach to comes from here: institutions (with ROR ids and the
+aliases partners use), facilities and the agreement itself.
+"""
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from plugins.builtin.samples import sample_path
+from plugins.hookspecs import hookimpl
+from plugins.records import SourceRow
+
+FEED = "collaboration"
+_INSTITUTION_KINDS = {"regional healthcare authority": "HEALTHCARE_AUTHORITY"}
+_QUALIFIED = re.compile(r"^(?P<kind>[^(]+?)\s*\((?P<detail>[^)]+)\)$")
+
+
+def _kind_and_detail(kind: str) -> tuple[str, str | None]:
+    """'research infrastructure (synchrotron)' is the kind plus a detail worth keeping."""
+    match = _QUALIFIED.match(kind)
+    return (match["kind"], match["detail"]) if match else (kind, None)
+
+
+def _description(*parts: object) -> str | None:
+    return " ".join(str(part).rstrip(".") + "." for part in parts if part) or None
+
+
+class CollaborationFeed:
+    name = FEED
+    title = "Collaboration reference data (agreement, parties, facilities)"
+    version = "1.0"
+    institution_ror = None
+    streams = ("institution", "facility", "agreement")
+
+    def sample(self) -> Path:
+        return sample_path("collaboration") / "collaboration.json"
+
+    def read(self, source: Path) -> Iterator[SourceRow]:
+        path = source / "collaboration.json" if source.is_dir() else source
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for item in document.get("institutions", []):
+            yield self._institution(path.name, item)
+        for item in document.get("facilities", []) + document.get("innovationEnvironments", []):
+            yield self._facility(path.name, item)
+        if "agreement" in document:
+            yield self._agreement(path.name, document["agreement"])
+
+    def _institution(self, file: str, item: Mapping[str, Any]) -> SourceRow:
+        kind = item.get("kind", "")
+        data = {
+            "key": item.get("key"),
+            "name": item.get("name"),
+            "kind": _INSTITUTION_KINDS.get(kind, kind),
+            "country": item.get("country"),
+            "city": item.get("city"),
+            "ror": item.get("ror"),
+            "aliases": item.get("aliases", []),
+            "part_of": {"name": item["partOf"]} if item.get("partOf") else None,
+        }
+        return SourceRow(
+            entity="institution", source_id=item.get("key"), data=data, raw=item, file=file
+        )
+
+    def _facility(self, file: str, item: Mapping[str, Any]) -> SourceRow:
+        kind, detail = _kind_and_detail(item.get("kind", ""))
+        data = {
+            "key": item.get("key"),
+            "name": item.get("name"),
+            "kind": kind,
+            "owner": {"key": item["owner"]} if item.get("owner") else None,
+            "status": item.get("status"),
+            "opened_year": item.get("opened"),
+            "city": item.get("city"),
+            "country": item.get("country"),
+            "cluster": item.get("cluster"),
+            "description": _description(
+                detail, item.get("purpose"), item.get("note"), item.get("statusNote")
+            ),
+            "aliases": item.get("aliases", []),
+        }
+        return SourceRow(
+            entity="facility", source_id=item.get("key"), data=data, raw=item, file=file
+        )
+
+    def _agreement(self, file: str, item: Mapping[str, Any]) -> SourceRow:
+        data = {
+            "title": item.get("title"),
+            "kind": item.get("kind"),
+            "status": item.get("status"),
+            "status_note": item.get("statusNote"),
+            "signed_date": item.get("signed"),
+            "signed_place": item.get("signedAt"),
+            "areas": item.get("areas", []),
+            "therapy_areas": item.get("therapyAreas", []),
+            "parties": [{"key": key} for key in item.get("parties", [])],
+            "signatories": [
+                {
+                    "name": person.get("name"),
+                    "role": person.get("role"),
+                    "institution": {"key": person["institution"]}
+                    if person.get("institution")
+                    else None,
+                }
+                for person in item.get("signatories", [])
+            ],
+        }
+        return SourceRow(
+            entity="agreement", source_id=item.get("id"), data=data, raw=item, file=file
+        )
+
+
+@hookimpl
+def atmp_graph_feeds() -> list[CollaborationFeed]:
+    return [CollaborationFeed()]

@@ -1,0 +1,277 @@
+"""Lund University / Skåne University Hospital: four Swedish CSV exports.
+
+UTF-8 with a byte-order mark, `;` between fields, `|` between values in one field, dates as
+YYYY-MM-DD, amounts in SEK with spaces between thousands.  Swedish column names and values are
+translated here; anything the tables below do not know passes through unchanged, so validation
+names it in the quarantine.
+"""
+
+import csv
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from plugins.builtin.samples import sample_path
+from plugins.hookspecs import hookimpl
+from plugins.records import SourceRow
+
+FEED = "lund_skane"
+# The export covers both institutions and does not say which signed each agreement.
+PARTIES = ({"key": "lund-university"}, {"key": "skane-university-hospital"})
+
+AREAS = {
+    "Forskning": "RESEARCH",
+    "Forskarutbyte": "RESEARCHER_EXCHANGE",
+    "Utbildning": "EDUCATION",
+    "Klinisk studie": "CLINICAL_STUDIES",
+    "Produktutveckling": "PRODUCT_DEVELOPMENT",
+    "Industrisamverkan": "INDUSTRY_COLLABORATION",
+    "Vårdleverans": "CARE_DELIVERY",
+}
+PROJECT_STATUSES = {"Planerad": "PLANNED", "Pågående": "ONGOING", "Avslutad": "COMPLETED"}
+TRIAL_STATUSES = {
+    "Planerad": "NOT_YET_RECRUITING",
+    "Rekryterar": "RECRUITING",
+    "Pågående, rekryterar ej": "ACTIVE_NOT_RECRUITING",
+    "Avslutad": "COMPLETED",
+    "Avbruten": "TERMINATED",
+}
+TRIAL_PHASES = {
+    "I": "PHASE1",
+    "I/II": "PHASE1_PHASE2",
+    "II": "PHASE2",
+    "II/III": "PHASE2_PHASE3",
+    "III": "PHASE3",
+    "IV": "PHASE4",
+}
+PRODUCT_STAGES = {
+    "Preklinisk": "PRECLINICAL",
+    "Klinisk": "CLINICAL",
+    "Fas I": "PHASE1",
+    "Fas II": "PHASE2",
+    "Fas III": "PHASE3",
+    "Godkänd": "AUTHORISED",
+}
+ATMP_CLASSES = {"combined ATMP": "COMBINED", "kombinerad": "COMBINED"}
+PARTNERSHIP_KINDS = {
+    "Licensavtal": "LICENSING",
+    "Tillverkningsavtal": "MANUFACTURING",
+    "Samarbetsforskning": "COLLABORATIVE_RESEARCH",
+    "Uppdragsforskning": "SPONSORED_RESEARCH",
+    "Samutveckling": "CO_DEVELOPMENT",
+    "Avknoppning": "SPIN_OUT",
+}
+PARTNERSHIP_STATUSES = {
+    "Aktivt": "ACTIVE",
+    "Under förhandling": "NEGOTIATION",
+    "Avslutat": "ENDED",
+}
+YES_NO = {"Ja": True, "Nej": False}
+# "STEM-PD: säkerhet och ..." carries the trial's acronym before the colon.
+ACRONYM = re.compile(r"^(?P<acronym>[A-Z0-9][A-Z0-9-]{1,19}):\s")
+
+
+def _translate(table: Mapping[str, Any], value: str) -> Any:
+    return table.get(value.strip(), value)
+
+
+def _values(cell: str) -> list[str]:
+    return [value.strip() for value in cell.split("|") if value.strip()]
+
+
+def _site(cell: str) -> dict[str, str | None]:
+    name, _, city = cell.rpartition(",")
+    return {"name": name.strip(), "city": city.strip()} if name else {"name": cell.strip()}
+
+
+def _product(row: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "name": row["Namn"],
+        "atmp_class": _translate(ATMP_CLASSES, row["ATMP-klass"]),
+        "modality": row["Modalitet"],
+        "stage": _translate(PRODUCT_STAGES, row["Utvecklingsfas"]),
+        "indications": _values(row["Indikation"]),
+        "manufacturing_site": row["Tillverkningsställe"],
+    }
+
+
+def _project(row: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "title": row["Titel"],
+        "area": _translate(AREAS, row["Område"]),
+        "status": _translate(PROJECT_STATUSES, row["Status"]),
+        "start_date": row["Start"],
+        "end_date": row["Slut"],
+        "lead_unit": row["Ansvarig enhet"],
+        "lead": {"name": row["Ansvarig enhet"]} if row["Ansvarig enhet"].strip() else None,
+        "partners": [{"ror": ror} for ror in _values(row["Partner-ROR"])],
+        "conditions": _values(row["Diagnos"]),
+        "product_ids": _values(row["Produkt-ID"]),
+    }
+
+
+def _trial(row: Mapping[str, str]) -> dict[str, Any]:
+    acronym = ACRONYM.match(row["Titel"])
+    return {
+        "local_id": row["Studie-ID"],
+        "nct_id": row["NCT"],
+        "eudract_id": row["EudraCT"],
+        "title": row["Titel"],
+        "acronym": acronym["acronym"] if acronym else None,
+        "phase": _translate(TRIAL_PHASES, row["Fas"]),
+        "status": _translate(TRIAL_STATUSES, row["Status"]),
+        "sponsor": {"name": row["Sponsor"]} if row["Sponsor"].strip() else None,
+        "enrollment": row["Antal patienter"],
+        "conditions": _values(row["Diagnos"]),
+        "product_ids": _values(row["Produkt-ID"]),
+        "sites": [_site(site) for site in _values(row["Prövningsställen"])],
+        "start_date": row["Startdatum"],
+    }
+
+
+def _partnership(row: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "partner": {"name": row["Företag"], "registration_number": row["Organisationsnummer"]},
+        "kind": _translate(PARTNERSHIP_KINDS, row["Avtalstyp"]),
+        "status": _translate(PARTNERSHIP_STATUSES, row["Status"]),
+        "start_date": row["Start"],
+        "end_date": row["Slut"],
+        "institutions": list(PARTIES),
+        "project_ids": _values(row["Projekt-ID"]),
+        "terms": {
+            "value_amount": row["Avtalsvärde (SEK)"],
+            "currency": "SEK",
+            "confidential": _translate(YES_NO, row["Konfidentiellt"]),
+        },
+    }
+
+
+# file, entity, id column, mapper, labels (record field -> column), in reference order.
+Table = tuple[str, str, str, Callable[[Mapping[str, str]], dict[str, Any]], dict[str, str]]
+TABLES: tuple[Table, ...] = (
+    (
+        "products.csv",
+        "product",
+        "Produkt-ID",
+        _product,
+        {
+            "name": "Namn",
+            "atmp_class": "ATMP-klass",
+            "modality": "Modalitet",
+            "stage": "Utvecklingsfas",
+            "indications": "Indikation",
+            "manufacturing_site": "Tillverkningsställe",
+        },
+    ),
+    (
+        "projects.csv",
+        "project",
+        "Projekt-ID",
+        _project,
+        {
+            "title": "Titel",
+            "area": "Område",
+            "status": "Status",
+            "start_date": "Start",
+            "end_date": "Slut",
+            "lead": "Ansvarig enhet",
+            "lead_unit": "Ansvarig enhet",
+            "partners": "Partner-ROR",
+            "conditions": "Diagnos",
+            "product_ids": "Produkt-ID",
+        },
+    ),
+    (
+        "trials.csv",
+        "clinical_trial",
+        "Studie-ID",
+        _trial,
+        {
+            "local_id": "Studie-ID",
+            "nct_id": "NCT",
+            "eudract_id": "EudraCT",
+            "title": "Titel",
+            "phase": "Fas",
+            "status": "Status",
+            "sponsor": "Sponsor",
+            "enrollment": "Antal patienter",
+            "conditions": "Diagnos",
+            "product_ids": "Produkt-ID",
+            "sites": "Prövningsställen",
+            "start_date": "Startdatum",
+        },
+    ),
+    (
+        "partnerships.csv",
+        "partnership",
+        "Avtals-ID",
+        _partnership,
+        {
+            "partner": "Företag",
+            "partner.name": "Företag",
+            "partner.registration_number": "Organisationsnummer",
+            "kind": "Avtalstyp",
+            "status": "Status",
+            "start_date": "Start",
+            "end_date": "Slut",
+            "project_ids": "Projekt-ID",
+            "terms.value_amount": "Avtalsvärde (SEK)",
+            "terms.confidential": "Konfidentiellt",
+        },
+    ),
+)
+
+
+class LundSkaneFeed:
+    name = FEED
+    title = "Lund University / Skåne University Hospital CSV export"
+    version = "1.0"
+    institution_ror = "012a77v79"
+    streams = tuple(entity for _, entity, _, _, _ in TABLES)
+
+    def sample(self) -> Path:
+        return sample_path("lund_skane")
+
+    def read(self, source: Path) -> Iterator[SourceRow]:
+        """Read the export's files from a directory (or one file), in reference order."""
+        for file, entity, id_column, to_record, labels in TABLES:
+            path = source / file if source.is_dir() else source
+            if path.name != file or not path.exists():
+                continue
+            yield from self._read_table(path, entity, id_column, to_record, labels)
+
+    def _read_table(
+        self,
+        path: Path,
+        entity: str,
+        id_column: str,
+        to_record: Callable[[Mapping[str, str]], dict[str, Any]],
+        labels: dict[str, str],
+    ) -> Iterator[SourceRow]:
+        labels = {"source_id": id_column, **labels}
+        with path.open(encoding="utf-8-sig", newline="") as export:
+            reader = csv.reader(export, delimiter=";")
+            header = next(reader, [])
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                raw = dict(zip(header, cells, strict=False))
+                common = {
+                    "entity": entity,
+                    "source_id": raw.get(id_column, "").strip() or None,
+                    "raw": raw,
+                    "labels": labels,
+                    "file": path.name,
+                    "row": reader.line_num,
+                }
+                if len(cells) != len(header):
+                    problem = f"row has {len(cells)} fields, the header has {len(header)}"
+                    yield SourceRow(**common, problem=problem)
+                else:
+                    yield SourceRow(**common, data=to_record(raw))
+
+
+@hookimpl
+def atmp_graph_feeds() -> list[LundSkaneFeed]:
+    return [LundSkaneFeed()]

@@ -1,0 +1,38 @@
+"""The plugin contract: every hook a feed plugin may implement.
+
+A plugin needs only `pluggy.HookimplMarker("atmp_graph")` and functions named like these.
+pluggy passes each implementation only the arguments it names, so a hook can gain arguments
+later without breaking plugins written against an older contract.
+"""
+
+from typing import TYPE_CHECKING, TypeVar, cast
+
+import pluggy
+
+if TYPE_CHECKING:
+    from plugins.feeds import FeedAdapter
+    from plugins.ingest import IngestReport
+
+PROJECT_NAME = "atmp_graph"
+
+F = TypeVar("F")
+_hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+def hookspec(function: F) -> F:
+    """pluggy's marker, typed so that mypy keeps each hook's signature."""
+    return cast("F", _hookspec(function))
+
+
+@hookspec
+def atmp_graph_feeds() -> "list[FeedAdapter]":  # type: ignore[empty-body]
+    """Return the feed adapters this plugin provides."""
+
+
+@hookspec
+def atmp_graph_after_ingest(report: "IngestReport") -> None:
+    """Called after every ingest run (dry runs included) with its report."""
+
+
+__all__ = ["PROJECT_NAME", "hookimpl"]

@@ -1,0 +1,404 @@
+"""The record types a feed plugin produces: one pydantic model per kind of entity.
+
+A plugin hands the host plain values under these field names (see `SourceRow`); the host
+validates them into these models, and a record that does not validate is quarantined with the
+field and reason.  References to other records of the same feed are by their source ids
+(`product_ids`, `project_ids`); references to institutions are `InstitutionRef`s, matched on
+ROR id, reference-data key, or name and aliases.
+"""
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+
+from model.enums import (
+    AgreementStatus,
+    AtmpClass,
+    CollaborationArea,
+    DevelopmentStage,
+    FacilityKind,
+    FacilityStatus,
+    InstitutionKind,
+    PartnershipKind,
+    PartnershipStatus,
+    ProjectStatus,
+    TrialPhase,
+    TrialStatus,
+)
+from plugins.normalize import (
+    EU_CT_NUMBER,
+    EUDRACT_NUMBER,
+    NCT_ID,
+    ORCID,
+    ROR_ID,
+    compact_identifier,
+    strip_ror_prefix,
+)
+
+__all__ = [
+    "RECORD_TYPES",
+    "AgreementRecord",
+    "CompanyRef",
+    "FacilityRecord",
+    "FieldProblem",
+    "InstitutionRecord",
+    "InstitutionRef",
+    "PartnershipRecord",
+    "ProductRecord",
+    "ProjectRecord",
+    "Record",
+    "SignatoryRecord",
+    "SiteRecord",
+    "SourceRow",
+    "TermsRecord",
+    "TrialRecord",
+]
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _parse_iso_date(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
+
+
+def _identifier(pattern: re.Pattern[str], description: str, clean: Callable[[str], str]) -> Any:
+    def check(value: Any) -> Any:
+        value = _blank_to_none(value)
+        if value is None:
+            return None
+        cleaned = clean(str(value))
+        if not pattern.fullmatch(cleaned):
+            raise ValueError(f"{value!r} is not {description}")
+        return cleaned
+
+    return BeforeValidator(check)
+
+
+def _vocabulary(enum_type: type[enum.Enum], description: str) -> Any:
+    """Accept an enum member by value in any case; name the allowed values when it fails."""
+
+    def check(value: Any) -> Any:
+        value = _blank_to_none(value)
+        if value is None or isinstance(value, enum_type):
+            return value
+        key = re.sub(r"[^0-9A-Za-z]+", "_", str(value)).strip("_").upper()
+        try:
+            return enum_type(key)
+        except ValueError:
+            allowed = ", ".join(str(member.value) for member in enum_type)
+            raise ValueError(f"{value!r} is not {description} ({allowed})") from None
+
+    return BeforeValidator(check)
+
+
+def _whole_number(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.replace(" ", "").isdigit():
+        return int(value.replace(" ", ""))
+    raise ValueError(f"{value!r} is not a whole number")
+
+
+def _amount(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if value is None or isinstance(value, int | float | Decimal):
+        return value
+    try:
+        # Swedish exports write thousands with spaces (also non-breaking ones) and a decimal comma.
+        return Decimal(re.sub(r"\s", "", str(value)).replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount") from None
+
+
+def _required_text(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if value is None:
+        raise ValueError("is empty")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_required_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+IsoDate = Annotated[dt.date | None, BeforeValidator(_parse_iso_date)]
+WholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+Amount = Annotated[Decimal | None, BeforeValidator(_amount)]
+NctId = Annotated[
+    str | None, _identifier(NCT_ID, "an NCT id (NCT and 8 digits)", compact_identifier)
+]
+EudraCtNumber = Annotated[
+    str | None,
+    _identifier(EUDRACT_NUMBER, "a EudraCT number (YYYY-NNNNNN-CC)", compact_identifier),
+]
+EuCtNumber = Annotated[
+    str | None,
+    _identifier(EU_CT_NUMBER, "an EU CT number (YYYY-5NNNNN-NN-NN)", compact_identifier),
+]
+RorId = Annotated[str | None, _identifier(ROR_ID, "a ROR id (like 012a77v79)", strip_ror_prefix)]
+OrcidId = Annotated[
+    str | None, _identifier(ORCID, "an ORCID (NNNN-NNNN-NNNN-NNNX)", compact_identifier)
+]
+TextList = Annotated[
+    list[str], BeforeValidator(lambda v: [s.strip() for s in (v or []) if s and s.strip()])
+]
+InstitutionKindValue = Annotated[
+    InstitutionKind | None, _vocabulary(InstitutionKind, "an institution kind")
+]
+FacilityStatusValue = Annotated[
+    FacilityStatus | None, _vocabulary(FacilityStatus, "a facility status")
+]
+DevelopmentStageValue = Annotated[
+    DevelopmentStage | None, _vocabulary(DevelopmentStage, "a development stage")
+]
+ProjectStatusValue = Annotated[ProjectStatus | None, _vocabulary(ProjectStatus, "a project status")]
+TrialPhaseValue = Annotated[TrialPhase | None, _vocabulary(TrialPhase, "a trial phase")]
+TrialStatusValue = Annotated[TrialStatus | None, _vocabulary(TrialStatus, "a trial status")]
+PartnershipStatusValue = Annotated[
+    PartnershipStatus | None, _vocabulary(PartnershipStatus, "a partnership status")
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InstitutionRef(_Model):
+    """Points at an institution: by ROR id, by reference-data key, or by name and aliases."""
+
+    name: OptionalText = None
+    ror: RorId = None
+    key: OptionalText = None
+    registration_number: OptionalText = None
+    kind: InstitutionKindValue = None
+    country: OptionalText = None
+    city: OptionalText = None
+
+    @model_validator(mode="after")
+    def _names_something(self) -> Self:
+        if not (self.name or self.ror or self.key):
+            raise ValueError("names no institution (no name, ROR id or key)")
+        return self
+
+
+class FieldProblem(ValueError):
+    """A whole-record check that still blames one field, so quarantine can name it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _period_in_order(start: dt.date | None, end: dt.date | None, end_field: str) -> None:
+    if start and end and end < start:
+        raise FieldProblem(end_field, f"{end.isoformat()!r} is before the start date {start}")
+
+
+class CompanyRef(InstitutionRef):
+    """A company partner: its name is required, its registration number matches it."""
+
+    name: Text
+    kind: InstitutionKindValue = InstitutionKind.COMPANY
+
+
+class Record(_Model):
+    """Fields every record has; `entity` names the stream it belongs to."""
+
+    entity: ClassVar[str]
+    source_id: Text
+
+
+class InstitutionRecord(Record):
+    entity: ClassVar[str] = "institution"
+
+    name: Text
+    key: OptionalText = None
+    short_name: OptionalText = None
+    kind: InstitutionKindValue = None
+    country: OptionalText = None
+    city: OptionalText = None
+    ror: RorId = None
+    registration_number: OptionalText = None
+    aliases: TextList = []
+    part_of: InstitutionRef | None = None
+
+
+class FacilityRecord(Record):
+    entity: ClassVar[str] = "facility"
+
+    name: Text
+    key: OptionalText = None
+    kind: Annotated[FacilityKind, _vocabulary(FacilityKind, "a facility kind")]
+    owner: InstitutionRef | None = None
+    description: OptionalText = None
+    status: FacilityStatusValue = None
+    opened_year: WholeNumber = None
+    city: OptionalText = None
+    country: OptionalText = None
+    cluster: OptionalText = None
+    aliases: TextList = []
+
+
+class SignatoryRecord(_Model):
+    name: Text
+    role: OptionalText = None
+    orcid: OrcidId = None
+    institution: InstitutionRef | None = None
+
+
+class AgreementRecord(Record):
+    entity: ClassVar[str] = "agreement"
+
+    title: Text
+    kind: OptionalText = None
+    status: Annotated[AgreementStatus, _vocabulary(AgreementStatus, "an agreement status")]
+    status_note: OptionalText = None
+    signed_date: IsoDate = None
+    signed_place: OptionalText = None
+    areas: TextList = []
+    therapy_areas: TextList = []
+    parties: list[InstitutionRef] = []
+    signatories: list[SignatoryRecord] = []
+
+
+class ProductRecord(Record):
+    entity: ClassVar[str] = "product"
+
+    name: Text
+    atmp_class: Annotated[AtmpClass, _vocabulary(AtmpClass, "an ATMP class")]
+    modality: OptionalText = None
+    stage: DevelopmentStageValue = None
+    originator: InstitutionRef | None = None
+    manufacturing_site: OptionalText = None
+    indications: TextList = []
+
+
+class ProjectRecord(Record):
+    """A project; exchange and education projects also build an Exchange or EducationActivity."""
+
+    entity: ClassVar[str] = "project"
+
+    title: Text
+    area: Annotated[CollaborationArea, _vocabulary(CollaborationArea, "a collaboration area")]
+    summary: OptionalText = None
+    status: ProjectStatusValue = None
+    start_date: IsoDate = None
+    end_date: IsoDate = None
+    lead_unit: OptionalText = None
+    lead: InstitutionRef | None = None
+    partners: list[InstitutionRef] = []
+    conditions: TextList = []
+    product_ids: TextList = []
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        _period_in_order(self.start_date, self.end_date, "end_date")
+        return self
+
+
+class SiteRecord(_Model):
+    name: Text
+    city: OptionalText = None
+    country: OptionalText = None
+
+
+class TrialRecord(Record):
+    entity: ClassVar[str] = "clinical_trial"
+
+    title: Text
+    local_id: OptionalText = None
+    nct_id: NctId = None
+    eudract_id: EudraCtNumber = None
+    euct_id: EuCtNumber = None
+    acronym: OptionalText = None
+    phase: TrialPhaseValue = None
+    status: TrialStatusValue = None
+    start_date: IsoDate = None
+    completion_date: IsoDate = None
+    enrollment: WholeNumber = None
+    sponsor: InstitutionRef | None = None
+    sites: list[SiteRecord] = []
+    conditions: TextList = []
+    product_ids: TextList = []
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        _period_in_order(self.start_date, self.completion_date, "completion_date")
+        return self
+
+
+class TermsRecord(_Model):
+    value_amount: Amount = None
+    currency: OptionalText = None
+    confidential: bool = True
+
+
+class PartnershipRecord(Record):
+    entity: ClassVar[str] = "partnership"
+
+    partner: CompanyRef
+    kind: Annotated[PartnershipKind, _vocabulary(PartnershipKind, "a partnership kind")]
+    status: PartnershipStatusValue = None
+    start_date: IsoDate = None
+    end_date: IsoDate = None
+    institutions: list[InstitutionRef] = []
+    project_ids: TextList = []
+    product_ids: TextList = []
+    terms: TermsRecord | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        _period_in_order(self.start_date, self.end_date, "end_date")
+        return self
+
+
+RECORD_TYPES: Mapping[str, type[Record]] = {
+    record_type.entity: record_type
+    for record_type in (
+        InstitutionRecord,
+        FacilityRecord,
+        AgreementRecord,
+        ProductRecord,
+        ProjectRecord,
+        TrialRecord,
+        PartnershipRecord,
+    )
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRow:
+    """One record as a feed adapter hands it over, before validation.
+
+    `data` holds the record's fields (names as in the record types) with the feed's values,
+    translated but not yet checked; `labels` maps those field names to the feed's own column
+    names so that errors speak the feed's language; `raw` keeps the source row as read, so a
+    quarantined record loses nothing.  `problem` reports a row the adapter could not map at all.
+    """
+
+    entity: str
+    source_id: str | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    file: str | None = None
+    row: int | None = None
+    problem: str | None = None

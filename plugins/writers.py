@@ -1,0 +1,427 @@
+"""Turn each validated record into model rows: one writer per record type.
+
+A writer first resolves the record's references to other records of its feed (which can still
+reject it), then writes.  It returns every entity it built, the main one first, so the pipeline
+can link them all to the source record.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from model import (
+    Agreement,
+    Base,
+    ClinicalTrial,
+    EducationActivity,
+    Exchange,
+    Facility,
+    Institution,
+    Partnership,
+    PartnershipTerms,
+    PendingLink,
+    Person,
+    Product,
+    Project,
+    QuarantinedRecord,
+    Signatory,
+    TrialSite,
+)
+from model import store
+from model.enums import CollaborationArea, InstitutionKind
+from plugins.normalize import fold_name
+from plugins.records import (
+    AgreementRecord,
+    FacilityRecord,
+    InstitutionRecord,
+    InstitutionRef,
+    PartnershipRecord,
+    ProductRecord,
+    ProjectRecord,
+    Record,
+    TrialRecord,
+)
+
+M = TypeVar("M", bound=Base)
+
+
+class UnknownReference(Exception):
+    """The record points at a record its feed never sent."""
+
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.value, self.reason = field, value, reason
+
+
+@dataclass
+class FeedReferences:
+    """References from one record to other records of the same feed, resolved or parked."""
+
+    resolved: dict[str, list[int]] = field(default_factory=dict)
+    parked: list[tuple[str, str, str]] = field(default_factory=list)  # relation, entity, id
+
+
+@dataclass
+class WriteContext:
+    session: Session
+    feed: str
+    quarantined: set[tuple[str, str]] = field(default_factory=set)
+
+    def references(
+        self, wanted: Sequence[tuple[str, str, str, Sequence[str]]]
+    ) -> FeedReferences:
+        """Resolve (record field, relation, target entity, source ids) before anything is written.
+
+        A target the feed stored links now; one it quarantined is parked until it arrives
+        valid; one it never sent rejects the record.
+        """
+        references = FeedReferences()
+        for record_field, relation, target_entity, source_ids in wanted:
+            ids = references.resolved.setdefault(relation, [])
+            for source_id in source_ids:
+                target = store.built_entity_id(
+                    self.session, feed=self.feed, entity_type=target_entity, source_id=source_id
+                )
+                if target is not None:
+                    ids.append(target)
+                elif self._is_quarantined(target_entity, source_id):
+                    references.parked.append((relation, target_entity, source_id))
+                else:
+                    raise UnknownReference(
+                        record_field,
+                        source_id,
+                        f"{source_id!r} names no {target_entity.replace('_', ' ')} in this feed",
+                    )
+        return references
+
+    def _is_quarantined(self, entity: str, source_id: str) -> bool:
+        if (entity, source_id) in self.quarantined:
+            return True
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        QuarantinedRecord.feed == self.feed,
+                        QuarantinedRecord.entity_type == entity,
+                        QuarantinedRecord.source_id == source_id,
+                    )
+                )
+            )
+        )
+
+    def link(self, owner: Base, references: FeedReferences) -> None:
+        owner_type = type(owner)
+        owner_id: int = owner.id  # type: ignore[attr-defined]
+        for relation, ids in references.resolved.items():
+            store.replace_links(self.session, owner_type, owner_id, relation, ids)
+        for relation, target_entity, source_id in references.parked:
+            store.park_link(
+                self.session,
+                PendingLink(
+                    feed=self.feed,
+                    entity_type=store.entity_type_of(owner_type),
+                    entity_id=owner_id,
+                    relation=relation,
+                    target_entity_type=target_entity,
+                    target_source_id=source_id,
+                ),
+            )
+
+    def institution(self, ref: InstitutionRef) -> Institution:
+        """The institution `ref` means: by id, then name or alias, then a facility's owner.
+
+        An institution nobody has named before is created, with its name as its first alias.
+        """
+        folded = [fold_name(ref.name)] if ref.name else []
+        found = store.find_institution(
+            self.session,
+            folded_names=folded,
+            ror_id=ref.ror,
+            key=ref.key,
+            registration_number=ref.registration_number,
+        )
+        if found is None and folded:
+            facility = store.find_facility(self.session, folded_names=folded)
+            if facility is not None and facility.owner_id is not None:
+                found = self.session.get(Institution, facility.owner_id)
+        if found is not None:
+            return found
+        institution = store.new_institution(
+            self.session, name=ref.name or ref.key or ref.ror or "?", kind=ref.kind
+        )
+        institution.ror_id = ref.ror
+        institution.registration_number = ref.registration_number
+        institution.country, institution.city = ref.country, ref.city
+        store.add_aliases(self.session, institution, _aliases([institution.name]))
+        return institution
+
+    def institution_ids(self, refs: Sequence[InstitutionRef]) -> list[int]:
+        institutions = [self.institution(ref) for ref in refs]
+        self.session.flush()
+        return [institution.id for institution in institutions]
+
+    def maybe_institution(self, ref: InstitutionRef | None) -> Institution | None:
+        return None if ref is None else self.institution(ref)
+
+    def conditions(self, names: Sequence[str]) -> list[int]:
+        return store.condition_ids(self.session, _aliases(names))
+
+
+def _aliases(names: Sequence[str]) -> list[tuple[str, str]]:
+    return [(name, fold_name(name)) for name in names if fold_name(name)]
+
+
+def _row(ctx: WriteContext, model: type[M], existing: M | None) -> M:
+    if existing is not None:
+        return existing
+    row = model()
+    ctx.session.add(row)
+    return row
+
+
+def _id(entity: Base | None) -> int | None:
+    return None if entity is None else entity.id  # type: ignore[attr-defined]
+
+
+def write_institution(
+    ctx: WriteContext, record: InstitutionRecord, existing: Institution | None
+) -> list[Base]:
+    names = _aliases([record.name, *record.aliases])
+    institution = existing or store.find_institution(
+        ctx.session,
+        folded_names=[folded for _, folded in names],
+        ror_id=record.ror,
+        key=record.key,
+        registration_number=record.registration_number,
+    )
+    institution = _row(ctx, Institution, institution)
+    institution.name, institution.key = record.name, record.key or institution.key
+    institution.short_name = record.short_name
+    institution.kind = record.kind or InstitutionKind.OTHER
+    institution.country, institution.city = record.country, record.city
+    institution.ror_id = record.ror or institution.ror_id
+    institution.registration_number = record.registration_number
+    ctx.session.flush()
+    part_of = ctx.maybe_institution(record.part_of)
+    institution.part_of_id = _id(part_of)
+    store.add_aliases(ctx.session, institution, names)
+    return [institution]
+
+
+def write_facility(ctx: WriteContext, record: FacilityRecord, existing: Facility | None) -> list[Base]:
+    names = _aliases([record.name, *record.aliases])
+    owner = ctx.maybe_institution(record.owner)
+    ctx.session.flush()
+    facility = _row(
+        ctx,
+        Facility,
+        existing or store.find_facility(ctx.session, folded_names=[f for _, f in names]),
+    )
+    facility.key, facility.name, facility.kind = record.key, record.name, record.kind
+    facility.owner_id = _id(owner)
+    facility.description, facility.status = record.description, record.status
+    facility.opened_year, facility.cluster = record.opened_year, record.cluster
+    facility.city, facility.country = record.city, record.country
+    store.add_aliases(ctx.session, facility, names)
+    return [facility]
+
+
+def _person(ctx: WriteContext, name: str, orcid: str | None) -> Person:
+    query = select(Person).where(Person.orcid == orcid if orcid else Person.name == name)
+    person = ctx.session.scalars(query).first()
+    if person is None:
+        person = Person(name=name, orcid=orcid)
+        ctx.session.add(person)
+        ctx.session.flush()
+    return person
+
+
+def write_agreement(
+    ctx: WriteContext, record: AgreementRecord, existing: Agreement | None
+) -> list[Base]:
+    agreement = _row(ctx, Agreement, existing)
+    agreement.key, agreement.title, agreement.kind = record.source_id, record.title, record.kind
+    agreement.status, agreement.status_note = record.status, record.status_note
+    agreement.signed_date, agreement.signed_place = record.signed_date, record.signed_place
+    agreement.areas, agreement.therapy_areas = list(record.areas), list(record.therapy_areas)
+    parties = ctx.institution_ids(record.parties)
+    ctx.session.flush()
+    store.replace_links(ctx.session, Agreement, agreement.id, "parties", parties)
+    ctx.session.execute(delete(Signatory).where(Signatory.agreement_id == agreement.id))
+    for signatory in record.signatories:
+        person = _person(ctx, signatory.name, signatory.orcid)
+        institution = ctx.maybe_institution(signatory.institution)
+        ctx.session.flush()
+        ctx.session.add(
+            Signatory(
+                agreement_id=agreement.id,
+                person_id=person.id,
+                institution_id=_id(institution),
+                role=signatory.role,
+            )
+        )
+        if institution is not None:
+            store.add_link(ctx.session, Person, person.id, "affiliations", institution.id)
+    return [agreement]
+
+
+def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | None) -> list[Base]:
+    facility = manufacturer = None
+    if record.manufacturing_site:
+        site = record.manufacturing_site
+        facility = store.find_facility(ctx.session, folded_names=[fold_name(site)])
+        if facility is None:
+            manufacturer = ctx.institution(InstitutionRef(name=site))
+    originator = ctx.maybe_institution(record.originator)
+    product = _row(ctx, Product, existing)
+    product.name, product.code, product.atmp_class = record.name, record.source_id, record.atmp_class
+    product.modality, product.stage = record.modality, record.stage
+    ctx.session.flush()
+    product.originator_id = _id(originator)
+    product.manufacturing_facility_id = _id(facility)
+    product.manufacturer_id = facility.owner_id if facility else _id(manufacturer)
+    ctx.session.flush()
+    indications = ctx.conditions(record.indications)
+    store.replace_links(ctx.session, Product, product.id, "indications", indications)
+    return [product]
+
+
+def _derived(ctx: WriteContext, model: type[M], project_id: int) -> M:
+    found = ctx.session.scalars(select(model).where(model.project_id == project_id)).first()  # type: ignore[attr-defined]
+    return _row(ctx, model, found)
+
+
+def write_project(ctx: WriteContext, record: ProjectRecord, existing: Project | None) -> list[Base]:
+    references = ctx.references([("product_ids", "products", "product", record.product_ids)])
+    lead = ctx.maybe_institution(record.lead)
+    partners = ctx.institution_ids(record.partners)
+    project = _row(ctx, Project, existing)
+    project.code, project.title, project.area = record.source_id, record.title, record.area
+    project.summary, project.status = record.summary, record.status
+    project.start_date, project.end_date = record.start_date, record.end_date
+    project.lead_unit, project.lead_institution_id = record.lead_unit, _id(lead)
+    ctx.session.flush()
+    store.replace_links(ctx.session, Project, project.id, "partners", partners)
+    store.replace_links(
+        ctx.session, Project, project.id, "conditions", ctx.conditions(record.conditions)
+    )
+    ctx.link(project, references)
+    built: list[Base] = [project]
+    # Exchange and education projects are also the exchange or course they describe.
+    if record.area is CollaborationArea.RESEARCHER_EXCHANGE:
+        exchange = _derived(ctx, Exchange, project.id)
+        exchange.title, exchange.project_id = record.title, project.id
+        exchange.from_institution_id = _id(lead)
+        exchange.to_institution_id = partners[0] if partners else None
+        exchange.start_date, exchange.end_date = record.start_date, record.end_date
+        built.append(exchange)
+    elif record.area is CollaborationArea.EDUCATION:
+        activity = _derived(ctx, EducationActivity, project.id)
+        activity.title, activity.project_id = record.title, project.id
+        activity.kind = "course" if record.title.lower().startswith(("kurs", "course")) else None
+        activity.host_institution_id = _id(lead)
+        activity.start_date, activity.end_date = record.start_date, record.end_date
+        built.append(activity)
+    return built
+
+
+def _matching_trial(ctx: WriteContext, record: TrialRecord) -> ClinicalTrial | None:
+    """The same trial under any of its registry ids, from whichever feed stored it."""
+    for column, value in (
+        (ClinicalTrial.nct_id, record.nct_id),
+        (ClinicalTrial.eudract_id, record.eudract_id),
+        (ClinicalTrial.euct_id, record.euct_id),
+    ):
+        if value:
+            found = ctx.session.scalars(select(ClinicalTrial).where(column == value)).first()
+            if found is not None:
+                return found
+    return None
+
+
+def write_trial(
+    ctx: WriteContext, record: TrialRecord, existing: ClinicalTrial | None
+) -> list[Base]:
+    references = ctx.references([("product_ids", "products", "product", record.product_ids)])
+    sponsor = ctx.maybe_institution(record.sponsor)
+    trial = _row(ctx, ClinicalTrial, existing or _matching_trial(ctx, record))
+    for name in (
+        "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",
+        "start_date", "completion_date", "enrollment",
+    ):  # fmt: skip
+        setattr(trial, name, getattr(record, name))
+    trial.sponsor_id = _id(sponsor)
+    ctx.session.flush()
+    ctx.session.execute(delete(TrialSite).where(TrialSite.trial_id == trial.id))
+    for site in record.sites:
+        folded = [fold_name(site.name)]
+        facility = store.find_facility(ctx.session, folded_names=folded)
+        institution = store.find_institution(ctx.session, folded_names=folded)
+        if institution is None and facility is not None and facility.owner_id is not None:
+            institution = ctx.session.get(Institution, facility.owner_id)
+        ctx.session.add(
+            TrialSite(
+                trial_id=trial.id,
+                name=site.name,
+                city=site.city or (institution.city if institution else None),
+                country=site.country or (institution.country if institution else None),
+                institution_id=_id(institution),
+                facility_id=_id(facility),
+            )
+        )
+    store.replace_links(
+        ctx.session, ClinicalTrial, trial.id, "conditions", ctx.conditions(record.conditions)
+    )
+    ctx.link(trial, references)
+    return [trial]
+
+
+def write_partnership(
+    ctx: WriteContext, record: PartnershipRecord, existing: Partnership | None
+) -> list[Base]:
+    references = ctx.references(
+        [
+            ("project_ids", "projects", "project", record.project_ids),
+            ("product_ids", "products", "product", record.product_ids),
+        ]
+    )
+    partner = ctx.institution(record.partner)
+    institutions = ctx.institution_ids(record.institutions)
+    ctx.session.flush()
+    partnership = _row(ctx, Partnership, existing)
+    partnership.code, partnership.kind = record.source_id, record.kind
+    partnership.status = record.status
+    partnership.start_date, partnership.end_date = record.start_date, record.end_date
+    partnership.partner_id = partner.id
+    ctx.session.flush()
+    store.replace_links(ctx.session, Partnership, partnership.id, "institutions", institutions)
+    ctx.link(partnership, references)
+    ctx.session.execute(
+        delete(PartnershipTerms).where(PartnershipTerms.partnership_id == partnership.id)
+    )
+    if record.terms is not None:
+        ctx.session.add(
+            PartnershipTerms(
+                partnership_id=partnership.id,
+                value_amount=record.terms.value_amount,
+                currency=record.terms.currency,
+                confidential=record.terms.confidential,
+            )
+        )
+    return [partnership]
+
+
+Writer = Callable[[WriteContext, Any, Any], list[Base]]
+# record type -> (model of the main entity, writer)
+WRITERS: dict[type[Record], tuple[type[Base], Writer]] = {
+    InstitutionRecord: (Institution, write_institution),
+    FacilityRecord: (Facility, write_facility),
+    AgreementRecord: (Agreement, write_agreement),
+    ProductRecord: (Product, write_product),
+    ProjectRecord: (Project, write_project),
+    TrialRecord: (ClinicalTrial, write_trial),
+    PartnershipRecord: (Partnership, write_partnership),
+}

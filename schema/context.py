@@ -1,0 +1,23 @@
+"""What every resolver gets as `info.context`."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info as StrawberryInfo
+
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    sessions: async_sessionmaker[AsyncSession]
+    plugin_manager: Any = None
+    request: Any = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.sessions)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,109 @@
+"""Filter inputs for the top-level lists: each field is an equality on the column of its name."""
+
+from typing import ClassVar
+
+import strawberry
+
+from schema.enums import (
+    AtmpClass,
+    CollaborationArea,
+    DevelopmentStage,
+    FacilityKind,
+    FacilityStatus,
+    IngestRunStatus,
+    InstitutionKind,
+    PartnershipKind,
+    PartnershipStatus,
+    ProjectStatus,
+    TrialPhase,
+    TrialStatus,
+)
+
+SEARCH = "Case-insensitive text the name or title contains."
+
+
+@strawberry.input(description="Which institutions to list.")
+class InstitutionFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("name",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+    kind: InstitutionKind | None = strawberry.field(default=None, description="Of this kind.")
+    country: str | None = strawberry.field(default=None, description="In this country (SE, NL…).")
+    ror_id: str | None = strawberry.field(default=None, description="With this ROR id.")
+
+
+@strawberry.input(description="Which facilities to list.")
+class FacilityFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("name",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+    kind: FacilityKind | None = strawberry.field(default=None, description="Of this kind.")
+    status: FacilityStatus | None = strawberry.field(default=None, description="In this status.")
+
+
+@strawberry.input(description="Which people to list.")
+class PersonFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("name",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+    orcid: str | None = strawberry.field(default=None, description="With this ORCID iD.")
+
+
+@strawberry.input(description="Which projects to list.")
+class ProjectFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("title",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+    area: CollaborationArea | None = strawberry.field(default=None, description="In this area.")
+    status: ProjectStatus | None = strawberry.field(default=None, description="In this status.")
+
+
+@strawberry.input(description="Which products to list.")
+class ProductFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("name",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+    atmp_class: AtmpClass | None = strawberry.field(default=None, description="Of this class.")
+    stage: DevelopmentStage | None = strawberry.field(default=None, description="At this stage.")
+
+
+@strawberry.input(description="Which clinical trials to list.")
+class TrialFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("title", "acronym")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive text the title or acronym contains."
+    )
+    nct_id: str | None = strawberry.field(default=None, description="With this NCT id.")
+    eudract_id: str | None = strawberry.field(default=None, description="With this EudraCT number.")
+    euct_id: str | None = strawberry.field(default=None, description="With this EU CT number.")
+    phase: TrialPhase | None = strawberry.field(default=None, description="In this phase.")
+    status: TrialStatus | None = strawberry.field(default=None, description="In this status.")
+
+
+@strawberry.input(description="Which partnerships to list.")
+class PartnershipFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("code",)
+    search: str | None = strawberry.field(default=None, description="Text the code contains.")
+    kind: PartnershipKind | None = strawberry.field(default=None, description="Of this kind.")
+    status: PartnershipStatus | None = strawberry.field(default=None, description="In this status.")
+
+
+@strawberry.input(description="Which records to list by name or title.")
+class NameFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("name",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+
+
+@strawberry.input(description="Which records to list by title.")
+class TitleFilter:
+    __search__: ClassVar[tuple[str, ...]] = ("title",)
+    search: str | None = strawberry.field(default=None, description=SEARCH)
+
+
+@strawberry.input(description="Which ingest runs to list.")
+class IngestRunFilter:
+    __search__: ClassVar[tuple[str, ...]] = ()
+    feed: str | None = strawberry.field(default=None, description="Runs of this feed.")
+    status: IngestRunStatus | None = strawberry.field(default=None, description="Ended so.")
+
+
+@strawberry.input(description="Which quarantined records to list.")
+class QuarantineFilter:
+    __search__: ClassVar[tuple[str, ...]] = ()
+    feed: str | None = strawberry.field(default=None, description="From this feed.")
+    run_id: int | None = strawberry.field(default=None, description="From this run (its number).")

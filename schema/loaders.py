@@ -1,0 +1,82 @@
+"""Request-scoped DataLoaders: one SQL statement per relation and level, never one per row."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty, aliased
+from strawberry.dataloader import DataLoader
+
+from model import Base, EntitySource, SourceRecord
+
+
+class Loaders:
+    """Made fresh for each request, so nothing cached outlives it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
+        self._by_relation: dict[InstrumentedAttribute[Any], DataLoader[int, list[Any]]] = {}
+        self._sources: dict[str, DataLoader[int, list[SourceRecord]]] = {}
+
+    def by_id(self, model: type[Base]) -> DataLoader[int, Any]:
+        """Rows of `model` by primary key (None where there is none)."""
+        if model not in self._by_id:
+
+            async def load(ids: list[int]) -> Sequence[Any]:
+                async with self._sessions() as session:
+                    rows = await session.scalars(select(model).where(model.id.in_(ids)))  # type: ignore[attr-defined]
+                    found = {row.id: row for row in rows}
+                return [found.get(key) for key in ids]
+
+            self._by_id[model] = DataLoader(load_fn=load)
+        return self._by_id[model]
+
+    def by_relation(self, relation: InstrumentedAttribute[Any]) -> DataLoader[int, list[Any]]:
+        """The rows at the end of an ORM relationship, for many parent ids at once."""
+        if relation not in self._by_relation:
+            self._by_relation[relation] = DataLoader(load_fn=self._relation_loader(relation))
+        return self._by_relation[relation]
+
+    def sources(self, entity_type: str) -> DataLoader[int, list[SourceRecord]]:
+        """The source records that built each entity of `entity_type`."""
+        if entity_type not in self._sources:
+
+            async def load(ids: list[int]) -> Sequence[list[SourceRecord]]:
+                statement = (
+                    select(EntitySource.entity_id, SourceRecord)
+                    .join(SourceRecord)
+                    .where(EntitySource.entity_type == entity_type)
+                    .where(EntitySource.entity_id.in_(ids))
+                    .order_by(SourceRecord.id)
+                )
+                grouped: dict[int, list[SourceRecord]] = defaultdict(list)
+                async with self._sessions() as session:
+                    for entity_id, record in (await session.execute(statement)).tuples():
+                        grouped[entity_id].append(record)
+                return [grouped.get(key, []) for key in ids]
+
+            self._sources[entity_type] = DataLoader(load_fn=load)
+        return self._sources[entity_type]
+
+    def _relation_loader(self, relation: InstrumentedAttribute[Any]) -> Any:
+        prop = relation.property
+        assert isinstance(prop, RelationshipProperty)
+        parent = prop.parent.class_
+        # Aliased, so a relation from a table to itself (institution part_of) joins cleanly.
+        target = aliased(prop.mapper.class_)
+        statement = (
+            select(parent.id, target).join(relation.of_type(target)).order_by(parent.id, target.id)
+        )
+
+        async def load(ids: list[int]) -> Sequence[list[Any]]:
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            async with self._sessions() as session:
+                result = await session.execute(statement.where(parent.id.in_(ids)))
+                for parent_id, row in result.tuples():
+                    grouped[parent_id].append(row)
+            return [grouped.get(key, []) for key in ids]
+
+        return load

@@ -1,0 +1,106 @@
+"""The declarative mapping from GraphQL types to the model.
+
+A node type names its model class (`__model__`); each of its plain fields is the model column
+of the same name, and each `related(...)` field follows one ORM relationship.  Nothing else
+decides what a field reads, so a later query compiler can turn a whole GraphQL selection into
+SQL from these declarations alone; the resolvers here are the general fallback.
+"""
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
+
+import strawberry
+from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
+from strawberry import relay
+
+from model import Base
+from schema.context import Info
+
+if TYPE_CHECKING:
+    from schema.provenance import SourceRecord
+
+RELATION = "atmp_graph.relation"
+
+
+def column_names(node_type: type[Any]) -> tuple[str, ...]:
+    """The fields of `node_type` that are read straight from its model's columns."""
+    return tuple(f.name for f in dataclasses.fields(node_type) if f.init)
+
+
+class Mapped:
+    """A GraphQL type read from one model class (see `maps`)."""
+
+    __model__: ClassVar[type[Base]]
+    __columns__: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        if "__columns__" not in cls.__dict__:
+            cls.__columns__ = column_names(cls)
+        return cls(**{name: getattr(row, name) for name in cls.__columns__})
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Any]) -> list[Self]:
+        return [cls.from_row(row) for row in rows]
+
+
+@strawberry.interface(
+    name="Entity", description="A node of the graph, built from one or more feed records."
+)
+class MappedNode(Mapped, relay.Node):
+    """A Relay node read from one model class, which knows the source records that built it."""
+
+    @strawberry.field(description="The feed records this node was built from.")
+    async def sources(
+        self, info: Info
+    ) -> list[Annotated["SourceRecord", strawberry.lazy("schema.provenance")]]:
+        from schema.provenance import SourceRecord
+
+        entity_type = self.__model__.__tablename__
+        rows = await info.context.loaders.sources(entity_type).load(self.id)  # type: ignore[attr-defined]
+        return SourceRecord.from_rows(rows)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        keys = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+        rows = await info.context.loaders.by_id(cls.__model__).load_many(keys)
+        nodes = [None if row is None else cls.from_row(row) for row in rows]
+        if required and None in nodes:
+            missing = [key for key, node in zip(node_ids, nodes, strict=True) if node is None]
+            raise ValueError(f"no {cls.__name__} with id {', '.join(missing)}")
+        return nodes
+
+
+def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:
+    """A field that follows `relation`; its GraphQL type comes from the field's annotation."""
+    prop = relation.property
+    assert isinstance(prop, RelationshipProperty)
+    many = prop.uselist
+
+    async def resolve(root: Any, info: Info) -> Any:
+        rows = await info.context.loaders.by_relation(relation).load(root.id)
+        node_type = _TYPES[prop.mapper.class_]
+        if many:
+            return node_type.from_rows(rows)
+        return node_type.from_row(rows[0]) if rows else None
+
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={RELATION: relation}
+    )
+
+
+_TYPES: dict[type[Base], type[Any]] = {}
+
+
+def maps(model: type[Base]) -> Any:
+    """Class decorator: this GraphQL type is how `model` rows appear."""
+
+    def register(node_type: type[Any]) -> type[Any]:
+        node_type.__model__ = model
+        _TYPES[model] = node_type
+        return node_type
+
+    return register

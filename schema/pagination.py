@@ -1,0 +1,132 @@
+"""Cursor connections with totalCount for every top-level list, and their filters."""
+
+import base64
+import dataclasses
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from strawberry import relay
+
+from model import Base
+from schema.context import Info
+from schema.mapping import Mapped
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+_CURSOR_PREFIX = "offset:"
+
+N = TypeVar("N")
+
+
+@strawberry.type(description="One node of a page and the cursor that points at it.")
+class Edge(Generic[N]):
+    cursor: str = strawberry.field(description="Pass as `after` to get the nodes after this one.")
+    node: N = strawberry.field(description="The node itself.")
+
+
+@strawberry.type(description="One page of a list, with the size of the whole list.")
+class Connection(Generic[N]):
+    total_count: int = strawberry.field(description="How many nodes match, on all pages.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the list.")
+    edges: list[Edge[N]] = strawberry.field(description="The page's nodes with their cursors.")
+
+    @strawberry.field(description="The page's nodes, for clients that need no cursors.")
+    def nodes(self) -> list[N]:
+        return [edge.node for edge in self.edges]
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+        if text.startswith(_CURSOR_PREFIX):
+            return int(text.removeprefix(_CURSOR_PREFIX))
+    except ValueError:
+        pass
+    raise ValueError(f"after: {cursor!r} is not a cursor from this API")
+
+
+def filter_conditions(model: type[Base], filters: Any) -> list[ColumnElement[bool]]:
+    """Each set field of a filter input is a condition on the model column of the same name.
+
+    `search` is the exception: a case-insensitive substring match on the columns the filter
+    lists in `__search__`.
+    """
+    if filters is None:
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    for field in dataclasses.fields(filters):
+        value = getattr(filters, field.name)
+        if value is None:
+            continue
+        if field.name == "search":
+            pattern = f"%{value.lower()}%"
+            columns = [getattr(model, name) for name in type(filters).__search__]
+            conditions.append(or_(*(func.lower(column).like(pattern) for column in columns)))
+        else:
+            conditions.append(getattr(model, field.name) == value)
+    return conditions
+
+
+async def paginate(
+    info: Info,
+    node_type: type[Mapped],
+    *,
+    first: int | None,
+    after: str | None,
+    where: list[ColumnElement[bool]],
+) -> Connection[Any]:
+    """One page of `node_type` rows in id order: a count and a page query, nothing more."""
+    size = DEFAULT_PAGE if first is None else first
+    if not 0 <= size <= MAX_PAGE:
+        raise ValueError(f"first: {size} is not between 0 and {MAX_PAGE}")
+    offset = decode_cursor(after) + 1 if after else 0
+    model = node_type.__model__
+    base: Select[Any] = select(model).where(*where)
+    async with info.context.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = (
+            await session.scalars(base.order_by(model.id).offset(offset).limit(size))  # type: ignore[attr-defined]
+        ).all()
+    edges = [
+        Edge(cursor=encode_cursor(offset + index), node=node_type.from_row(row))
+        for index, row in enumerate(rows)
+    ]
+    page_info = relay.PageInfo(
+        has_next_page=offset + len(rows) < total,
+        has_previous_page=offset > 0,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return Connection(total_count=total, page_info=page_info, edges=edges)
+
+
+def connection_field(node_type: type[Mapped], filter_type: type[Any], *, description: str) -> Any:
+    """A top-level list field: `first`/`after` paging and a filter input, over `node_type`."""
+
+    async def resolve(
+        info: Info, first: int | None = None, after: str | None = None, filter: Any = None
+    ) -> Any:
+        where = filter_conditions(node_type.__model__, filter)
+        return await paginate(info, node_type, first=first, after=after, where=where)
+
+    # Strawberry reads the arguments' types from the annotations, so give it the real ones.
+    resolve.__annotations__ = {
+        "info": Info,
+        "first": Annotated[
+            int | None,
+            strawberry.argument(description=f"Page size (default {DEFAULT_PAGE}, most {MAX_PAGE})."),
+        ],
+        "after": Annotated[
+            str | None, strawberry.argument(description="Start after this edge's cursor.")
+        ],
+        "filter": Annotated[
+            filter_type | None, strawberry.argument(description="Only nodes that match all of it.")
+        ],
+        "return": Connection[node_type],  # type: ignore[valid-type]
+    }
+    return strawberry.field(resolver=resolve, description=description)

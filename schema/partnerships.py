@@ -1,0 +1,58 @@
+"""GraphQL types for industry partnerships."""
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+import model as m
+from schema.collaboration import Institution
+from schema.context import Info
+from schema.enums import PartnershipKind, PartnershipStatus
+from schema.filters import PartnershipFilter
+from schema.mapping import Mapped, MappedNode, maps, related
+from schema.pagination import connection_field
+from schema.research import Product, Project
+
+
+@maps(m.PartnershipTerms)
+@strawberry.type(description="The commercial terms of a partnership.")
+class PartnershipTerms(Mapped):
+    value_amount: Decimal | None = strawberry.field(description="Its value.")
+    currency: str | None = strawberry.field(description="ISO 4217 currency of the value.")
+    confidential: bool = strawberry.field(description="Whether only the parties may see it.")
+
+
+@maps(m.Partnership)
+@strawberry.type(description="An agreement between a company and academic partners.")
+class Partnership(MappedNode):
+    id: relay.NodeID[int]
+    code: str | None = strawberry.field(description="Its id in the feed that reported it.")
+    kind: PartnershipKind = strawberry.field(description="What kind of partnership.")
+    status: PartnershipStatus | None = strawberry.field(description="Where it stands.")
+    start_date: dt.date | None = strawberry.field(description="When it starts.")
+    end_date: dt.date | None = strawberry.field(description="When it ends.")
+    partner: Institution = related(m.Partnership.partner, description="The company.")
+    institutions: list[Institution] = related(
+        m.Partnership.institutions, description="The academic parties."
+    )
+    projects: list[Project] = related(m.Partnership.projects, description="Linked projects.")
+    products: list[Product] = related(m.Partnership.products, description="Linked products.")
+
+    @strawberry.field(
+        description="Its commercial terms; null while they are confidential (only the parties "
+        "may see confidential terms, and this API has no partner sign-in yet)."
+    )
+    async def terms(self, info: Info) -> PartnershipTerms | None:
+        rows = await info.context.loaders.by_relation(m.Partnership.terms).load(self.id)
+        if not rows or rows[0].confidential:
+            return None
+        return PartnershipTerms.from_row(rows[0])
+
+
+@strawberry.type
+class PartnershipsQuery:
+    partnerships = connection_field(
+        Partnership, PartnershipFilter, description="Industry partnerships."
+    )

@@ -1,0 +1,36 @@
+"""Assemble the schema from the domain modules; nothing else lives here."""
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.collaboration import CollaborationQuery
+from schema.partnerships import PartnershipsQuery
+from schema.provenance import ProvenanceQuery
+from schema.research import ResearchQuery
+from schema.trials import TrialsQuery
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(description="Any node, by its global id.")
+
+
+Query = merge_types(
+    "Query",
+    (NodeQuery, CollaborationQuery, ResearchQuery, TrialsQuery, PartnershipsQuery, ProvenanceQuery),
+)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        # Parsing and validating the same document again costs more than running small queries.
+        extensions=[ParserCache(maxsize=1024), ValidationCache(maxsize=1024)],
+        config=StrawberryConfig(relay_max_results=100),
+    )
+
+
+schema = build_schema()

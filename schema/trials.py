@@ -1,0 +1,84 @@
+"""GraphQL types for clinical trials and their sites."""
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import or_, select
+from strawberry import relay
+
+import model as m
+from schema.collaboration import Facility, Institution
+from schema.context import Info
+from schema.enums import TrialPhase, TrialStatus
+from schema.filters import TrialFilter
+from schema.mapping import Mapped, MappedNode, maps, related
+from schema.pagination import connection_field
+from schema.research import Condition, Product
+
+
+@maps(m.TrialSite)
+@strawberry.type(description="A place a trial runs: always a name, an institution where known.")
+class TrialSite(Mapped):
+    id: strawberry.Private[int]
+    name: str = strawberry.field(description="The site's name as the feed gave it.")
+    city: str | None = strawberry.field(description="Its city.")
+    country: str | None = strawberry.field(description="ISO 3166 two-letter country code.")
+    institution: Institution | None = related(
+        m.TrialSite.institution, description="The institution, where the name is known."
+    )
+    facility: Facility | None = related(
+        m.TrialSite.facility, description="The facility, where the name is one."
+    )
+    trial: "ClinicalTrial" = related(m.TrialSite.trial, description="The trial.")
+
+
+@maps(m.ClinicalTrial)
+@strawberry.type(
+    description="A clinical trial; one node per real trial, matched on its registry ids."
+)
+class ClinicalTrial(MappedNode):
+    id: relay.NodeID[int]
+    nct_id: str | None = strawberry.field(description="ClinicalTrials.gov id (NCT + 8 digits).")
+    eudract_id: str | None = strawberry.field(description="EudraCT number (YYYY-NNNNNN-CC).")
+    euct_id: str | None = strawberry.field(description="EU CT number (YYYY-5NNNNN-NN-NN).")
+    local_id: str | None = strawberry.field(description="The id the reporting institution uses.")
+    title: str = strawberry.field(description="Its title, in the feed's language.")
+    acronym: str | None = strawberry.field(description="Its short name, such as STEM-PD.")
+    phase: TrialPhase | None = strawberry.field(description="Its phase.")
+    status: TrialStatus | None = strawberry.field(description="Its overall status.")
+    start_date: dt.date | None = strawberry.field(description="When it started.")
+    completion_date: dt.date | None = strawberry.field(description="When it ends or ended.")
+    enrollment: int | None = strawberry.field(description="How many participants.")
+    sponsor: Institution | None = related(
+        m.ClinicalTrial.sponsor, description="Its sponsor."
+    )
+    sites: list[TrialSite] = related(m.ClinicalTrial.sites, description="Where it runs.")
+    conditions: list[Condition] = related(
+        m.ClinicalTrial.conditions, description="The conditions it studies."
+    )
+    products: list[Product] = related(
+        m.ClinicalTrial.products, description="The products it tests (its interventions)."
+    )
+
+
+@strawberry.type
+class TrialsQuery:
+    trials = connection_field(ClinicalTrial, TrialFilter, description="Clinical trials.")
+
+    @strawberry.field(description="The trial known by this registry id: NCT, EudraCT or EU CT.")
+    async def trial(
+        self,
+        info: Info,
+        registry_id: Annotated[
+            str, strawberry.argument(description="Such as NCT05635409 or 2021-001366-38.")
+        ],
+    ) -> ClinicalTrial | None:
+        wanted = registry_id.strip().upper()
+        trial = m.ClinicalTrial
+        query = select(trial).where(
+            or_(trial.nct_id == wanted, trial.eudract_id == wanted, trial.euct_id == wanted)
+        )
+        async with info.context.sessions() as session:
+            row = (await session.scalars(query.order_by(trial.id).limit(1))).first()
+        return None if row is None else ClinicalTrial.from_row(row)
