@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+import uvicorn
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
+from api.demo import load_demo
 from api.settings import Settings
 from model.database import UnsupportedDatabase, make_engine, upgrade
 from plugins.ingest import IngestError, IngestReport, ingest
@@ -49,10 +51,6 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 def serve(demo: bool, host: str, port: int, workers: int) -> None:
     """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
-    import uvicorn
-
-    from api.demo import load_demo
-
     settings = Settings()
     with _one_sentence_errors():
         if demo or settings.is_sqlite:
@@ -66,9 +64,7 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["ATMP_DATABASE_URL"] = settings.database_url
     click.echo(f"GraphiQL: http://{host}:{port}/graphql")
-    uvicorn.run(
-        "api.app:app_from_environment", factory=True, host=host, port=port, workers=workers
-    )
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
 
 
 def _require_schema(engine: Any) -> None:
@@ -117,11 +113,11 @@ def db_upgrade(revision: str) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file.")
 def export_schema(output: Path | None) -> None:
     """Print the GraphQL schema (SDL)."""
-    from schema.schema import schema
+    # Building the schema takes a while; only this command needs it in the CLI process.
+    from schema.schema import schema  # noqa: PLC0415
 
     sdl = schema.as_str() + "\n"
     if output is None:
         click.echo(sdl, nl=False)
     else:
         output.write_text(sdl, encoding="utf-8")
-

@@ -25,9 +25,7 @@ class Partnership(IdMixin, Base):
     start_date: Mapped[dt.date | None]
     end_date: Mapped[dt.date | None]
 
-    partner: Mapped[Institution] = relationship(
-        back_populates="company_partnerships", lazy="raise"
-    )
+    partner: Mapped[Institution] = relationship(back_populates="company_partnerships", lazy="raise")
     institutions: Mapped[list[Institution]] = relationship(
         secondary=partnership_institution, back_populates="partnerships", lazy="raise"
     )

@@ -20,7 +20,7 @@ M = TypeVar("M", bound=Base)
 
 
 def entity_type_of(model: type[Base]) -> str:
-    return model.__tablename__
+    return str(model.__tablename__)
 
 
 def find_institution(
@@ -71,9 +71,7 @@ def add_aliases(
         alias_model, owner_column = FacilityAlias, "facility_id"
     session.flush()
     for alias, folded in names:
-        taken = session.scalars(
-            select(alias_model).where(alias_model.normalized == folded)
-        ).first()
+        taken = session.scalars(select(alias_model).where(alias_model.normalized == folded)).first()
         if taken is None:
             session.add(alias_model(alias=alias, normalized=folded, **{owner_column: owner.id}))
             session.flush()
@@ -123,9 +121,7 @@ def add_link(
     session: Session, owner: type[Base], owner_id: int, relation: str, target_id: int
 ) -> None:
     table, local, remote = _link_columns(owner, relation)
-    exists = session.execute(
-        select(local).where(local == owner_id, remote == target_id)
-    ).first()
+    exists = session.execute(select(local).where(local == owner_id, remote == target_id)).first()
     if exists is None:
         session.execute(insert(table).values({local.name: owner_id, remote.name: target_id}))
 
@@ -142,9 +138,7 @@ def source_record(
     ).first()
 
 
-def built_entity_id(
-    session: Session, *, feed: str, entity_type: str, source_id: str
-) -> int | None:
+def built_entity_id(session: Session, *, feed: str, entity_type: str, source_id: str) -> int | None:
     """The id of the `entity_type` row that a feed's record `source_id` built, if any."""
     return session.scalars(
         select(EntitySource.entity_id)

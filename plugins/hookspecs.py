@@ -5,7 +5,7 @@ pluggy passes each implementation only the arguments it names, so a hook can gai
 later without breaking plugins written against an older contract.
 """
 
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -15,14 +15,9 @@ if TYPE_CHECKING:
 
 PROJECT_NAME = "atmp_graph"
 
-F = TypeVar("F")
-_hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+# pluggy's markers are typed: a marked function keeps its signature for mypy.
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-
-
-def hookspec(function: F) -> F:
-    """pluggy's marker, typed so that mypy keeps each hook's signature."""
-    return cast("F", _hookspec(function))
 
 
 @hookspec

@@ -19,8 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from model import IngestRun, QuarantinedRecord, SourceRecord
-from model import store
+from model import IngestRun, QuarantinedRecord, SourceRecord, store
 from model.enums import IngestRunStatus
 from plugins.feeds import FeedAdapter
 from plugins.records import RECORD_TYPES, FieldProblem, Record, SourceRow
@@ -182,7 +181,10 @@ class _Run:
 
     def _resolve_waiting_links(self, entity: str, source_id: str, target: Any) -> None:
         waiting = store.waiting_links(
-            self.session, feed=self.adapter.name, target_entity_type=entity, target_source_id=source_id
+            self.session,
+            feed=self.adapter.name,
+            target_entity_type=entity,
+            target_source_id=source_id,
         )
         for link in waiting:
             owner = _model_for(link.entity_type)
@@ -278,7 +280,9 @@ def _rows(adapter: FeedAdapter, source: Path) -> Iterable[SourceRow]:
     return adapter.read(source)
 
 
-def _record_failure(engine: Engine, report: IngestReport, error: Exception, *, dry_run: bool) -> None:
+def _record_failure(
+    engine: Engine, report: IngestReport, error: Exception, *, dry_run: bool
+) -> None:
     if dry_run or report.run_id is None:
         return
     with Session(engine) as session, session.begin():

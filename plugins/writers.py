@@ -29,8 +29,8 @@ from model import (
     QuarantinedRecord,
     Signatory,
     TrialSite,
+    store,
 )
-from model import store
 from model.enums import CollaborationArea, InstitutionKind
 from plugins.normalize import fold_name
 from plugins.records import (
@@ -70,9 +70,7 @@ class WriteContext:
     feed: str
     quarantined: set[tuple[str, str]] = field(default_factory=set)
 
-    def references(
-        self, wanted: Sequence[tuple[str, str, str, Sequence[str]]]
-    ) -> FeedReferences:
+    def references(self, wanted: Sequence[tuple[str, str, str, Sequence[str]]]) -> FeedReferences:
         """Resolve (record field, relation, target entity, source ids) before anything is written.
 
         A target the feed stored links now; one it quarantined is parked until it arrives
@@ -211,7 +209,9 @@ def write_institution(
     return [institution]
 
 
-def write_facility(ctx: WriteContext, record: FacilityRecord, existing: Facility | None) -> list[Base]:
+def write_facility(
+    ctx: WriteContext, record: FacilityRecord, existing: Facility | None
+) -> list[Base]:
     names = _aliases([record.name, *record.aliases])
     owner = ctx.maybe_institution(record.owner)
     ctx.session.flush()
@@ -277,7 +277,11 @@ def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | 
             manufacturer = ctx.institution(InstitutionRef(name=site))
     originator = ctx.maybe_institution(record.originator)
     product = _row(ctx, Product, existing)
-    product.name, product.code, product.atmp_class = record.name, record.source_id, record.atmp_class
+    product.name, product.code, product.atmp_class = (
+        record.name,
+        record.source_id,
+        record.atmp_class,
+    )
     product.modality, product.stage = record.modality, record.stage
     ctx.session.flush()
     product.originator_id = _id(originator)

@@ -34,7 +34,9 @@ Lazy = strawberry.lazy
 )
 class Institution(MappedNode):
     id: relay.NodeID[int]
-    name: str = strawberry.field(description="Its name, as the reference data or first feed gave it.")
+    name: str = strawberry.field(
+        description="Its name, as the reference data or first feed gave it."
+    )
     short_name: str | None = strawberry.field(description="A short name, where one is in use.")
     kind: InstitutionKind = strawberry.field(description="What kind of body it is.")
     country: str | None = strawberry.field(description="ISO 3166 two-letter country code.")

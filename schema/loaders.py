@@ -27,7 +27,8 @@ class Loaders:
 
             async def load(ids: list[int]) -> Sequence[Any]:
                 async with self._sessions() as session:
-                    rows = await session.scalars(select(model).where(model.id.in_(ids)))  # type: ignore[attr-defined]
+                    table: Any = model
+                    rows = await session.scalars(select(table).where(table.id.in_(ids)))
                     found = {row.id: row for row in rows}
                 return [found.get(key) for key in ids]
 
@@ -54,7 +55,7 @@ class Loaders:
                 )
                 grouped: dict[int, list[SourceRecord]] = defaultdict(list)
                 async with self._sessions() as session:
-                    for entity_id, record in (await session.execute(statement)).tuples():
+                    for entity_id, record in await session.execute(statement):
                         grouped[entity_id].append(record)
                 return [grouped.get(key, []) for key in ids]
 
@@ -67,15 +68,21 @@ class Loaders:
         parent = prop.parent.class_
         # Aliased, so a relation from a table to itself (institution part_of) joins cleanly.
         target = aliased(prop.mapper.class_)
+        target_keys = [
+            getattr(target, prop.mapper.get_property_by_column(column).key)
+            for column in prop.mapper.primary_key
+        ]
         statement = (
-            select(parent.id, target).join(relation.of_type(target)).order_by(parent.id, target.id)
+            select(parent.id, target)
+            .join(relation.of_type(target))
+            .order_by(parent.id, *target_keys)
         )
 
         async def load(ids: list[int]) -> Sequence[list[Any]]:
             grouped: dict[int, list[Any]] = defaultdict(list)
             async with self._sessions() as session:
                 result = await session.execute(statement.where(parent.id.in_(ids)))
-                for parent_id, row in result.tuples():
+                for parent_id, row in result:
                     grouped[parent_id].append(row)
             return [grouped.get(key, []) for key in ids]
 

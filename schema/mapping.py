@@ -14,6 +14,7 @@ import strawberry
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 
+import model as m
 from model import Base
 from schema.context import Info
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from schema.provenance import SourceRecord
 
 RELATION = "atmp_graph.relation"
+# model class -> the GraphQL type its rows appear as (filled in by `maps`)
+_TYPES: dict[type[Base], type[Any]] = {}
 
 
 def column_names(node_type: type[Any]) -> tuple[str, ...]:
@@ -55,11 +58,9 @@ class MappedNode(Mapped, relay.Node):
     async def sources(
         self, info: Info
     ) -> list[Annotated["SourceRecord", strawberry.lazy("schema.provenance")]]:
-        from schema.provenance import SourceRecord
-
         entity_type = self.__model__.__tablename__
         rows = await info.context.loaders.sources(entity_type).load(self.id)  # type: ignore[attr-defined]
-        return SourceRecord.from_rows(rows)
+        return _TYPES[m.SourceRecord].from_rows(rows)  # type: ignore[no-any-return]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -90,9 +91,6 @@ def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:
     return strawberry.field(
         resolver=resolve, description=description, metadata={RELATION: relation}
     )
-
-
-_TYPES: dict[type[Base], type[Any]] = {}
 
 
 def maps(model: type[Base]) -> Any:

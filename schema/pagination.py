@@ -119,7 +119,9 @@ def connection_field(node_type: type[Mapped], filter_type: type[Any], *, descrip
         "info": Info,
         "first": Annotated[
             int | None,
-            strawberry.argument(description=f"Page size (default {DEFAULT_PAGE}, most {MAX_PAGE})."),
+            strawberry.argument(
+                description=f"Page size (default {DEFAULT_PAGE}, most {MAX_PAGE})."
+            ),
         ],
         "after": Annotated[
             str | None, strawberry.argument(description="Start after this edge's cursor.")

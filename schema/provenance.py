@@ -1,16 +1,19 @@
 """GraphQL types for where data came from: source records, ingest runs, quarantine."""
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
+from sqlalchemy import func, select
 from strawberry import relay
 from strawberry.scalars import JSON
 
 import model as m
+from schema.context import Info
 from schema.enums import IngestRunStatus
 from schema.filters import IngestRunFilter, QuarantineFilter
 from schema.mapping import Mapped, MappedNode, maps, related
-from schema.pagination import connection_field
+from schema.pagination import Connection, connection_field, filter_conditions, paginate
 
 
 @maps(m.SourceRecord)
@@ -66,8 +69,22 @@ class ProvenanceQuery:
     ingest_runs = connection_field(
         IngestRun, IngestRunFilter, description="Ingest runs with their reports, oldest first."
     )
-    quarantined_records = connection_field(
-        QuarantinedRecord,
-        QuarantineFilter,
-        description="Feed records that failed validation, with their reasons.",
+
+    @strawberry.field(
+        description="Feed records that failed validation, with their reasons: those of each "
+        "feed's latest run, or of the run that `filter.runId` names."
     )
+    async def quarantined_records(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Start after it.")] = None,
+        filter: Annotated[
+            QuarantineFilter | None, strawberry.argument(description="Which records.")
+        ] = None,
+    ) -> Connection[QuarantinedRecord]:
+        where = filter_conditions(m.QuarantinedRecord, filter)
+        if filter is None or filter.run_id is None:
+            latest = select(func.max(m.IngestRun.id)).group_by(m.IngestRun.feed)
+            where.append(m.QuarantinedRecord.run_id.in_(latest))
+        return await paginate(info, QuarantinedRecord, first=first, after=after, where=where)

@@ -84,9 +84,7 @@ class Project(MappedNode):
     lead_institution: Institution | None = related(
         m.Project.lead_institution, description="The institution that leads it."
     )
-    partners: list[Institution] = related(
-        m.Project.partners, description="Partner institutions."
-    )
+    partners: list[Institution] = related(m.Project.partners, description="Partner institutions.")
     conditions: list[Condition] = related(m.Project.conditions, description="What it is about.")
     products: list[Product] = related(m.Project.products, description="Products it develops.")
     partnerships: list[Annotated["Partnership", Lazy("schema.partnerships")]] = related(
@@ -133,9 +131,7 @@ class ResearchQuery:
         Project, ProjectFilter, description="Projects across the seven collaboration areas."
     )
     products = connection_field(Product, ProductFilter, description="ATMP candidates.")
-    conditions = connection_field(
-        Condition, NameFilter, description="Diseases and indications."
-    )
+    conditions = connection_field(Condition, NameFilter, description="Diseases and indications.")
     exchanges = connection_field(Exchange, TitleFilter, description="Researcher exchanges.")
     education_activities = connection_field(
         EducationActivity, TitleFilter, description="Courses and training."

@@ -28,7 +28,8 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         # Parsing and validating the same document again costs more than running small queries.
-        extensions=[ParserCache(maxsize=1024), ValidationCache(maxsize=1024)],
+        # The caches live at module level, so a fresh extension per request still hits them.
+        extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
         config=StrawberryConfig(relay_max_results=100),
     )
 

@@ -50,9 +50,7 @@ class ClinicalTrial(MappedNode):
     start_date: dt.date | None = strawberry.field(description="When it started.")
     completion_date: dt.date | None = strawberry.field(description="When it ends or ended.")
     enrollment: int | None = strawberry.field(description="How many participants.")
-    sponsor: Institution | None = related(
-        m.ClinicalTrial.sponsor, description="Its sponsor."
-    )
+    sponsor: Institution | None = related(m.ClinicalTrial.sponsor, description="Its sponsor.")
     sites: list[TrialSite] = related(m.ClinicalTrial.sites, description="Where it runs.")
     conditions: list[Condition] = related(
         m.ClinicalTrial.conditions, description="The conditions it studies."

@@ -9,6 +9,7 @@ names it in the quarantine.
 import csv
 import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -257,19 +258,19 @@ class LundSkaneFeed:
                 if not any(cell.strip() for cell in cells):
                     continue
                 raw = dict(zip(header, cells, strict=False))
-                common = {
-                    "entity": entity,
-                    "source_id": raw.get(id_column, "").strip() or None,
-                    "raw": raw,
-                    "labels": labels,
-                    "file": path.name,
-                    "row": reader.line_num,
-                }
+                row = SourceRow(
+                    entity=entity,
+                    source_id=raw.get(id_column, "").strip() or None,
+                    raw=raw,
+                    labels=labels,
+                    file=path.name,
+                    row=reader.line_num,
+                )
                 if len(cells) != len(header):
                     problem = f"row has {len(cells)} fields, the header has {len(header)}"
-                    yield SourceRow(**common, problem=problem)
+                    yield replace(row, problem=problem)
                 else:
-                    yield SourceRow(**common, data=to_record(raw))
+                    yield replace(row, data=to_record(raw))
 
 
 @hookimpl

@@ -1,0 +1,161 @@
+"""Real-database fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests each get a schema of their own in the `test` database (named by the URL's
+search_path), so they are isolated and can run in any order.  With ATMP_REQUIRE_POSTGRES=1 an
+unreachable PostgreSQL fails the run instead of skipping, and so does any skipped test.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from api.demo import load_demo
+from api.settings import Settings
+from model.database import make_engine, upgrade
+from plugins.manager import build_plugin_manager
+
+POSTGRES_URL = os.environ.get(
+    "ATMP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("ATMP_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if REQUIRE_POSTGRES and skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter:
+            reporter.write_line(f"{skipped} test(s) skipped: every test must run here", red=True)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError as error:
+        return str(error.orig).strip().splitlines()[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_problem() -> str | None:
+    return _postgres_reachable()
+
+
+@contextmanager
+def _empty_database(kind: str, directory: Path, postgres_problem: str | None) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'atmp-graph.db'}"
+        return
+    if postgres_problem:
+        message = f"PostgreSQL at {POSTGRES_URL} is unreachable: {postgres_problem}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_problem: str | None
+) -> Iterator[str]:
+    """An empty database of each kind, for this test alone."""
+    with _empty_database(request.param, tmp_path, postgres_problem) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(tmp_path: Path, postgres_problem: str | None) -> Iterator[str]:
+    """An empty PostgreSQL database, for behaviour that only PostgreSQL has."""
+    with _empty_database("postgresql", tmp_path, postgres_problem) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_problem: str | None,
+) -> Iterator[str]:
+    """A database of each kind with the demo data, shared by the tests that only read it."""
+    directory = tmp_path_factory.mktemp("demo")
+    with _empty_database(request.param, directory, postgres_problem) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        list(load_demo(engine, build_plugin_manager(load_entry_points=False)))
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated, empty database."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_engine(engine: Engine) -> Engine:
+    """The database with the demo data set loaded, as `serve --demo` loads it."""
+    list(load_demo(engine, build_plugin_manager(load_entry_points=False)))
+    return engine
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+class GraphQLClient:
+    """Sends GraphQL over real HTTP (through the ASGI app) and fails on any error."""
+
+    def __init__(self, http: TestClient | httpx2.Client) -> None:
+        self.http = http
+
+    def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.post(query, variables)
+        assert "errors" not in body, body["errors"]
+        return dict(body["data"])
+
+
+@pytest.fixture
+def app_client(demo_database_url: str) -> Iterator[TestClient]:
+    """HTTP through the ASGI app, over the shared demo data (read only)."""
+    with TestClient(create_app(Settings(database_url=demo_database_url))) as client:
+        yield client
+
+
+@pytest.fixture
+def gql(app_client: TestClient) -> GraphQLClient:
+    """A GraphQL client for the app over the shared demo data (read only)."""
+    return GraphQLClient(app_client)
