@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from model.associations import agreement_party, person_affiliation
@@ -82,19 +82,22 @@ class Institution(IdMixin, Base):
     )
 
 
-class InstitutionAlias(Base):
-    """Another name an institution goes by; `normalized` is what lookups compare."""
+class AliasMixin(IdMixin):
+    """Another name something goes by; `normalized` (the folded name) is what lookups compare.
 
+    A folded name belongs to one owner only, so a name always finds the same node.
+    """
+
+    alias: Mapped[str] = mapped_column(String(500))
+    normalized: Mapped[str] = mapped_column(String(500), unique=True)
+
+
+class InstitutionAlias(AliasMixin, Base):
     __tablename__ = "institution_alias"
-    __table_args__ = (UniqueConstraint("normalized"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(
         ForeignKey("institution.id", ondelete="CASCADE"), index=True
     )
-    alias: Mapped[str] = mapped_column(String(500))
-    normalized: Mapped[str] = mapped_column(String(500))
-
     institution: Mapped[Institution] = relationship(back_populates="aliases", lazy="raise")
 
 
@@ -120,17 +123,12 @@ class Facility(IdMixin, Base):
     )
 
 
-class FacilityAlias(Base):
+class FacilityAlias(AliasMixin, Base):
     __tablename__ = "facility_alias"
-    __table_args__ = (UniqueConstraint("normalized"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     facility_id: Mapped[int] = mapped_column(
         ForeignKey("facility.id", ondelete="CASCADE"), index=True
     )
-    alias: Mapped[str] = mapped_column(String(500))
-    normalized: Mapped[str] = mapped_column(String(500))
-
     facility: Mapped[Facility] = relationship(back_populates="aliases", lazy="raise")
 
 

@@ -1,0 +1,173 @@
+"""How fast the GraphQL API answers a typical frontend query, against a hand-written baseline.
+
+The query: a page of 20 trials, each with its sponsor and its sites.  The baseline gives the same
+answer from the same database with three hand-written SQLAlchemy Core statements and json.dumps:
+what the database work alone costs.  The ratio says how much the GraphQL layer (parsing,
+validation, Strawberry's per-field execution, DataLoaders, ORM rows) adds on top.
+
+    python benchmarks/query_throughput.py [--postgres [URL]] [--trials N] [--seconds S]
+
+Bounded in count and time, in-process (no network), so it measures the server's CPU per request.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+import model as m
+from api.app import create_app
+from api.settings import Settings
+from model.database import make_async_engine, make_engine, upgrade
+from plugins.builtin.lund_skane import LundSkaneFeed
+from plugins.ingest import ingest
+from plugins.manager import build_plugin_manager, feed_adapters
+from tests.factories import write_trials_export
+
+QUERY = """query Page($first: Int!) {
+  trials(first: $first) { totalCount edges { node {
+    nctId title phase status
+    sponsor { name }
+    sites { name city country }
+  } } }
+}"""
+PAGE = 20
+
+
+async def raw_baseline(engine: AsyncEngine) -> bytes:
+    """The same answer, hand-written: count, page, sponsors, sites."""
+    t, i, s = m.ClinicalTrial, m.Institution, m.TrialSite
+    async with engine.connect() as connection:
+        total = await connection.scalar(select(func.count()).select_from(t))
+        page = (
+            await connection.execute(
+                select(t.id, t.nct_id, t.title, t.phase, t.status, t.sponsor_id)
+                .order_by(t.id)
+                .limit(PAGE)
+            )
+        ).all()
+        sponsor_ids = {row.sponsor_id for row in page}
+        sponsors = dict(
+            (await connection.execute(select(i.id, i.name).where(i.id.in_(sponsor_ids)))).all()
+        )
+        sites: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in await connection.execute(
+            select(s.trial_id, s.name, s.city, s.country)
+            .where(s.trial_id.in_([row.id for row in page]))
+            .order_by(s.id)
+        ):
+            sites[row.trial_id].append({"name": row.name, "city": row.city, "country": row.country})
+    edges = [
+        {
+            "node": {
+                "nctId": row.nct_id,
+                "title": row.title,
+                "phase": row.phase.value if row.phase else None,
+                "status": row.status.value if row.status else None,
+                "sponsor": {"name": sponsors[row.sponsor_id]} if row.sponsor_id else None,
+                "sites": sites[row.id],
+            }
+        }
+        for row in page
+    ]
+    return json.dumps({"data": {"trials": {"totalCount": total, "edges": edges}}}).encode()
+
+
+async def rate(label: str, call: Callable[[], Awaitable[Any]], seconds: float, most: int) -> float:
+    for _ in range(5):  # warm caches and connection pools
+        await call()
+    count, started = 0, time.perf_counter()
+    while count < most and time.perf_counter() - started < seconds:
+        await call()
+        count += 1
+    per_second = count / (time.perf_counter() - started)
+    print(f"{label:<34} {per_second:8.1f} requests/s  ({count} requests)")
+    return per_second
+
+
+async def measure(url: str, seconds: float, most: int) -> None:
+    app = create_app(Settings(database_url=url))
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+        async def graphql() -> None:
+            response = await client.post(
+                "/graphql", json={"query": QUERY, "variables": {"first": PAGE}}
+            )
+            assert len(response.json()["data"]["trials"]["edges"]) == PAGE
+
+        engine = make_async_engine(url)
+        answer = await client.post("/graphql", json={"query": QUERY, "variables": {"first": PAGE}})
+        assert answer.json() == json.loads(await raw_baseline(engine)), "the answers differ"
+        baseline = await rate(
+            "hand-written SQL + json.dumps", lambda: raw_baseline(engine), seconds, most
+        )
+        served = await rate("GraphQL over the ASGI app", graphql, seconds, most)
+        await engine.dispose()
+    await app.state.engine.dispose()
+    print(f"{'ratio GraphQL / baseline':<34} {served / baseline:8.2f}")
+    print(f"{'GraphQL CPU per request':<34} {1000 / served:8.2f} ms")
+
+
+def prepare(url: str, trials: int, workdir: Path) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    adapters = feed_adapters(build_plugin_manager(load_entry_points=False))
+    ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
+    report = ingest(engine, LundSkaneFeed(), write_trials_export(workdir / "export", trials))
+    print(report.summary())
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        nargs="?",
+        const="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="use this PostgreSQL database, in a scratch schema dropped afterwards "
+        "(default: a temporary SQLite file)",
+    )
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=5.0, help="time limit per measurement")
+    parser.add_argument("--most", type=int, default=2000, help="request limit per measurement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir, scratch_database(args.postgres, workdir) as url:
+        prepare(url, args.trials, Path(workdir))
+        asyncio.run(measure(url, args.seconds, args.most))
+
+
+@contextmanager
+def scratch_database(postgres: str | None, workdir: str) -> Iterator[str]:
+    if postgres is None:
+        yield f"sqlite:///{workdir}/bench.db"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{postgres}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
