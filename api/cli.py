@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from api.demo import load_demo
 from api.settings import Settings
 from model.database import UnsupportedDatabase, make_engine, upgrade
-from plugins.ingest import IngestError, IngestReport, ingest
+from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
 from plugins.manager import PluginError, build_plugin_manager, feed_adapters
 
 
@@ -25,7 +25,7 @@ from plugins.manager import PluginError, build_plugin_manager, feed_adapters
 def _one_sentence_errors() -> Iterator[None]:
     try:
         yield
-    except (UnsupportedDatabase, IngestError, PluginError, FileNotFoundError) as error:
+    except (UnsupportedDatabase, IngestError, PluginError, ConfigError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from error
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
@@ -76,10 +76,16 @@ def _require_schema(engine: Any) -> None:
 
 @main.command("ingest")
 @click.argument("feed")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("source")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
-def ingest_command(feed: str, path: Path, dry_run: bool) -> None:
-    """Ingest the export at PATH through the feed plugin FEED."""
+@click.option("--full", is_flag=True, help="Read everything, not only what is new.")
+@click.option(
+    "--config", "-c", "settings_", multiple=True, metavar="KEY=VALUE", help="A feed setting."
+)
+def ingest_command(
+    feed: str, source: str, dry_run: bool, full: bool, settings_: tuple[str, ...]
+) -> None:
+    """Ingest the export at SOURCE (a path or URL) through the feed plugin FEED."""
     settings = Settings()
     with _one_sentence_errors():
         manager = build_plugin_manager(load_entry_points=settings.plugins_from_entry_points)
@@ -91,7 +97,24 @@ def ingest_command(feed: str, path: Path, dry_run: bool) -> None:
         if settings.is_sqlite:
             upgrade(settings.database_url)
         _require_schema(engine)
-        _print_report(ingest(engine, adapters[feed], path, dry_run=dry_run, hook=manager.hook))
+        config = dict(_key_value(item) for item in settings_)
+        report = ingest(
+            engine,
+            adapters[feed],
+            source,
+            config=config,
+            dry_run=dry_run,
+            full=full,
+            hook=manager.hook,
+        )
+        _print_report(report)
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, equals, value = item.partition("=")
+    if not equals or not key:
+        raise click.ClickException(f"--config {item!r} is not KEY=VALUE")
+    return key.strip(), value.strip()
 
 
 @main.group()

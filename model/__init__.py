@@ -11,7 +11,14 @@ from model.collaboration import (
     Signatory,
 )
 from model.partnerships import Partnership, PartnershipTerms
-from model.provenance import EntitySource, IngestRun, PendingLink, QuarantinedRecord, SourceRecord
+from model.provenance import (
+    EntitySource,
+    FeedState,
+    IngestRun,
+    PendingLink,
+    QuarantinedRecord,
+    SourceRecord,
+)
 from model.research import Condition, EducationActivity, Exchange, Product, Project
 from model.trials import ClinicalTrial, TrialSite
 
@@ -25,6 +32,7 @@ __all__ = [
     "Exchange",
     "Facility",
     "FacilityAlias",
+    "FeedState",
     "IngestRun",
     "Institution",
     "InstitutionAlias",

@@ -27,10 +27,23 @@ class SourceRecord(IdMixin, Base):
     plugin_version: Mapped[str | None] = mapped_column(String(60))
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # External identifiers the record carried, as [scheme, value] pairs (NCT, EudraCT, ROR, ...).
+    identifiers: Mapped[list[Any] | None] = mapped_column(JSON)
 
     entities: Mapped[list["EntitySource"]] = relationship(
         back_populates="source_record", lazy="raise", cascade="all, delete-orphan"
     )
+
+
+class FeedState(Base):
+    """How far a feed's stream has been read: its cursor after the last complete run."""
+
+    __tablename__ = "feed_state"
+
+    feed: Mapped[str] = mapped_column(String(120), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(60), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class EntitySource(Base):

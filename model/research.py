@@ -54,7 +54,9 @@ class Product(IdMixin, Base):
 
     name: Mapped[str] = mapped_column(String(500))
     code: Mapped[str | None] = mapped_column(String(120))
-    atmp_class: Mapped[AtmpClass] = mapped_column(enum_column(AtmpClass))
+    # Registries list interventions without an ATMP class; a partner feed may fill it in.
+    atmp_class: Mapped[AtmpClass | None] = mapped_column(enum_column(AtmpClass))
+    intervention_type: Mapped[str | None] = mapped_column(String(40))
     modality: Mapped[str | None] = mapped_column(String(200))
     stage: Mapped[DevelopmentStage | None] = mapped_column(enum_column(DevelopmentStage))
     originator_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)

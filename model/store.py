@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from model.base import Base
 from model.collaboration import Facility, FacilityAlias, Institution, InstitutionAlias
 from model.enums import InstitutionKind
-from model.provenance import EntitySource, PendingLink, SourceRecord
+from model.provenance import EntitySource, FeedState, PendingLink, SourceRecord
 from model.research import Condition
 
 M = TypeVar("M", bound=Base)
@@ -199,3 +199,19 @@ def waiting_links(
             PendingLink.target_source_id == target_source_id,
         )
     ).all()
+
+
+def feed_state(session: Session, feed: str) -> dict[str, str]:
+    """Each stream's cursor after the feed's last complete run."""
+    rows = session.execute(select(FeedState.stream, FeedState.cursor).where(FeedState.feed == feed))
+    return {row.stream: row.cursor for row in rows}
+
+
+def advance_feed_state(session: Session, feed: str, cursors: dict[str, str]) -> None:
+    """Move each stream's cursor forward (never back) to what this run read."""
+    for stream, cursor in cursors.items():
+        state = session.get(FeedState, (feed, stream))
+        if state is None:
+            session.add(FeedState(feed=feed, stream=stream, cursor=cursor))
+        elif cursor > state.cursor:
+            state.cursor = cursor

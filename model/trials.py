@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from model.associations import trial_condition, trial_product
+from model.associations import trial_collaborator, trial_condition, trial_product
 from model.base import Base, IdMixin, enum_column
 from model.collaboration import Facility, Institution
 from model.enums import TrialPhase, TrialStatus
@@ -28,10 +28,14 @@ class ClinicalTrial(IdMixin, Base):
     start_date: Mapped[dt.date | None]
     completion_date: Mapped[dt.date | None]
     enrollment: Mapped[int | None]
+    study_type: Mapped[str | None] = mapped_column(String(40))
     sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
 
     sponsor: Mapped[Institution | None] = relationship(
         back_populates="sponsored_trials", lazy="raise"
+    )
+    collaborators: Mapped[list[Institution]] = relationship(
+        secondary=trial_collaborator, lazy="raise", order_by=Institution.id
     )
     sites: Mapped[list["TrialSite"]] = relationship(
         back_populates="trial", lazy="raise", cascade="all, delete-orphan", order_by="TrialSite.id"

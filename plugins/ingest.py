@@ -8,13 +8,13 @@ leaves nothing behind and a crash leaves whole batches only.
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pluggy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -116,10 +116,13 @@ class _Run:
         self.session, self.adapter, self.report = session, adapter, report
         self.context = WriteContext(session=session, feed=adapter.name)
         self.seen: dict[tuple[str, str], tuple[str, int | None]] = {}
-        self.fetched_at = dt.datetime.now(dt.UTC)
+        self.cursors: dict[str, str] = {}
+        self.started_at = dt.datetime.now(dt.UTC)
 
     def process(self, row: SourceRow) -> None:
         self.report.read += 1
+        if row.cursor is not None and row.cursor > self.cursors.get(row.entity, ""):
+            self.cursors[row.entity] = row.cursor
         if row.problem:
             return self._quarantine(row, Problem(None, None, row.problem))
         record_type = RECORD_TYPES.get(row.entity)
@@ -169,8 +172,11 @@ class _Run:
                 feed=self.adapter.name, entity_type=row.entity, source_id=record.source_id
             )
             self.session.add(source)
-        source.content_hash, source.fetched_at = content_hash, self.fetched_at
-        source.source_uri, source.plugin_version = self.report.source, self.adapter.version
+        source.content_hash = content_hash
+        source.fetched_at = row.extracted_at or self.started_at
+        source.source_uri = row.source_uri or self.report.source
+        source.plugin_version = self.adapter.version
+        source.identifiers = [[ident.scheme, ident.value] for ident in row.identifiers] or None
         for entity in built:
             store.link_source(self.session, source, entity)
         self._resolve_waiting_links(row.entity, record.source_id, built[0])
@@ -229,21 +235,45 @@ def _save_counts(run: IngestRun, report: IngestReport) -> None:
     run.unchanged, run.quarantined = report.unchanged, report.quarantined
 
 
+class ConfigError(ValueError):
+    """A feed's configuration does not fit its `config_model`."""
+
+
+def feed_config(adapter: FeedAdapter, config: Mapping[str, Any] | None) -> BaseModel:
+    """Validate `config` against the feed's own model; the error names the feed and key."""
+    try:
+        return adapter.config_model.model_validate(dict(config or {}))
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg'].lower()}"
+            for detail in error.errors()
+        )
+        raise ConfigError(f"{adapter.name}: configuration: {reasons}") from None
+
+
 def ingest(
     engine: Engine,
     adapter: FeedAdapter,
-    source: Path,
+    source: str | Path,
     *,
+    config: Mapping[str, Any] | None = None,
     dry_run: bool = False,
+    full: bool = False,
     hook: pluggy.HookRelay | None = None,
     on_record: Callable[[IngestReport], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> IngestReport:
-    """Ingest the export at `source` through `adapter` into the database behind `engine`."""
-    report = IngestReport(feed=adapter.name, source=str(source), dry_run=dry_run)
+    """Ingest the export at `source` (a path or URL) through `adapter`.
+
+    Reads only what is new since the feed's last complete run, unless `full`; the feed's new
+    state is committed with the run's last batch, so a run that stops part-way is read again.
+    """
+    source = str(source)
+    settings = feed_config(adapter, config)
+    report = IngestReport(feed=adapter.name, source=source, dry_run=dry_run)
     # Writers flush when they need ids; autoflush would flush rows they are still filling in.
     with Session(engine, autoflush=False) as session:
-        run = IngestRun(feed=adapter.name, source_uri=str(source), status=IngestRunStatus.RUNNING)
+        run = IngestRun(feed=adapter.name, source_uri=source, status=IngestRunStatus.RUNNING)
         session.add(run)
         session.flush()
         report.run_id = run.id
@@ -251,7 +281,9 @@ def ingest(
             session.commit()
         state = _Run(session, adapter, report)
         try:
-            for count, row in enumerate(_rows(adapter, source), start=1):
+            previous = {} if full else store.feed_state(session, adapter.name)
+            rows = _rows(adapter, source, state=previous, config=settings)
+            for count, row in enumerate(rows, start=1):
                 state.process(row)
                 if on_record:
                     on_record(report)
@@ -259,6 +291,7 @@ def ingest(
                     _save_counts(run, report)
                     session.commit()
             _save_counts(run, report)
+            store.advance_feed_state(session, adapter.name, state.cursors)
             run.status, run.finished_at = IngestRunStatus.SUCCEEDED, dt.datetime.now(dt.UTC)
             if dry_run:
                 session.rollback()
@@ -274,10 +307,12 @@ def ingest(
     return report
 
 
-def _rows(adapter: FeedAdapter, source: Path) -> Iterable[SourceRow]:
-    if not source.exists():
+def _rows(
+    adapter: FeedAdapter, source: str, *, state: Mapping[str, str], config: BaseModel
+) -> Iterable[SourceRow]:
+    if "://" not in source and not Path(source).exists():
         raise FileNotFoundError(f"{source} does not exist")
-    return adapter.read(source)
+    return adapter.read(source, state=state, config=config)
 
 
 def _record_failure(
@@ -293,4 +328,12 @@ def _record_failure(
             run.finished_at = dt.datetime.now(dt.UTC)
 
 
-__all__: Sequence[str] = ["IngestError", "IngestReport", "Problem", "Quarantined", "ingest"]
+__all__: Sequence[str] = [
+    "ConfigError",
+    "IngestError",
+    "IngestReport",
+    "Problem",
+    "Quarantined",
+    "feed_config",
+    "ingest",
+]

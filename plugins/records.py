@@ -47,6 +47,7 @@ __all__ = [
     "CompanyRef",
     "FacilityRecord",
     "FieldProblem",
+    "Identifier",
     "InstitutionRecord",
     "InstitutionRef",
     "PartnershipRecord",
@@ -130,6 +131,15 @@ def _amount(value: Any) -> Any:
         raise ValueError(f"{value!r} is not an amount") from None
 
 
+def _country_code(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", str(value)):
+        raise ValueError(f"{value!r} is not an ISO 3166 country code (SE, NL, ...)")
+    return str(value).upper()
+
+
 def _required_text(value: Any) -> Any:
     value = _blank_to_none(value)
     if value is None:
@@ -138,6 +148,7 @@ def _required_text(value: Any) -> Any:
 
 
 Text = Annotated[str, BeforeValidator(_required_text)]
+CountryCode = Annotated[str | None, BeforeValidator(_country_code)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 IsoDate = Annotated[dt.date | None, BeforeValidator(_parse_iso_date)]
 WholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
@@ -189,7 +200,7 @@ class InstitutionRef(_Model):
     key: OptionalText = None
     registration_number: OptionalText = None
     kind: InstitutionKindValue = None
-    country: OptionalText = None
+    country: CountryCode = None
     city: OptionalText = None
 
     @model_validator(mode="after")
@@ -233,7 +244,7 @@ class InstitutionRecord(Record):
     key: OptionalText = None
     short_name: OptionalText = None
     kind: InstitutionKindValue = None
-    country: OptionalText = None
+    country: CountryCode = None
     city: OptionalText = None
     ror: RorId = None
     registration_number: OptionalText = None
@@ -252,7 +263,7 @@ class FacilityRecord(Record):
     status: FacilityStatusValue = None
     opened_year: WholeNumber = None
     city: OptionalText = None
-    country: OptionalText = None
+    country: CountryCode = None
     cluster: OptionalText = None
     aliases: TextList = []
 
@@ -283,7 +294,8 @@ class ProductRecord(Record):
     entity: ClassVar[str] = "product"
 
     name: Text
-    atmp_class: Annotated[AtmpClass, _vocabulary(AtmpClass, "an ATMP class")]
+    atmp_class: Annotated[AtmpClass | None, _vocabulary(AtmpClass, "an ATMP class")] = None
+    intervention_type: OptionalText = None
     modality: OptionalText = None
     stage: DevelopmentStageValue = None
     originator: InstitutionRef | None = None
@@ -317,7 +329,7 @@ class ProjectRecord(Record):
 class SiteRecord(_Model):
     name: Text
     city: OptionalText = None
-    country: OptionalText = None
+    country: CountryCode = None
 
 
 class TrialRecord(Record):
@@ -334,7 +346,9 @@ class TrialRecord(Record):
     start_date: IsoDate = None
     completion_date: IsoDate = None
     enrollment: WholeNumber = None
+    study_type: OptionalText = None
     sponsor: InstitutionRef | None = None
+    collaborators: list[InstitutionRef] = []
     sites: list[SiteRecord] = []
     conditions: TextList = []
     product_ids: TextList = []
@@ -384,6 +398,14 @@ RECORD_TYPES: Mapping[str, type[Record]] = {
 }
 
 
+@dataclass(frozen=True)
+class Identifier:
+    """An external identifier a record carries: scheme (nct, eudract, euct, ror, orcid, ...)."""
+
+    scheme: str
+    value: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class SourceRow:
     """One record as a feed adapter hands it over, before validation.
@@ -392,6 +414,10 @@ class SourceRow:
     translated but not yet checked; `labels` maps those field names to the feed's own column
     names so that errors speak the feed's language; `raw` keeps the source row as read, so a
     quarantined record loses nothing.  `problem` reports a row the adapter could not map at all.
+
+    Provenance: the host adds the feed, the adapter's version and the content hash;
+    `source_uri` (default: what the run read) and `extracted_at` (default: the run's start)
+    say where and when this record was read; `cursor` is its value of the stream's cursor field.
     """
 
     entity: str
@@ -399,6 +425,10 @@ class SourceRow:
     data: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    identifiers: tuple[Identifier, ...] = ()
+    cursor: str | None = None
+    source_uri: str | None = None
+    extracted_at: dt.datetime | None = None
     file: str | None = None
     row: int | None = None
     problem: str | None = None

@@ -283,6 +283,7 @@ def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | 
         record.atmp_class,
     )
     product.modality, product.stage = record.modality, record.stage
+    product.intervention_type = record.intervention_type
     ctx.session.flush()
     product.originator_id = _id(originator)
     product.manufacturing_facility_id = _id(facility)
@@ -351,10 +352,11 @@ def write_trial(
 ) -> list[Base]:
     references = ctx.references([("product_ids", "products", "product", record.product_ids)])
     sponsor = ctx.maybe_institution(record.sponsor)
+    collaborators = ctx.institution_ids(record.collaborators)
     trial = _row(ctx, ClinicalTrial, existing or _matching_trial(ctx, record))
     for name in (
         "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",
-        "start_date", "completion_date", "enrollment",
+        "start_date", "completion_date", "enrollment", "study_type",
     ):  # fmt: skip
         setattr(trial, name, getattr(record, name))
     trial.sponsor_id = _id(sponsor)
@@ -379,6 +381,7 @@ def write_trial(
     store.replace_links(
         ctx.session, ClinicalTrial, trial.id, "conditions", ctx.conditions(record.conditions)
     )
+    store.replace_links(ctx.session, ClinicalTrial, trial.id, "collaborators", collaborators)
     ctx.link(trial, references)
     return [trial]
 

@@ -10,9 +10,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from plugins.builtin.samples import sample_path
+from plugins.feeds import NoConfig, Stream
 from plugins.hookspecs import hookimpl
-from plugins.records import SourceRow
+from plugins.records import Identifier, SourceRow
 
 FEED = "collaboration"
 _INSTITUTION_KINDS = {"regional healthcare authority": "HEALTHCARE_AUTHORITY"}
@@ -34,13 +37,21 @@ class CollaborationFeed:
     title = "Collaboration reference data (agreement, parties, facilities)"
     version = "1.0"
     institution_ror = None
-    streams = ("institution", "facility", "agreement")
+    streams = (
+        Stream("institution", primary_key="key"),
+        Stream("facility", primary_key="key"),
+        Stream("agreement", primary_key="id"),
+    )
+    config_model = NoConfig
 
-    def sample(self) -> Path:
-        return sample_path("collaboration") / "collaboration.json"
+    def sample(self) -> str:
+        return str(sample_path("collaboration") / "collaboration.json")
 
-    def read(self, source: Path) -> Iterator[SourceRow]:
-        path = source / "collaboration.json" if source.is_dir() else source
+    def read(
+        self, source: str, *, state: Mapping[str, str], config: BaseModel
+    ) -> Iterator[SourceRow]:
+        path = Path(source)
+        path = path / "collaboration.json" if path.is_dir() else path
         document = json.loads(path.read_text(encoding="utf-8"))
         for item in document.get("institutions", []):
             yield self._institution(path.name, item)
@@ -61,8 +72,14 @@ class CollaborationFeed:
             "aliases": item.get("aliases", []),
             "part_of": {"name": item["partOf"]} if item.get("partOf") else None,
         }
+        ror = item.get("ror")
         return SourceRow(
-            entity="institution", source_id=item.get("key"), data=data, raw=item, file=file
+            entity="institution",
+            source_id=item.get("key"),
+            data=data,
+            raw=item,
+            file=file,
+            identifiers=(Identifier("ror", ror),) if ror else (),
         )
 
     def _facility(self, file: str, item: Mapping[str, Any]) -> SourceRow:

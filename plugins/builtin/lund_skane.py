@@ -13,9 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from plugins.builtin.samples import sample_path
+from plugins.feeds import NoConfig, Stream
 from plugins.hookspecs import hookimpl
-from plugins.records import SourceRow
+from plugins.records import Identifier, SourceRow
 
 FEED = "lund_skane"
 # The export covers both institutions and does not say which signed each agreement.
@@ -148,6 +151,17 @@ def _partnership(row: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _identifiers(raw: Mapping[str, str]) -> tuple[Identifier, ...]:
+    pairs = (
+        ("nct", raw.get("NCT")),
+        ("eudract", raw.get("EudraCT")),
+        ("ror", raw.get("Partner-ROR")),
+    )
+    return tuple(
+        Identifier(scheme, value.strip()) for scheme, value in pairs if value and value.strip()
+    )
+
+
 # file, entity, id column, mapper, labels (record field -> column), in reference order.
 Table = tuple[str, str, str, Callable[[Mapping[str, str]], dict[str, Any]], dict[str, str]]
 TABLES: tuple[Table, ...] = (
@@ -229,15 +243,19 @@ class LundSkaneFeed:
     title = "Lund University / Skåne University Hospital CSV export"
     version = "1.0"
     institution_ror = "012a77v79"
-    streams = tuple(entity for _, entity, _, _, _ in TABLES)
+    # The export has no change timestamps: every run reads it whole.
+    streams = tuple(Stream(entity, primary_key=id_column) for _, entity, id_column, _, _ in TABLES)
+    config_model = NoConfig
 
-    def sample(self) -> Path:
-        return sample_path("lund_skane")
+    def sample(self) -> str:
+        return str(sample_path("lund_skane"))
 
-    def read(self, source: Path) -> Iterator[SourceRow]:
+    def read(
+        self, source: str, *, state: Mapping[str, str], config: BaseModel
+    ) -> Iterator[SourceRow]:
         """Read the export's files from a directory (or one file), in reference order."""
         for file, entity, id_column, to_record, labels in TABLES:
-            path = source / file if source.is_dir() else source
+            path = Path(source) / file if Path(source).is_dir() else Path(source)
             if path.name != file or not path.exists():
                 continue
             yield from self._read_table(path, entity, id_column, to_record, labels)
@@ -258,9 +276,11 @@ class LundSkaneFeed:
                 if not any(cell.strip() for cell in cells):
                     continue
                 raw = dict(zip(header, cells, strict=False))
+                source_id = raw.get(id_column, "").strip() or None
                 row = SourceRow(
                     entity=entity,
-                    source_id=raw.get(id_column, "").strip() or None,
+                    source_id=source_id,
+                    identifiers=_identifiers(raw),
                     raw=raw,
                     labels=labels,
                     file=path.name,
