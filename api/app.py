@@ -1,7 +1,7 @@
 """The Starlette app: GraphQL (and GraphiQL) at /graphql, a health check at /healthz."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,19 +14,26 @@ from strawberry.asgi import GraphQL
 
 from api.settings import Settings
 from model.database import make_async_engine
+from plugins.manager import PluginInfo, build_plugin_host
 from schema.context import Context
 from schema.schema import schema
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, graphiql: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        plugins: Sequence[PluginInfo],
+        graphiql: bool,
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
-        self.sessions = sessions
+        self.sessions, self.plugins = sessions, plugins
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(sessions=self.sessions, request=request)
+        return Context(sessions=self.sessions, plugins=self.plugins, request=request)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
@@ -51,7 +58,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         yield
         await engine.dispose()
 
-    graphql = GraphQLView(sessions, graphiql=settings.graphiql)
+    host = build_plugin_host(
+        load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
+    )
+    graphql = GraphQLView(sessions, plugins=host.describe(), graphiql=settings.graphiql)
     app = Starlette(
         routes=[
             Route("/", home),

@@ -1,8 +1,10 @@
-"""The `atmp-graph` command: serve, ingest, db upgrade, export-schema.
+"""The `atmp-graph` command: serve, ingest, plugins, db upgrade, export-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
 """
 
+import dataclasses
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,14 +13,15 @@ from typing import Any
 
 import click
 import uvicorn
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from api.demo import load_demo
+from api.progress import ingest_progress
 from api.settings import Settings
 from model.database import UnsupportedDatabase, make_engine, upgrade
 from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
-from plugins.manager import PluginError, build_plugin_manager, feed_adapters
+from plugins.manager import PluginError, PluginHost, build_plugin_host
 
 
 @contextmanager
@@ -32,10 +35,26 @@ def _one_sentence_errors() -> Iterator[None]:
         raise click.ClickException(f"cannot use the database: {reason}") from error
 
 
+def plugin_host(settings: Settings) -> PluginHost:
+    host = build_plugin_host(
+        load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
+    )
+    for failure in host.failures:
+        click.echo(f"warning: {failure.message()}", err=True)
+    return host
+
+
 def _print_report(report: IngestReport) -> None:
     click.echo(report.summary())
     for entry in report.quarantine:
         click.echo(f"  quarantined: {entry.message()}")
+
+
+def _require_schema(engine: Engine) -> None:
+    if "alembic_version" not in inspect(engine).get_table_names():
+        raise click.ClickException(
+            "the database has no ATMP Graph tables yet: run `atmp-graph db upgrade` first"
+        )
 
 
 @click.group()
@@ -58,7 +77,7 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
         engine = make_engine(settings.database_url)
         _require_schema(engine)
         if demo:
-            for report in load_demo(engine, build_plugin_manager()):
+            for report in load_demo(engine, plugin_host(settings)):
                 _print_report(report)
         engine.dispose()
     # Workers are separate processes: they read the same settings from the environment.
@@ -67,46 +86,52 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
 
 
-def _require_schema(engine: Any) -> None:
-    if "alembic_version" not in inspect(engine).get_table_names():
-        raise click.ClickException(
-            "the database has no ATMP Graph tables yet: run `atmp-graph db upgrade` first"
-        )
-
-
 @main.command("ingest")
-@click.argument("feed")
-@click.argument("source")
+@click.argument("arguments", nargs=-1, required=True, metavar="[FEED] SOURCE")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--full", is_flag=True, help="Read everything, not only what is new.")
 @click.option(
     "--config", "-c", "settings_", multiple=True, metavar="KEY=VALUE", help="A feed setting."
 )
 def ingest_command(
-    feed: str, source: str, dry_run: bool, full: bool, settings_: tuple[str, ...]
+    arguments: tuple[str, ...], dry_run: bool, full: bool, settings_: tuple[str, ...]
 ) -> None:
-    """Ingest the export at SOURCE (a path or URL) through the feed plugin FEED."""
+    """Ingest the export at SOURCE (a path or URL) through the feed FEED.
+
+    Without FEED, the plugins are asked which feed reads SOURCE.
+    """
+    if len(arguments) > 2:
+        raise click.UsageError("give at most FEED and SOURCE")
     settings = Settings()
     with _one_sentence_errors():
-        manager = build_plugin_manager(load_entry_points=settings.plugins_from_entry_points)
-        adapters = feed_adapters(manager)
+        host = plugin_host(settings)
+        adapters = host.feeds()
+        source = arguments[-1]
+        feed = arguments[0] if len(arguments) == 2 else host.claim(source)
+        if feed is None:
+            raise click.ClickException(
+                f"no feed plugin claims {source!r}: name the feed, as in `atmp-graph ingest FEED "
+                "SOURCE`"
+            )
         if feed not in adapters:
             known = ", ".join(sorted(adapters))
             raise click.ClickException(f"there is no feed named {feed!r}; the feeds are: {known}")
+        config = dict(_key_value(item) for item in settings_)
         engine = make_engine(settings.database_url)
         if settings.is_sqlite:
             upgrade(settings.database_url)
         _require_schema(engine)
-        config = dict(_key_value(item) for item in settings_)
-        report = ingest(
-            engine,
-            adapters[feed],
-            source,
-            config=config,
-            dry_run=dry_run,
-            full=full,
-            hook=manager.hook,
-        )
+        with ingest_progress(feed) as on_record:
+            report = ingest(
+                engine,
+                adapters[feed],
+                source,
+                config=config,
+                dry_run=dry_run,
+                full=full,
+                host=host,
+                on_record=on_record,
+            )
         _print_report(report)
 
 
@@ -115,6 +140,28 @@ def _key_value(item: str) -> tuple[str, str]:
     if not equals or not key:
         raise click.ClickException(f"--config {item!r} is not KEY=VALUE")
     return key.strip(), value.strip()
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_command(as_json: bool) -> None:
+    """List every plugin with its version, hooks and feeds (broken ones with the reason)."""
+    infos = plugin_host(Settings()).describe()
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(info) for info in infos], indent=2))
+        return
+    rows: list[tuple[Any, ...]] = [("plugin", "version", "feeds", "hooks", "status")]
+    for info in infos:
+        status = "error: " + "; ".join(info.errors) if info.errors else "ok"
+        kind = " (built-in)" if info.builtin else ""
+        rows.append(
+            (info.name + kind, info.version or "-", ", ".join(info.feeds) or "-",
+             ", ".join(hook.removeprefix("atmp_graph_") for hook in info.hooks) or "-", status)
+        )  # fmt: skip
+    widths = [max(len(str(row[column])) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, str(row[-1])]).rstrip())
 
 
 @main.group()

@@ -2,18 +2,16 @@
 
 from collections.abc import Iterator
 
-import pluggy
 from sqlalchemy import Engine
 
 from plugins.ingest import IngestReport, ingest
-from plugins.manager import feed_adapters
+from plugins.manager import PluginHost
 
 
-def load_demo(engine: Engine, manager: pluggy.PluginManager) -> Iterator[IngestReport]:
+def load_demo(engine: Engine, host: PluginHost) -> Iterator[IngestReport]:
     """Ingest each feed's sample, reference data first; a rerun changes nothing."""
-    adapters = feed_adapters(manager)
-    ordered = sorted(adapters.values(), key=lambda adapter: adapter.name != "collaboration")
+    ordered = sorted(host.feeds().values(), key=lambda adapter: adapter.name != "collaboration")
     for adapter in ordered:
         sample = adapter.sample()
         if sample is not None:
-            yield ingest(engine, adapter, sample, hook=manager.hook)
+            yield ingest(engine, adapter, sample, host=host, full=True)

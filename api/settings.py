@@ -17,6 +17,17 @@ class Settings(BaseSettings):
     plugins_from_entry_points: bool = Field(
         default=True, description="Load third-party feed plugins from the atmp_graph group."
     )
+    graph_plugins: str | None = Field(
+        default=None,
+        description="ATMP_GRAPH_PLUGINS: comma-separated entry-point names; only these "
+        "third-party plugins load (the built-in feeds always do).",
+    )
+
+    @property
+    def only_plugins(self) -> set[str] | None:
+        if self.graph_plugins is None:
+            return None
+        return {name.strip() for name in self.graph_plugins.split(",") if name.strip()}
 
     @property
     def is_sqlite(self) -> bool:

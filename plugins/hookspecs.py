@@ -12,6 +12,7 @@ import pluggy
 if TYPE_CHECKING:
     from plugins.feeds import FeedAdapter
     from plugins.ingest import IngestReport
+    from plugins.records import Record
 
 PROJECT_NAME = "atmp_graph"
 
@@ -25,9 +26,21 @@ def atmp_graph_feeds() -> "list[FeedAdapter]":  # type: ignore[empty-body]
     """Return the feed adapters this plugin provides."""
 
 
+@hookspec(firstresult=True)
+def atmp_graph_claim_source(source: str) -> str | None:
+    """Return the name of the feed that reads `source` (a path or URL), or None."""
+
+
+@hookspec
+def atmp_graph_validate_record(feed: str, record: "Record") -> list[tuple[str, str]] | None:
+    """Return more problems with a valid record as (field, reason) pairs; any quarantines it."""
+
+
+@hookspec(firstresult=True)
+def atmp_graph_normalize_identifier(scheme: str, value: str) -> str | None:
+    """Return the canonical form of an identifier of `scheme` (nct, eudract, ...), or None."""
+
+
 @hookspec
 def atmp_graph_after_ingest(report: "IngestReport") -> None:
     """Called after every ingest run (dry runs included) with its report."""
-
-
-__all__ = ["PROJECT_NAME", "hookimpl"]

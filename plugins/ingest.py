@@ -11,9 +11,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +21,9 @@ from sqlalchemy.orm import Session
 from model import IngestRun, QuarantinedRecord, SourceRecord, store
 from model.enums import IngestRunStatus
 from plugins.feeds import FeedAdapter
+
+if TYPE_CHECKING:
+    from plugins.manager import PluginHost
 from plugins.records import RECORD_TYPES, FieldProblem, Record, SourceRow
 from plugins.writers import WRITERS, UnknownReference, WriteContext
 
@@ -112,8 +114,14 @@ def _content_hash(record: Record) -> str:
 class _Run:
     """The state of one ingest run; `process` handles one record."""
 
-    def __init__(self, session: Session, adapter: FeedAdapter, report: IngestReport) -> None:
-        self.session, self.adapter, self.report = session, adapter, report
+    def __init__(
+        self,
+        session: Session,
+        adapter: FeedAdapter,
+        report: IngestReport,
+        host: "PluginHost | None",
+    ) -> None:
+        self.session, self.adapter, self.report, self.host = session, adapter, report, host
         self.context = WriteContext(session=session, feed=adapter.name)
         self.seen: dict[tuple[str, str], tuple[str, int | None]] = {}
         self.cursors: dict[str, str] = {}
@@ -132,6 +140,11 @@ class _Run:
             record = record_type.model_validate({**row.data, "source_id": row.source_id})
         except ValidationError as error:
             return self._quarantine(row, *_problems(error, dict(row.labels)))
+        if self.host is not None:
+            extra = self.host.extra_problems(self.adapter.name, record)
+            if extra:
+                problems = [Problem(row.labels.get(f, f), None, reason) for f, reason in extra]
+                return self._quarantine(row, *problems)
         content_hash = _content_hash(record)
         key = (row.entity, record.source_id)
         if key in self.seen:
@@ -176,7 +189,9 @@ class _Run:
         source.fetched_at = row.extracted_at or self.started_at
         source.source_uri = row.source_uri or self.report.source
         source.plugin_version = self.adapter.version
-        source.identifiers = [[ident.scheme, ident.value] for ident in row.identifiers] or None
+        source.identifiers = [
+            [ident.scheme, self._normalized(ident.scheme, ident.value)] for ident in row.identifiers
+        ] or None
         for entity in built:
             store.link_source(self.session, source, entity)
         self._resolve_waiting_links(row.entity, record.source_id, built[0])
@@ -184,6 +199,9 @@ class _Run:
             self.report.created += 1
         else:
             self.report.updated += 1
+
+    def _normalized(self, scheme: str, value: str) -> str:
+        return self.host.normalize_identifier(scheme, value) if self.host else value
 
     def _resolve_waiting_links(self, entity: str, source_id: str, target: Any) -> None:
         waiting = store.waiting_links(
@@ -259,7 +277,7 @@ def ingest(
     config: Mapping[str, Any] | None = None,
     dry_run: bool = False,
     full: bool = False,
-    hook: pluggy.HookRelay | None = None,
+    host: "PluginHost | None" = None,
     on_record: Callable[[IngestReport], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> IngestReport:
@@ -279,7 +297,7 @@ def ingest(
         report.run_id = run.id
         if not dry_run:
             session.commit()
-        state = _Run(session, adapter, report)
+        state = _Run(session, adapter, report, host)
         try:
             previous = {} if full else store.feed_state(session, adapter.name)
             rows = _rows(adapter, source, state=previous, config=settings)
@@ -302,8 +320,8 @@ def ingest(
             session.rollback()
             _record_failure(engine, report, error, dry_run=dry_run)
             raise IngestError(f"{adapter.name}: ingest of {source} stopped: {error}") from error
-    if hook is not None:
-        hook.atmp_graph_after_ingest(report=report)
+    if host is not None:
+        host.after_ingest(report)
     return report
 
 

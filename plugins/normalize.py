@@ -27,3 +27,14 @@ def compact_identifier(value: str) -> str:
 
 def strip_ror_prefix(value: str) -> str:
     return value.strip().removeprefix("https://ror.org/").lower()
+
+
+# The WHO trial registry writes EudraCT numbers as EUCTR<number>-<country>.
+WHO_EUDRACT = re.compile(r"^EUCTR(?P<number>\d{4}-\d{6}-\d{2})(?:-[A-Z]{2})?$")
+
+
+def canonical_eudract(value: str) -> str:
+    """`EUCTR2019-002343-14-NL` is EudraCT number `2019-002343-14`."""
+    compact = compact_identifier(value)
+    who = WHO_EUDRACT.match(compact)
+    return who["number"] if who else compact

@@ -37,6 +37,7 @@ from plugins.normalize import (
     NCT_ID,
     ORCID,
     ROR_ID,
+    canonical_eudract,
     compact_identifier,
     strip_ror_prefix,
 )
@@ -158,7 +159,7 @@ NctId = Annotated[
 ]
 EudraCtNumber = Annotated[
     str | None,
-    _identifier(EUDRACT_NUMBER, "a EudraCT number (YYYY-NNNNNN-CC)", compact_identifier),
+    _identifier(EUDRACT_NUMBER, "a EudraCT number (YYYY-NNNNNN-CC)", canonical_eudract),
 ]
 EuCtNumber = Annotated[
     str | None,

@@ -1,5 +1,6 @@
 """What every resolver gets as `info.context`."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,9 @@ from schema.loaders import Loaders
 @dataclass
 class Context:
     sessions: async_sessionmaker[AsyncSession]
-    plugin_manager: Any = None
+    # What the plugin host says of each plugin (name, version, builtin, hooks, feeds, errors);
+    # the API fills it in, so the schema never imports the plugins package.
+    plugins: Sequence[Any] = ()
     request: Any = None
     loaders: Loaders = field(init=False)
 

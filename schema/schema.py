@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from schema.collaboration import CollaborationQuery
 from schema.partnerships import PartnershipsQuery
+from schema.plugins import PluginsQuery
 from schema.provenance import ProvenanceQuery
 from schema.research import ResearchQuery
 from schema.trials import TrialsQuery
@@ -20,7 +21,15 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, CollaborationQuery, ResearchQuery, TrialsQuery, PartnershipsQuery, ProvenanceQuery),
+    (
+        NodeQuery,
+        CollaborationQuery,
+        ResearchQuery,
+        TrialsQuery,
+        PartnershipsQuery,
+        ProvenanceQuery,
+        PluginsQuery,
+    ),
 )
 
 

@@ -22,7 +22,7 @@ from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
 from model.database import make_engine, upgrade
-from plugins.manager import build_plugin_manager
+from plugins.manager import build_plugin_host
 
 POSTGRES_URL = os.environ.get(
     "ATMP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -105,7 +105,7 @@ def demo_database_url(
     with _empty_database(request.param, directory, postgres_problem) as url:
         upgrade(url)
         engine = make_engine(url)
-        list(load_demo(engine, build_plugin_manager(load_entry_points=False)))
+        list(load_demo(engine, build_plugin_host(load_entry_points=False)))
         engine.dispose()
         yield url
 
@@ -122,7 +122,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def demo_engine(engine: Engine) -> Engine:
     """The database with the demo data set loaded, as `serve --demo` loads it."""
-    list(load_demo(engine, build_plugin_manager(load_entry_points=False)))
+    list(load_demo(engine, build_plugin_host(load_entry_points=False)))
     return engine
 
 

@@ -2,6 +2,6 @@
 
 from types import ModuleType
 
-from plugins.builtin import collaboration, lund_skane
+from plugins.builtin import collaboration, identifiers, lund_skane
 
-BUILTIN_PLUGINS: tuple[ModuleType, ...] = (collaboration, lund_skane)
+BUILTIN_PLUGINS: tuple[ModuleType, ...] = (identifiers, collaboration, lund_skane)

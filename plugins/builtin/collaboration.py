@@ -133,3 +133,13 @@ class CollaborationFeed:
 @hookimpl
 def atmp_graph_feeds() -> list[CollaborationFeed]:
     return [CollaborationFeed()]
+
+
+@hookimpl
+def atmp_graph_claim_source(source: str) -> str | None:
+    path = Path(source)
+    return (
+        FEED
+        if path.name == "collaboration.json" or (path / "collaboration.json").is_file()
+        else None
+    )

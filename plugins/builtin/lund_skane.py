@@ -296,3 +296,12 @@ class LundSkaneFeed:
 @hookimpl
 def atmp_graph_feeds() -> list[LundSkaneFeed]:
     return [LundSkaneFeed()]
+
+
+@hookimpl
+def atmp_graph_claim_source(source: str) -> str | None:
+    path = Path(source)
+    files = {file for file, *_ in TABLES}
+    if path.name in files or any((path / file).is_file() for file in files):
+        return FEED
+    return None

@@ -11,7 +11,7 @@ import model as m
 from plugins.builtin.lund_skane import LundSkaneFeed
 from plugins.builtin.samples import sample_path
 from plugins.ingest import ingest
-from plugins.manager import build_plugin_manager, feed_adapters
+from plugins.manager import build_plugin_host
 
 EXPECTED_QUARANTINE = [
     # file, row, source id, field, message
@@ -62,7 +62,7 @@ EXPECTED_QUARANTINE = [
 @pytest.fixture
 def reference_engine(engine: Engine) -> Engine:
     """A database holding the collaboration's reference data, which partner feeds attach to."""
-    adapters = feed_adapters(build_plugin_manager(load_entry_points=False))
+    adapters = build_plugin_host(load_entry_points=False).feeds()
     ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
     return engine
 

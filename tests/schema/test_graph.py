@@ -214,3 +214,17 @@ def test_ingest_runs_report_their_quarantine(gql: GraphQLClient) -> None:
         "field": "ATMP-klass",
         "value": "XTMP",
     }
+
+
+def test_plugins_are_listed_over_graphql(gql: GraphQLClient) -> None:
+    data = gql.execute("{ plugins { name builtin feeds hooks errors } }")
+
+    plugins = {plugin["name"]: plugin for plugin in data["plugins"]}
+    assert plugins["lund_skane"] == {
+        "name": "lund_skane",
+        "builtin": True,
+        "feeds": ["lund_skane"],
+        "hooks": ["atmp_graph_claim_source", "atmp_graph_feeds"],
+        "errors": [],
+    }
+    assert plugins["identifiers"]["hooks"] == ["atmp_graph_normalize_identifier"]

@@ -12,7 +12,7 @@ from api.app import create_app
 from api.settings import Settings
 from plugins.builtin.lund_skane import LundSkaneFeed
 from plugins.ingest import ingest
-from plugins.manager import build_plugin_manager, feed_adapters
+from plugins.manager import build_plugin_host
 from tests.conftest import GraphQLClient
 from tests.factories import write_trials_export
 
@@ -47,7 +47,7 @@ def _statements_for(settings: Settings, first: int) -> tuple[int, dict[str, Any]
 
 @pytest.fixture
 def fifty_trials(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    adapters = feed_adapters(build_plugin_manager(load_entry_points=False))
+    adapters = build_plugin_host(load_entry_points=False).feeds()
     ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
     report = ingest(engine, LundSkaneFeed(), write_trials_export(tmp_path / "export", 50))
     assert report.created == 100

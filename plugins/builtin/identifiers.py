@@ -1,0 +1,16 @@
+"""Canonical forms of the registry and researcher identifiers the feeds carry."""
+
+from plugins.hookspecs import hookimpl
+from plugins.normalize import canonical_eudract, compact_identifier, strip_ror_prefix
+
+
+@hookimpl
+def atmp_graph_normalize_identifier(scheme: str, value: str) -> str | None:
+    scheme = scheme.lower()
+    if scheme in {"nct", "euct", "orcid"}:
+        return compact_identifier(value)
+    if scheme == "eudract":
+        return canonical_eudract(value)
+    if scheme == "ror":
+        return strip_ror_prefix(value)
+    return None
