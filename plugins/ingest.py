@@ -107,6 +107,29 @@ def _problems(error: ValidationError, labels: dict[str, str]) -> tuple[Problem, 
     return tuple(problems)
 
 
+def validate_row(
+    row: SourceRow, *, feed: str, host: "PluginHost | None" = None
+) -> Record | tuple[Problem, ...]:
+    """The validated record, or the problems that send the row to quarantine.
+
+    Checks, in order: what the adapter itself reported, the record type's own rules, then any
+    rules that plugins add through `atmp_graph_validate_record`.
+    """
+    if row.problem:
+        return (Problem(None, None, row.problem),)
+    record_type = RECORD_TYPES.get(row.entity)
+    if record_type is None:
+        return (Problem(None, row.entity, "is not a known entity type"),)
+    try:
+        record = record_type.model_validate({**row.data, "source_id": row.source_id})
+    except ValidationError as error:
+        return _problems(error, dict(row.labels))
+    extra = host.extra_problems(feed, record) if host is not None else []
+    if extra:
+        return tuple(Problem(row.labels.get(f, f), None, reason) for f, reason in extra)
+    return record
+
+
 def _content_hash(record: Record) -> str:
     return hashlib.sha256(record.model_dump_json().encode()).hexdigest()
 
@@ -131,20 +154,10 @@ class _Run:
         self.report.read += 1
         if row.cursor is not None and row.cursor > self.cursors.get(row.entity, ""):
             self.cursors[row.entity] = row.cursor
-        if row.problem:
-            return self._quarantine(row, Problem(None, None, row.problem))
-        record_type = RECORD_TYPES.get(row.entity)
-        if record_type is None:
-            return self._quarantine(row, Problem(None, row.entity, "is not a known entity type"))
-        try:
-            record = record_type.model_validate({**row.data, "source_id": row.source_id})
-        except ValidationError as error:
-            return self._quarantine(row, *_problems(error, dict(row.labels)))
-        if self.host is not None:
-            extra = self.host.extra_problems(self.adapter.name, record)
-            if extra:
-                problems = [Problem(row.labels.get(f, f), None, reason) for f, reason in extra]
-                return self._quarantine(row, *problems)
+        outcome = validate_row(row, feed=self.adapter.name, host=self.host)
+        if not isinstance(outcome, Record):
+            return self._quarantine(row, *outcome)
+        record = outcome
         content_hash = _content_hash(record)
         key = (row.entity, record.source_id)
         if key in self.seen:
@@ -354,4 +367,5 @@ __all__: Sequence[str] = [
     "Quarantined",
     "feed_config",
     "ingest",
+    "validate_row",
 ]
