@@ -33,9 +33,9 @@ import model as m
 from api.app import create_app
 from api.settings import Settings
 from model.database import make_async_engine, make_engine, upgrade
+from plugins.builtin.collaboration import CollaborationFeed
 from plugins.builtin.lund_skane import LundSkaneFeed
 from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
 from tests.factories import write_trials_export
 
 QUERY = """query Page($first: Int!) {
@@ -126,8 +126,7 @@ async def measure(url: str, seconds: float, most: int) -> None:
 def prepare(url: str, trials: int, workdir: Path) -> None:
     upgrade(url)
     engine = make_engine(url)
-    adapters = build_plugin_host(load_entry_points=False).feeds()
-    ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
+    ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
     report = ingest(engine, LundSkaneFeed(), write_trials_export(workdir / "export", trials))
     print(report.summary())
     engine.dispose()

@@ -31,7 +31,7 @@ from model.enums import (
     TrialPhase,
     TrialStatus,
 )
-from plugins.normalize import (
+from model.normalize import (
     EU_CT_NUMBER,
     EUDRACT_NUMBER,
     NCT_ID,

@@ -32,7 +32,7 @@ from model import (
     store,
 )
 from model.enums import CollaborationArea, InstitutionKind
-from plugins.normalize import fold_name
+from model.normalize import fold_name
 from plugins.records import (
     AgreementRecord,
     FacilityRecord,

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from strawberry import relay
 
 import model as m
+from model.normalize import canonical_eudract
 from schema.collaboration import Facility, Institution
 from schema.context import Info
 from schema.enums import TrialPhase, TrialStatus
@@ -72,7 +73,7 @@ class TrialsQuery:
             str, strawberry.argument(description="Such as NCT05635409 or 2021-001366-38.")
         ],
     ) -> ClinicalTrial | None:
-        wanted = registry_id.strip().upper()
+        wanted = canonical_eudract(registry_id)  # also upper-cases and compacts NCT and EU CT ids
         trial = m.ClinicalTrial
         query = select(trial).where(
             or_(trial.nct_id == wanted, trial.eudract_id == wanted, trial.euct_id == wanted)

@@ -36,13 +36,13 @@ class CollaborationFeed:
     name = FEED
     title = "Collaboration reference data (agreement, parties, facilities)"
     version = "1.0"
-    institution_ror = None
-    streams = (
+    institution_ror: str | None = None
+    streams: tuple[Stream, ...] = (
         Stream("institution", primary_key="key"),
         Stream("facility", primary_key="key"),
         Stream("agreement", primary_key="id"),
     )
-    config_model = NoConfig
+    config_model: type[BaseModel] = NoConfig
 
     def sample(self) -> str:
         return str(sample_path("collaboration") / "collaboration.json")

@@ -242,10 +242,12 @@ class LundSkaneFeed:
     name = FEED
     title = "Lund University / Skåne University Hospital CSV export"
     version = "1.0"
-    institution_ror = "012a77v79"
+    institution_ror: str | None = "012a77v79"
     # The export has no change timestamps: every run reads it whole.
-    streams = tuple(Stream(entity, primary_key=id_column) for _, entity, id_column, _, _ in TABLES)
-    config_model = NoConfig
+    streams: tuple[Stream, ...] = tuple(
+        Stream(entity, primary_key=id_column) for _, entity, id_column, _, _ in TABLES
+    )
+    config_model: type[BaseModel] = NoConfig
 
     def sample(self) -> str:
         return str(sample_path("lund_skane"))

@@ -1,0 +1,1 @@
+"""ATMP Graph feed plugin for Nordvik University Hospital (a fictional fourth partner)."""

@@ -1,0 +1,13 @@
+"""The Nordvik plugin keeps the ATMP Graph contract: the whole proof is these lines."""
+
+from pathlib import Path
+
+from atmp_nordvik.plugin import SAMPLE
+
+from plugins.conformance import FeedConformance
+
+
+class TestNordvikFeed(FeedConformance):
+    feed_name = "nordvik"
+    sample = SAMPLE
+    golden = Path(__file__).with_name("golden.json")
