@@ -9,9 +9,8 @@ from plugins.manager import PluginHost
 
 
 def load_demo(engine: Engine, host: PluginHost) -> Iterator[IngestReport]:
-    """Ingest each feed's sample, reference data first; a rerun changes nothing."""
-    ordered = sorted(host.feeds().values(), key=lambda adapter: adapter.name != "collaboration")
-    for adapter in ordered:
+    """Ingest each built-in feed's sample, in registration order (reference data first)."""
+    for adapter in host.builtin_feeds().values():
         sample = adapter.sample()
         if sample is not None:
             yield ingest(engine, adapter, sample, host=host, full=True)

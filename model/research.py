@@ -53,7 +53,7 @@ class Product(IdMixin, Base):
     __tablename__ = "product"
 
     name: Mapped[str] = mapped_column(String(500))
-    code: Mapped[str | None] = mapped_column(String(120))
+    code: Mapped[str | None] = mapped_column(String(300))
     # Registries list interventions without an ATMP class; a partner feed may fill it in.
     atmp_class: Mapped[AtmpClass | None] = mapped_column(enum_column(AtmpClass))
     intervention_type: Mapped[str | None] = mapped_column(String(40))

@@ -74,7 +74,7 @@ class PluginHost:
         One that raises is recorded as a failure of its plugin and skipped, so it cannot take
         the others down with it.
         """
-        for impl in reversed(getattr(self.manager.hook, hook).get_hookimpls()):
+        for impl in getattr(self.manager.hook, hook).get_hookimpls():
             try:
                 result = impl.function(*(kwargs[name] for name in impl.argnames))
             except Exception as error:  # any error in a plugin is the plugin's
@@ -104,6 +104,15 @@ class PluginHost:
         return {
             name: adapter
             for adapters in self.feeds_by_plugin.values()
+            for name, adapter in adapters.items()
+        }
+
+    def builtin_feeds(self) -> dict[str, FeedAdapter]:
+        """The feeds that ship with ATMP Graph, in registration order."""
+        return {
+            name: adapter
+            for plugin, adapters in self.feeds_by_plugin.items()
+            if plugin in self.builtin
             for name, adapter in adapters.items()
         }
 

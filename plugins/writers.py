@@ -17,6 +17,7 @@ from model import (
     Base,
     ClinicalTrial,
     EducationActivity,
+    EntitySource,
     Exchange,
     Facility,
     Institution,
@@ -28,6 +29,7 @@ from model import (
     Project,
     QuarantinedRecord,
     Signatory,
+    SourceRecord,
     TrialSite,
     store,
 )
@@ -110,11 +112,23 @@ class WriteContext:
             )
         )
 
-    def link(self, owner: Base, references: FeedReferences) -> None:
+    def link(
+        self,
+        owner: Base,
+        references: FeedReferences,
+        *,
+        extra: dict[str, list[int]] | None = None,
+        additive: bool = False,
+    ) -> None:
+        """Set the owner's many-to-many links; `additive` keeps links other feeds made."""
         owner_type = type(owner)
         owner_id: int = owner.id  # type: ignore[attr-defined]
-        for relation, ids in references.resolved.items():
-            store.replace_links(self.session, owner_type, owner_id, relation, ids)
+        for relation, ids in {**references.resolved, **(extra or {})}.items():
+            if additive:
+                for target in ids:
+                    store.add_link(self.session, owner_type, owner_id, relation, target)
+            else:
+                store.replace_links(self.session, owner_type, owner_id, relation, ids)
         for relation, target_entity, source_id in references.parked:
             store.park_link(
                 self.session,
@@ -127,6 +141,33 @@ class WriteContext:
                     target_source_id=source_id,
                 ),
             )
+
+    def first_feed_of(self, model: type[Base], entity_id: int) -> str | None:
+        """The feed whose record built this entity first."""
+        return self.session.scalar(
+            select(SourceRecord.feed)
+            .join(EntitySource)
+            .where(
+                EntitySource.entity_type == store.entity_type_of(model),
+                EntitySource.entity_id == entity_id,
+            )
+            .order_by(SourceRecord.id)
+            .limit(1)
+        )
+
+    def built_by_other_feeds(self, model: type[Base], entity_id: int) -> bool:
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        EntitySource.source_record_id == SourceRecord.id,
+                        EntitySource.entity_type == store.entity_type_of(model),
+                        EntitySource.entity_id == entity_id,
+                        SourceRecord.feed != self.feed,
+                    )
+                )
+            )
+        )
 
     def institution(self, ref: InstitutionRef) -> Institution:
         """The institution `ref` means: by id, then name or alias, then a facility's owner.
@@ -354,20 +395,37 @@ def write_trial(
     sponsor = ctx.maybe_institution(record.sponsor)
     collaborators = ctx.institution_ids(record.collaborators)
     trial = _row(ctx, ClinicalTrial, existing or _matching_trial(ctx, record))
+    # Until per-field precedence exists, the feed that first built a trial owns its values;
+    # other feeds only fill gaps, and add sites and links without taking any away.
+    owner = trial.id is None or ctx.first_feed_of(ClinicalTrial, trial.id) in (None, ctx.feed)
+    shared = trial.id is not None and ctx.built_by_other_feeds(ClinicalTrial, trial.id)
     for name in (
         "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",
         "start_date", "completion_date", "enrollment", "study_type",
     ):  # fmt: skip
-        setattr(trial, name, getattr(record, name))
-    trial.sponsor_id = _id(sponsor)
+        if owner or getattr(trial, name) is None:
+            setattr(trial, name, getattr(record, name))
+    if owner or trial.sponsor_id is None:
+        trial.sponsor_id = _id(sponsor)
     ctx.session.flush()
-    ctx.session.execute(delete(TrialSite).where(TrialSite.trial_id == trial.id))
+    # A site another feed already gave, under the same name or at the same institution.
+    known: set[str | int | None] = set()
+    if shared:
+        for name, institution_id in ctx.session.execute(
+            select(TrialSite.name, TrialSite.institution_id).where(TrialSite.trial_id == trial.id)
+        ):
+            known |= {fold_name(name), institution_id}
+        known.discard(None)
+    else:
+        ctx.session.execute(delete(TrialSite).where(TrialSite.trial_id == trial.id))
     for site in record.sites:
         folded = [fold_name(site.name)]
         facility = store.find_facility(ctx.session, folded_names=folded)
         institution = store.find_institution(ctx.session, folded_names=folded)
         if institution is None and facility is not None and facility.owner_id is not None:
             institution = ctx.session.get(Institution, facility.owner_id)
+        if known & {folded[0], _id(institution)}:
+            continue
         ctx.session.add(
             TrialSite(
                 trial_id=trial.id,
@@ -378,11 +436,8 @@ def write_trial(
                 facility_id=_id(facility),
             )
         )
-    store.replace_links(
-        ctx.session, ClinicalTrial, trial.id, "conditions", ctx.conditions(record.conditions)
-    )
-    store.replace_links(ctx.session, ClinicalTrial, trial.id, "collaborators", collaborators)
-    ctx.link(trial, references)
+    links = {"conditions": ctx.conditions(record.conditions), "collaborators": collaborators}
+    ctx.link(trial, references, extra=links, additive=shared)
     return [trial]
 
 

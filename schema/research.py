@@ -43,7 +43,12 @@ class Product(MappedNode):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its name.")
     code: str | None = strawberry.field(description="Its code in the feed that reported it.")
-    atmp_class: AtmpClass = strawberry.field(description="EMA's ATMP class.")
+    atmp_class: AtmpClass | None = strawberry.field(
+        description="EMA's ATMP class, where a feed gives it (registries do not)."
+    )
+    intervention_type: str | None = strawberry.field(
+        description="The registry's intervention type, such as BIOLOGICAL or GENETIC."
+    )
     modality: str | None = strawberry.field(description="Cell therapy, gene therapy, …")
     stage: DevelopmentStage | None = strawberry.field(description="How far it has come.")
     originator: Institution | None = related(

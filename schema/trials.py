@@ -51,7 +51,13 @@ class ClinicalTrial(MappedNode):
     start_date: dt.date | None = strawberry.field(description="When it started.")
     completion_date: dt.date | None = strawberry.field(description="When it ends or ended.")
     enrollment: int | None = strawberry.field(description="How many participants.")
+    study_type: str | None = strawberry.field(
+        description="The registry's study type, such as INTERVENTIONAL."
+    )
     sponsor: Institution | None = related(m.ClinicalTrial.sponsor, description="Its sponsor.")
+    collaborators: list[Institution] = related(
+        m.ClinicalTrial.collaborators, description="Institutions that collaborate on it."
+    )
     sites: list[TrialSite] = related(m.ClinicalTrial.sites, description="Where it runs.")
     conditions: list[Condition] = related(
         m.ClinicalTrial.conditions, description="The conditions it studies."

@@ -66,7 +66,8 @@ def test_dry_run_says_so_and_writes_nothing(database_url: str) -> None:
     ("args", "url", "message"),
     [
         (("ingest", "nope", "."), None,
-         "Error: there is no feed named 'nope'; the feeds are: collaboration, lund_skane"),
+         "Error: there is no feed named 'nope'; the feeds are: collaboration, ctgov, lumc, "
+         "lund_skane, nordvik"),
         (("ingest", "lund_skane", "/no/such/export"), None,
          "Error: lund_skane: ingest of /no/such/export stopped: /no/such/export does not exist"),
         (("db", "upgrade"), "mysql://root@127.0.0.1/test",
@@ -141,11 +142,19 @@ def test_quick_start_serves_stem_pd_over_live_http(demo_server: str) -> None:
             "trial": {
                 "acronym": "STEM-PD",
                 "eudractId": "2021-001366-38",
+                # Lund/Skåne's export first, then what ClinicalTrials.gov adds.
                 "sites": [
                     {"name": "Skånes universitetssjukhus", "city": "Lund"},
                     {"name": "Addenbrooke's Hospital", "city": "Cambridge"},
+                    {
+                        "name": "Addenbrooke's Hospital, Cambridge University Hospitals",
+                        "city": "Cambridge",
+                    },
                 ],
-                "products": [{"name": "STEM-PD dopaminerga progenitorceller"}],
+                "products": [
+                    {"name": "STEM-PD dopaminerga progenitorceller"},
+                    {"name": "STEM-PD"},
+                ],
             }
         }
     }

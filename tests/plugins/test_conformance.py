@@ -1,6 +1,7 @@
 """Every built-in feed passes the same conformance kit that partner plugins use."""
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 from plugins.builtin.samples import sample_path
 from plugins.conformance import FeedConformance
@@ -19,3 +20,17 @@ class TestLundSkaneFeed(FeedConformance):
     sample = sample_path("lund_skane")
     golden = GOLDEN / "lund_skane.json"
     duplicates_on_purpose = frozenset({("project", "LU-P-0002")})
+
+
+class TestLumcFeed(FeedConformance):
+    feed_name = "lumc"
+    sample = sample_path("lumc")
+    golden = GOLDEN / "lumc.json"
+
+
+class TestClinicalTrialsGovFeed(FeedConformance):
+    # The recorded API pages: the same studies as the bundled sample, with update dates.
+    feed_name = "ctgov"
+    sample = Path(__file__).parent / "ctgov_pages"
+    golden = GOLDEN / "ctgov.json"
+    invalid_config: ClassVar[dict[str, Any]] = {"page_size": 0}

@@ -16,17 +16,17 @@ def _ids(gql: GraphQLClient, field: str) -> list[str]:
     ("field", "type_name", "count"),
     [
         ("agreements", "Agreement", 1),
-        ("institutions", "Institution", 7),
+        ("institutions", "Institution", 12),
         ("facilities", "Facility", 8),
         ("people", "Person", 3),
-        ("projects", "Project", 5),
-        ("products", "Product", 4),
-        ("trials", "ClinicalTrial", 1),
-        ("partnerships", "Partnership", 3),
-        ("conditions", "Condition", 5),
-        ("exchanges", "Exchange", 1),
-        ("educationActivities", "EducationActivity", 1),
-        ("ingestRuns", "IngestRun", 2),
+        ("projects", "Project", 8),
+        ("products", "Product", 10),
+        ("trials", "ClinicalTrial", 3),
+        ("partnerships", "Partnership", 5),
+        ("conditions", "Condition", 8),
+        ("exchanges", "Exchange", 2),
+        ("educationActivities", "EducationActivity", 2),
+        ("ingestRuns", "IngestRun", 4),
     ],
 )
 def test_every_list_is_a_connection_whose_nodes_resolve_by_id(
@@ -87,11 +87,12 @@ def test_bad_paging_arguments_are_explained(
     ("query", "expected"),
     [
         ('institutions(filter: {kind: COMPANY}) { nodes { name } }',
-         ["Nordic Cell Process AB", "Medicon Vector Labs AB", "Öresund Biologics AB"]),
+         ["Nordic Cell Process AB", "Medicon Vector Labs AB", "Öresund Biologics AB",
+          "Leiden Vector Works B.V."]),
         ('institutions(filter: {search: "skåne"}) { nodes { name } }',
          ["Skåne University Hospital", "Region Skåne"]),
         ('projects(filter: {area: EDUCATION}) { nodes { title } }',
-         ["Kurs: GMP-tillverkning av ATMP"]),
+         ["Kurs: GMP-tillverkning av ATMP", "Joint ATMP course Leiden–Lund"]),
         ('trials(filter: {search: "stem-pd"}) { nodes { nctId } }', ["NCT05635409"]),
         ('facilities(filter: {kind: SCIENCE_PARK}) { nodes { name } }',
          ["Leiden Bio Science Park", "Medicon Village"]),
@@ -125,16 +126,17 @@ def test_relations_run_both_ways(gql: GraphQLClient) -> None:
     trial = data["trial"]
     assert trial["acronym"] == "STEM-PD"
     assert trial["sponsor"] == {"name": "Region Skåne", "sponsoredTrials": [{"acronym": "STEM-PD"}]}
+    # Lund/Skåne's product, and the intervention ClinicalTrials.gov lists for the same trial.
     assert trial["products"] == [
         {
             "name": "STEM-PD dopaminerga progenitorceller",
             "trials": [{"nctId": "NCT05635409"}],
             "projects": [{"code": "LU-P-0001"}],
-        }
+        },
+        {"name": "STEM-PD", "trials": [{"nctId": "NCT05635409"}], "projects": []},
     ]
-    assert trial["conditions"] == [
-        {"name": "Parkinsons sjukdom", "trials": [{"nctId": "NCT05635409"}]}
-    ]
+    assert [c["name"] for c in trial["conditions"]] == ["Parkinsons sjukdom", "Parkinson Disease"]
+    assert {c["trials"][0]["nctId"] for c in trial["conditions"]} == {"NCT05635409"}
     assert trial["sites"][0]["trial"] == {"nctId": "NCT05635409"}
     assert trial["sites"][0]["institution"] == {
         "trialSites": [{"name": "Skånes universitetssjukhus"}]
@@ -150,9 +152,10 @@ def test_relations_run_both_ways(gql: GraphQLClient) -> None:
         {"name": "Lund Stem Cell Center", "owner": {"name": "Lund University"}}
     ]
     assert [p["code"] for p in lund["partnerships"]] == ["LU-A-101", "LU-A-102", "LU-A-103"]
+    # One company, seen by both partners' feeds, with its agreements on both sides.
     assert lund["partnerships"][0]["partner"] == {
         "name": "Nordic Cell Process AB",
-        "companyPartnerships": [{"code": "LU-A-101"}],
+        "companyPartnerships": [{"code": "LU-A-101"}, {"code": "LUMC-C-56"}],
     }
 
 
@@ -167,15 +170,20 @@ def test_confidential_terms_stay_hidden(gql: GraphQLClient) -> None:
             "code": "LU-A-103",
             "terms": {"valueAmount": None, "currency": "SEK", "confidential": False},
         },
+        {"code": "LUMC-C-55", "terms": None},
+        {
+            "code": "LUMC-C-56",
+            "terms": {"valueAmount": None, "currency": None, "confidential": False},
+        },
     ]
 
 
 def test_exchange_and_course_projects_build_their_own_nodes(gql: GraphQLClient) -> None:
     data = gql.execute(
         """{
-          exchanges { nodes { title fromInstitution { name } toInstitution { name } startDate
-                              project { code } sources { feed sourceId } } }
-          educationActivities { nodes { title kind hostInstitution { name } endDate } }
+          exchanges(first: 1) { nodes { title fromInstitution { name } toInstitution { name }
+                                        startDate project { code } sources { feed sourceId } } }
+          educationActivities(first: 1) { nodes { title kind hostInstitution { name } endDate } }
         }"""
     )
     assert data["exchanges"]["nodes"] == [

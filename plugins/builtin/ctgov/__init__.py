@@ -1,0 +1,101 @@
+"""ClinicalTrials.gov: study records in the API v2 JSON shape, from files or the API itself.
+
+Each study yields one product per intervention, then the trial, which points back at them by
+source id (`NCT05635409/STEM-PD`).  Incremental reads follow the date each study's last update
+was posted: over HTTP the API is asked only for newer studies, and every source skips studies
+no newer than the last run's cursor, so files and the API behave the same.
+"""
+
+import re
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from plugins.builtin.ctgov.mapping import (
+    CURSOR_FIELD,
+    IDENTIFICATION,
+    INTERVENTIONS,
+    last_update,
+    study_rows,
+)
+from plugins.builtin.ctgov.sources import CtGovConfig, SourceUnreadable, pages
+from plugins.builtin.samples import sample_path
+from plugins.feeds import Stream
+from plugins.hookspecs import hookimpl
+from plugins.records import SourceRow
+
+__all__ = [
+    "CtGovConfig",
+    "CtGovFeed",
+    "SourceUnreadable",
+    "atmp_graph_claim_source",
+    "atmp_graph_feeds",
+]
+
+FEED = "ctgov"
+REGISTRY_HOSTS = {"clinicaltrials.gov", "www.clinicaltrials.gov"}
+STUDY_FILE = re.compile(r"^NCT\d{8}\.json$")
+
+
+class CtGovFeed:
+    name = FEED
+    title = "ClinicalTrials.gov (API v2 study records)"
+    version = "1.0"
+    institution_ror = None
+    streams = (
+        Stream(
+            "product",
+            primary_key=f"{IDENTIFICATION}.nctId + '/' + {INTERVENTIONS}[].name",
+            cursor_field=CURSOR_FIELD,
+        ),
+        Stream("clinical_trial", primary_key=f"{IDENTIFICATION}.nctId", cursor_field=CURSOR_FIELD),
+    )
+    config_model = CtGovConfig
+
+    def sample(self) -> str:
+        return str(sample_path(FEED))
+
+    def read(
+        self, source: str, *, state: Mapping[str, str], config: BaseModel
+    ) -> Iterator[SourceRow]:
+        """Read a study file, a page file, a directory of them, or the API at an http(s) URL."""
+        settings = (
+            config
+            if isinstance(config, CtGovConfig)
+            else CtGovConfig.model_validate(config.model_dump())
+        )
+        since = state.get("clinical_trial")
+        for page in pages(source, settings=settings, since=since):
+            if page.problem:
+                yield SourceRow(
+                    entity="clinical_trial",
+                    source_id=None,
+                    problem=page.problem,
+                    file=page.origin.file,
+                    source_uri=page.origin.uri,
+                )
+                continue
+            for study in page.studies:
+                cursor = last_update(study)
+                # A study without the date cannot be placed, so it is always read.
+                if since and cursor and cursor <= since:
+                    continue
+                yield from study_rows(study, origin=page.origin, cursor=cursor)
+
+
+@hookimpl
+def atmp_graph_feeds() -> list[CtGovFeed]:
+    return [CtGovFeed()]
+
+
+@hookimpl
+def atmp_graph_claim_source(source: str) -> str | None:
+    """The registry's own API, an `NCT<8 digits>.json` study file, or a directory holding one."""
+    if urllib.parse.urlsplit(source).hostname in REGISTRY_HOSTS:
+        return FEED
+    path = Path(source)
+    if STUDY_FILE.match(path.name) or any(STUDY_FILE.match(p.name) for p in path.glob("NCT*.json")):
+        return FEED
+    return None
