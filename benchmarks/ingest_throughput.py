@@ -28,27 +28,9 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import model as m
 from model.database import make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
-from plugins.builtin.lund_skane import TRIAL_PHASES, LundSkaneFeed
+from plugins.builtin.lund_skane import LundSkaneFeed
 from plugins.ingest import ingest
-
-HEADER = (
-    "Studie-ID;NCT;EudraCT;Titel;Fas;Status;Sponsor;Antal patienter;Diagnos;Produkt-ID;"
-    "Prövningsställen;Startdatum"
-)
-PHASES = list(TRIAL_PHASES)
-
-
-def write_export(directory: Path, count: int) -> Path:
-    """`count` trial rows, written line by line (the generator never holds them all)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "trials.csv").open("w", encoding="utf-8-sig") as export:
-        export.write(HEADER + "\n")
-        for n in range(count):
-            export.write(
-                f"B-{n:07d};NCT{10000000 + n};;Benchmark trial {n};{PHASES[n % len(PHASES)]};"
-                f"Rekryterar;Region Skåne;{n % 500};;;;2024-{n % 12 + 1:02d}-01\n"
-            )
-    return directory
+from tests.factories import write_flat_trials_export as write_export
 
 
 def raw_rows(count: int) -> Iterator[tuple[dict[str, object], dict[str, object]]]:
@@ -108,16 +90,20 @@ def bulk_insert(url: str, count: int, batch: int = 5000) -> float:
     return seconds
 
 
-def pipeline(url: str, export: Path, count: int) -> tuple[float, int]:
-    """Seconds and peak traced memory (bytes) of ingesting the export through the pipeline."""
+def pipeline(url: str, export: Path, count: int, *, trace: bool = False) -> tuple[float, int]:
+    """Seconds of ingesting the export through the pipeline, and its peak traced memory.
+
+    tracemalloc slows Python down several times, so speed and memory are separate runs.
+    """
     upgrade(url)
     engine = make_engine(url)
     ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     started = time.perf_counter()
     report = ingest(engine, LundSkaneFeed(), export)
     seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
     assert (report.read, report.created, report.quarantined) == (count, count, 0), report.summary()
     engine.dispose()
@@ -159,10 +145,12 @@ def main() -> None:
         export = write_export(workdir / "export", count)
         with scratch(args.postgres, workdir, "raw") as url:
             raw_seconds = bulk_insert(url, count)
-        with scratch(args.postgres, workdir, "small") as url:
-            _, small_peak = pipeline(url, small, max(count // 10, 1))
         with scratch(args.postgres, workdir, "pipeline") as url:
-            seconds, peak = pipeline(url, export, count)
+            seconds, _ = pipeline(url, export, count)
+        with scratch(args.postgres, workdir, "small") as url:
+            _, small_peak = pipeline(url, small, max(count // 10, 1), trace=True)
+        with scratch(args.postgres, workdir, "traced") as url:
+            _, peak = pipeline(url, export, count, trace=True)
     print(f"{'Core bulk insert of the same rows':<36} {count / raw_seconds:10.0f} records/s")
     print(f"{'ingest pipeline':<36} {count / seconds:10.0f} records/s")
     print(f"{'ratio pipeline / bulk insert':<36} {raw_seconds / seconds:10.2f}")

@@ -18,7 +18,8 @@ class SourceRecord(IdMixin, Base):
     """One record of one feed, as last seen; `content_hash` tells whether it changed."""
 
     __tablename__ = "source_record"
-    __table_args__ = (UniqueConstraint("feed", "entity_type", "source_id"),)
+    # source_id leads, so that looking up a batch of ids (source_id IN ...) uses the index.
+    __table_args__ = (UniqueConstraint("source_id", "feed", "entity_type"),)
 
     feed: Mapped[str] = mapped_column(String(120))
     entity_type: Mapped[str] = mapped_column(String(60))
@@ -29,6 +30,10 @@ class SourceRecord(IdMixin, Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     # External identifiers the record carried, as [scheme, value] pairs (NCT, EudraCT, ROR, ...).
     identifiers: Mapped[list[Any] | None] = mapped_column(JSON)
+    # The last run that read the record, and where in the export it was: a record read twice
+    # in one run is found in the database, so memory does not grow with the feed.
+    run_id: Mapped[int | None]
+    row: Mapped[int | None]
 
     entities: Mapped[list["EntitySource"]] = relationship(
         back_populates="source_record", lazy="raise", cascade="all, delete-orphan"

@@ -7,7 +7,7 @@ transaction, so a batch lands whole or not at all.
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from model.base import Base
@@ -215,3 +215,73 @@ def advance_feed_state(session: Session, feed: str, cursors: dict[str, str]) -> 
             session.add(FeedState(feed=feed, stream=stream, cursor=cursor))
         elif cursor > state.cursor:
             state.cursor = cursor
+
+
+def known_source_records(
+    session: Session, *, feed: str, entity_type: str, source_ids: Sequence[str]
+) -> dict[str, SourceRecord]:
+    """The source records a feed already has for these ids, in one query."""
+    rows = session.scalars(
+        select(SourceRecord).where(
+            SourceRecord.feed == feed,
+            SourceRecord.entity_type == entity_type,
+            SourceRecord.source_id.in_(source_ids),
+        )
+    )
+    return {row.source_id: row for row in rows}
+
+
+def mark_read(session: Session, source_record_ids: Sequence[int], run_id: int | None) -> None:
+    """Note that this run read these records (unchanged ones included)."""
+    if source_record_ids:
+        session.execute(
+            update(SourceRecord)
+            .where(SourceRecord.id.in_(source_record_ids))
+            .values(run_id=run_id),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def built_entity_ids(
+    session: Session, *, feed: str, entity_type: str, source_ids: Iterable[str]
+) -> dict[str, int]:
+    """The entities that a feed's records built, by source id, in one query."""
+    wanted = list(set(source_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(SourceRecord.source_id, EntitySource.entity_id)
+        .join(EntitySource)
+        .where(
+            SourceRecord.feed == feed,
+            SourceRecord.entity_type == entity_type,
+            SourceRecord.source_id.in_(wanted),
+            EntitySource.entity_type == entity_type,
+        )
+    )
+    return {row.source_id: row.entity_id for row in rows}
+
+
+def waiting_target_ids(
+    session: Session, *, feed: str, target_entity_type: str, source_ids: Sequence[str]
+) -> set[str]:
+    """Which of these records other records of the feed are waiting for."""
+    return set(
+        session.scalars(
+            select(PendingLink.target_source_id).where(
+                PendingLink.feed == feed,
+                PendingLink.target_entity_type == target_entity_type,
+                PendingLink.target_source_id.in_(source_ids),
+            )
+        )
+    )
+
+
+def insert_links(
+    session: Session, owner: type[Base], relation: str, pairs: Sequence[tuple[int, int]]
+) -> None:
+    """Add many (owner id, target id) rows to a many-to-many relation at once."""
+    if pairs:
+        table, local, remote = _link_columns(owner, relation)
+        rows = [{local.name: left, remote.name: right} for left, right in dict.fromkeys(pairs)]
+        session.execute(insert(table), rows)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from model.enums import (
     AgreementStatus,
@@ -249,7 +249,7 @@ class InstitutionRecord(Record):
     city: OptionalText = None
     ror: RorId = None
     registration_number: OptionalText = None
-    aliases: TextList = []
+    aliases: TextList = Field(default_factory=list)
     part_of: InstitutionRef | None = None
 
 
@@ -266,7 +266,7 @@ class FacilityRecord(Record):
     city: OptionalText = None
     country: CountryCode = None
     cluster: OptionalText = None
-    aliases: TextList = []
+    aliases: TextList = Field(default_factory=list)
 
 
 class SignatoryRecord(_Model):
@@ -285,10 +285,10 @@ class AgreementRecord(Record):
     status_note: OptionalText = None
     signed_date: IsoDate = None
     signed_place: OptionalText = None
-    areas: TextList = []
-    therapy_areas: TextList = []
-    parties: list[InstitutionRef] = []
-    signatories: list[SignatoryRecord] = []
+    areas: TextList = Field(default_factory=list)
+    therapy_areas: TextList = Field(default_factory=list)
+    parties: list[InstitutionRef] = Field(default_factory=list)
+    signatories: list[SignatoryRecord] = Field(default_factory=list)
 
 
 class ProductRecord(Record):
@@ -301,7 +301,7 @@ class ProductRecord(Record):
     stage: DevelopmentStageValue = None
     originator: InstitutionRef | None = None
     manufacturing_site: OptionalText = None
-    indications: TextList = []
+    indications: TextList = Field(default_factory=list)
 
 
 class ProjectRecord(Record):
@@ -317,9 +317,9 @@ class ProjectRecord(Record):
     end_date: IsoDate = None
     lead_unit: OptionalText = None
     lead: InstitutionRef | None = None
-    partners: list[InstitutionRef] = []
-    conditions: TextList = []
-    product_ids: TextList = []
+    partners: list[InstitutionRef] = Field(default_factory=list)
+    conditions: TextList = Field(default_factory=list)
+    product_ids: TextList = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
@@ -349,10 +349,10 @@ class TrialRecord(Record):
     enrollment: WholeNumber = None
     study_type: OptionalText = None
     sponsor: InstitutionRef | None = None
-    collaborators: list[InstitutionRef] = []
-    sites: list[SiteRecord] = []
-    conditions: TextList = []
-    product_ids: TextList = []
+    collaborators: list[InstitutionRef] = Field(default_factory=list)
+    sites: list[SiteRecord] = Field(default_factory=list)
+    conditions: TextList = Field(default_factory=list)
+    product_ids: TextList = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
@@ -374,9 +374,9 @@ class PartnershipRecord(Record):
     status: PartnershipStatusValue = None
     start_date: IsoDate = None
     end_date: IsoDate = None
-    institutions: list[InstitutionRef] = []
-    project_ids: TextList = []
-    product_ids: TextList = []
+    institutions: list[InstitutionRef] = Field(default_factory=list)
+    project_ids: TextList = Field(default_factory=list)
+    product_ids: TextList = Field(default_factory=list)
     terms: TermsRecord | None = None
 
     @model_validator(mode="after")

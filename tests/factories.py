@@ -27,3 +27,18 @@ def write_trials_export(directory: Path, count: int) -> Path:
     for name, lines in (("products.csv", products), ("trials.csv", trials)):
         (directory / name).write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     return directory
+
+
+def write_flat_trials_export(directory: Path, count: int) -> Path:
+    """`count` trials with a registry id, sponsor, phase, status and start date, and nothing
+    else, written line by line (the generator never holds them all)."""
+    phases = ["I", "I/II", "II", "II/III", "III", "IV"]
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "trials.csv").open("w", encoding="utf-8-sig") as export:
+        export.write(TRIALS_HEADER + "\n")
+        for n in range(count):
+            export.write(
+                f"B-{n:07d};NCT{10000000 + n};;Benchmark trial {n};{phases[n % len(phases)]};"
+                f"Rekryterar;Region Skåne;{n % 500};;;;2024-{n % 12 + 1:02d}-01\n"
+            )
+    return directory

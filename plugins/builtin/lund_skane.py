@@ -9,7 +9,6 @@ names it in the quarantine.
 import csv
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -278,21 +277,20 @@ class LundSkaneFeed:
                 if not any(cell.strip() for cell in cells):
                     continue
                 raw = dict(zip(header, cells, strict=False))
-                source_id = raw.get(id_column, "").strip() or None
-                row = SourceRow(
+                short = len(cells) != len(header)
+                yield SourceRow(
                     entity=entity,
-                    source_id=source_id,
+                    source_id=raw.get(id_column, "").strip() or None,
                     identifiers=_identifiers(raw),
+                    data={} if short else to_record(raw),
                     raw=raw,
                     labels=labels,
                     file=path.name,
                     row=reader.line_num,
+                    problem=f"row has {len(cells)} fields, the header has {len(header)}"
+                    if short
+                    else None,
                 )
-                if len(cells) != len(header):
-                    problem = f"row has {len(cells)} fields, the header has {len(header)}"
-                    yield replace(row, problem=problem)
-                else:
-                    yield replace(row, data=to_record(raw))
 
 
 @hookimpl

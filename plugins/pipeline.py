@@ -1,0 +1,223 @@
+"""The ingest runner: validated records go out in batches, new trials in bulk.
+
+Within a batch, records the feed already stored unchanged are counted and left alone (one
+query for the whole batch), new trials are written together (plugins/bulk.py), and everything
+else is written one by one, each in its own savepoint, so a record that fails half-way leaves
+nothing behind and is quarantined with the reason.  A record read twice in one run is found
+through its source record's run id, so memory stays flat however long the feed is.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from model import QuarantinedRecord, SourceRecord, store
+from plugins.bulk import LookupCache, Valid, write_new_trials
+from plugins.feeds import FeedAdapter
+from plugins.records import Record, SourceRow
+from plugins.report import IngestReport, Problem, Quarantined
+from plugins.validation import content_hash, validate_row
+from plugins.writers import WRITERS, UnknownReference, WriteContext
+
+if TYPE_CHECKING:
+    from plugins.manager import PluginHost
+
+
+class IngestRunner:
+    """The state of one ingest run: `process` takes each row, `flush` writes a batch."""
+
+    def __init__(
+        self,
+        session: Session,
+        adapter: FeedAdapter,
+        report: IngestReport,
+        host: "PluginHost | None",
+        *,
+        batch_size: int,
+        after_batch: Callable[[], None],
+    ) -> None:
+        self.session, self.adapter, self.report, self.host = session, adapter, report, host
+        self.batch_size, self.after_batch = batch_size, after_batch
+        self.context = WriteContext(session=session, feed=adapter.name)
+        self.cache = LookupCache()
+        self.pending: list[Valid] = []
+        self.cursors: dict[str, str] = {}
+        self.started_at = dt.datetime.now(dt.UTC)
+
+    def process(self, row: SourceRow) -> None:
+        self.report.read += 1
+        if row.cursor is not None and row.cursor > self.cursors.get(row.entity, ""):
+            self.cursors[row.entity] = row.cursor
+        outcome = validate_row(row, feed=self.adapter.name, host=self.host)
+        if not isinstance(outcome, Record):
+            self._quarantine(row, *outcome)
+        else:
+            # A batch holds one stream, so that references to earlier streams are written.
+            if self.pending and self.pending[0].row.entity != row.entity:
+                self.flush()
+            self.pending.append(Valid(row, outcome, content_hash(outcome)))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending batch, then let the caller commit."""
+        batch, self.pending = self.pending, []
+        if batch:
+            self._write(batch)
+        self.after_batch()
+
+    def _write(self, batch: list[Valid]) -> None:
+        entity = batch[0].row.entity
+        known = store.known_source_records(
+            self.session,
+            feed=self.adapter.name,
+            entity_type=entity,
+            source_ids=list({valid.record.source_id for valid in batch}),
+        )
+        firsts: dict[str, Valid] = {}
+        unchanged: list[int] = []
+        todo: list[tuple[Valid, SourceRecord | None]] = []
+        for valid in batch:
+            source_id = valid.record.source_id
+            stored = known.get(source_id)
+            if source_id in firsts:
+                first = firsts[source_id]
+                self._repeat(valid, first.content_hash, first.row.row)
+            elif stored is not None and stored.run_id == self.report.run_id:
+                self._repeat(valid, stored.content_hash, stored.row)
+            elif stored is not None and stored.content_hash == valid.content_hash:
+                firsts[source_id] = valid
+                self.report.unchanged += 1
+                unchanged.append(stored.id)
+            else:
+                firsts[source_id] = valid
+                todo.append((valid, stored))
+        store.mark_read(self.session, unchanged, self.report.run_id)
+        written = self._write_new_in_bulk([valid for valid, stored in todo if stored is None])
+        for valid, stored in todo:
+            if id(valid) not in written:
+                self._write_one(valid, stored)
+
+    def _write_new_in_bulk(self, new: list[Valid]) -> set[int]:
+        if not new or new[0].row.entity != "clinical_trial":
+            return set()
+        try:
+            with self.session.begin_nested():
+                written = write_new_trials(self.context, self.cache, new, self._source_values)
+        except SQLAlchemyError:
+            # Something in the batch does not fit: the one-by-one path finds out what.
+            self.cache.clear()
+            return set()
+        self.report.created += len(written)
+        return {id(valid) for valid in written}
+
+    def _repeat(self, valid: Valid, first_hash: str, first_row: int | None) -> None:
+        if first_hash == valid.content_hash:
+            self.report.unchanged += 1
+            return
+        row, source_id = valid.row, valid.record.source_id
+        label = row.labels.get("source_id", "source id")
+        where = f" on row {first_row}" if first_row else ""
+        reason = f"repeats {source_id!r}{where} with different content"
+        self._quarantine(row, Problem(label, source_id, reason))
+
+    def _write_one(self, valid: Valid, source: SourceRecord | None) -> None:
+        row = valid.row
+        try:
+            with self.session.begin_nested():
+                self._store(valid, source)
+        except UnknownReference as error:
+            self.cache.clear()
+            label = row.labels.get(error.field, error.field)
+            self._quarantine(row, Problem(label, error.value, error.reason))
+        except SQLAlchemyError as error:
+            self.cache.clear()
+            reason = f"could not be stored: {getattr(error, 'orig', error)}"
+            self._quarantine(row, Problem(None, None, reason))
+
+    def _store(self, valid: Valid, source: SourceRecord | None) -> None:
+        row, record = valid.row, valid.record
+        model, write = WRITERS[type(record)]
+        existing = store.built_entity(self.session, model, source) if source else None
+        built = write(self.context, record, existing)
+        if source is None:
+            source = SourceRecord(
+                feed=self.adapter.name, entity_type=row.entity, source_id=record.source_id
+            )
+            self.session.add(source)
+        for name, value in self._source_values(valid).items():
+            setattr(source, name, value)
+        for entity in built:
+            store.link_source(self.session, source, entity)
+        self._resolve_waiting_links(row.entity, record.source_id, built[0])
+        if existing is None:
+            self.report.created += 1
+        else:
+            self.report.updated += 1
+
+    def _source_values(self, valid: Valid) -> dict[str, Any]:
+        """Provenance of one record, as its source record keeps it."""
+        row = valid.row
+        identifiers = [[i.scheme, self._normalized(i.scheme, i.value)] for i in row.identifiers]
+        return {
+            "feed": self.adapter.name,
+            "entity_type": row.entity,
+            "source_id": valid.record.source_id,
+            "content_hash": valid.content_hash,
+            "fetched_at": row.extracted_at or self.started_at,
+            "source_uri": row.source_uri or self.report.source,
+            "plugin_version": self.adapter.version,
+            "identifiers": identifiers or None,
+            "run_id": self.report.run_id,
+            "row": row.row,
+        }
+
+    def _normalized(self, scheme: str, value: str) -> str:
+        return self.host.normalize_identifier(scheme, value) if self.host else value
+
+    def _resolve_waiting_links(self, entity: str, source_id: str, target: Any) -> None:
+        waiting = store.waiting_links(
+            self.session,
+            feed=self.adapter.name,
+            target_entity_type=entity,
+            target_source_id=source_id,
+        )
+        for link in waiting:
+            owner = _model_for(link.entity_type)
+            store.add_link(self.session, owner, link.entity_id, link.relation, target.id)
+            self.session.delete(link)
+
+    def _quarantine(self, row: SourceRow, *problems: Problem) -> None:
+        entry = Quarantined(
+            feed=self.adapter.name,
+            entity=row.entity,
+            file=row.file,
+            row=row.row,
+            source_id=row.source_id,
+            problems=problems,
+        )
+        self.report.quarantine.append(entry)
+        if row.source_id:
+            self.context.quarantined.add((row.entity, row.source_id))
+        first = problems[0]
+        self.session.add(
+            QuarantinedRecord(
+                run_id=self.report.run_id,
+                feed=entry.feed,
+                entity_type=row.entity,
+                file=row.file,
+                row=row.row,
+                source_id=row.source_id,
+                field=first.field,
+                value=first.value,
+                reason=entry.message(),
+                raw=dict(row.raw),
+            )
+        )
+
+
+def _model_for(entity_type: str) -> Any:
+    return next(model for model, _ in WRITERS.values() if model.__tablename__ == entity_type)
