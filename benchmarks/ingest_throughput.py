@@ -2,8 +2,9 @@
 
 Generates N trials in the Lund/Skåne CSV shape (each with a registry id, a sponsor, a phase, a
 status, a start date), ingests them through the whole pipeline (read → validate → write →
-report), then inserts the same rows (trials, source records, their links) into an empty database
-with Core `insert()` executemany: what writing them costs without any of the pipeline's work.
+report), and, as the baseline, inserts the same rows (every column of the trials, their source
+records and the links between them) into an empty database with Core `insert()` executemany,
+in transactions of the pipeline's batch size: what writing them costs without the pipeline.
 Also reports the ingest's peak memory (tracemalloc), at N and at N/10, to show it stays flat.
 
     python benchmarks/ingest_throughput.py [--records N] [--postgres [URL]]
@@ -16,16 +17,15 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import model as m
+from benchmarks.scratch import add_postgres_option, scratch_database
 from model.database import make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
 from plugins.builtin.lund_skane import LundSkaneFeed
@@ -33,32 +33,43 @@ from plugins.ingest import ingest
 from tests.factories import write_flat_trials_export as write_export
 
 
-def raw_rows(count: int) -> Iterator[tuple[dict[str, object], dict[str, object]]]:
+def raw_rows(count: int, source_uri: str) -> Iterator[tuple[dict[str, object], dict[str, object]]]:
+    """The rows the pipeline writes for `count` generated trials, column for column."""
     now = dt.datetime.now(dt.UTC)
     for n in range(count):
         trial = {
             "id": n + 1,
             "nct_id": f"NCT{10000000 + n}",
+            "eudract_id": None,
+            "euct_id": None,
             "local_id": f"B-{n:07d}",
             "title": f"Benchmark trial {n}",
+            "acronym": None,
             "phase": "PHASE1",
             "status": "RECRUITING",
-            "enrollment": n % 500,
             "start_date": dt.date(2024, n % 12 + 1, 1),
+            "completion_date": None,
+            "enrollment": n % 500,
+            "study_type": None,
             "sponsor_id": 1,
         }
         source = {
             "id": n + 1,
-            "feed": "bench",
+            "feed": "lund_skane",
             "entity_type": "clinical_trial",
             "source_id": f"B-{n:07d}",
+            "source_uri": source_uri,
+            "plugin_version": "1.0",
             "fetched_at": now,
             "content_hash": hashlib.sha256(str(trial).encode()).hexdigest(),
+            "identifiers": [["nct", trial["nct_id"]]],
+            "run_id": 1,
+            "row": n + 2,
         }
         yield trial, source
 
 
-def bulk_insert(url: str, count: int, batch: int = 5000) -> float:
+def bulk_insert(url: str, count: int, source_uri: str, batch: int = 1000) -> float:
     """Core executemany of the same rows, in batches, one transaction each; returns seconds."""
     upgrade(url)
     engine = make_engine(url)
@@ -67,7 +78,7 @@ def bulk_insert(url: str, count: int, batch: int = 5000) -> float:
             insert(m.Institution).values(id=1, name="Region Skåne", kind="HEALTHCARE_AUTHORITY")
         )
     started = time.perf_counter()
-    rows = raw_rows(count)
+    rows = raw_rows(count, source_uri)
     while chunk := [row for _, row in zip(range(batch), rows, strict=False)]:
         with engine.begin() as connection:
             connection.execute(insert(m.ClinicalTrial), [trial for trial, _ in chunk])
@@ -110,46 +121,23 @@ def pipeline(url: str, export: Path, count: int, *, trace: bool = False) -> tupl
     return seconds, peak
 
 
-@contextmanager
-def scratch(postgres: str | None, workdir: Path, name: str) -> Iterator[str]:
-    if postgres is None:
-        yield f"sqlite:///{workdir / name}.db"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        nargs="?",
-        const="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        help="use this PostgreSQL database, in scratch schemas (default: SQLite files)",
-    )
+    add_postgres_option(parser)
     args = parser.parse_args()
     count = args.records
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         small = write_export(workdir / "small", max(count // 10, 1))
         export = write_export(workdir / "export", count)
-        with scratch(args.postgres, workdir, "raw") as url:
-            raw_seconds = bulk_insert(url, count)
-        with scratch(args.postgres, workdir, "pipeline") as url:
+        with scratch_database(args.postgres, workdir, "raw") as url:
+            raw_seconds = bulk_insert(url, count, str(export))
+        with scratch_database(args.postgres, workdir, "pipeline") as url:
             seconds, _ = pipeline(url, export, count)
-        with scratch(args.postgres, workdir, "small") as url:
+        with scratch_database(args.postgres, workdir, "small") as url:
             _, small_peak = pipeline(url, small, max(count // 10, 1), trace=True)
-        with scratch(args.postgres, workdir, "traced") as url:
+        with scratch_database(args.postgres, workdir, "traced") as url:
             _, peak = pipeline(url, export, count, trace=True)
     print(f"{'Core bulk insert of the same rows':<36} {count / raw_seconds:10.0f} records/s")
     print(f"{'ingest pipeline':<36} {count / seconds:10.0f} records/s")

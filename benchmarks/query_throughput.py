@@ -16,15 +16,13 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -32,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import model as m
 from api.app import create_app
 from api.settings import Settings
+from benchmarks.scratch import add_postgres_option, scratch_database
 from model.database import make_async_engine, make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
 from plugins.builtin.lund_skane import LundSkaneFeed
@@ -134,38 +133,17 @@ def prepare(url: str, trials: int, workdir: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        nargs="?",
-        const="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        help="use this PostgreSQL database, in a scratch schema dropped afterwards "
-        "(default: a temporary SQLite file)",
-    )
+    add_postgres_option(parser)
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5.0, help="time limit per measurement")
     parser.add_argument("--most", type=int, default=2000, help="request limit per measurement")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir, scratch_database(args.postgres, workdir) as url:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        scratch_database(args.postgres, Path(workdir), "bench") as url,
+    ):
         prepare(url, args.trials, Path(workdir))
         asyncio.run(measure(url, args.seconds, args.most))
-
-
-@contextmanager
-def scratch_database(postgres: str | None, workdir: str) -> Iterator[str]:
-    if postgres is None:
-        yield f"sqlite:///{workdir}/bench.db"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

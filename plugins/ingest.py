@@ -7,7 +7,9 @@ behind, so a crash leaves whole batches only and a rerun completes the feed.
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,23 @@ class IngestError(RuntimeError):
 def _save_counts(run: IngestRun, report: IngestReport) -> None:
     run.read, run.created, run.updated = report.read, report.created, report.updated
     run.unchanged, run.quarantined = report.unchanged, report.quarantined
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often while records stream through.
+
+    An ingest allocates millions of short-lived objects; with the default thresholds the
+    collector rescans everything alive again and again, about a quarter of the run's time.
+    """
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def _mark_interrupted_runs(session: Session, feed: str, current: int) -> None:
@@ -84,7 +103,32 @@ def ingest(
     Reads only what is new since the feed's last complete run, unless `full`; the feed's new
     state is committed with the run's last batch, so a run that stops part-way is read again.
     """
-    source = str(source)
+    with _fewer_collections():
+        return _ingest(
+            engine,
+            adapter,
+            str(source),
+            config=config,
+            dry_run=dry_run,
+            full=full,
+            host=host,
+            on_record=on_record,
+            batch_size=batch_size,
+        )
+
+
+def _ingest(
+    engine: Engine,
+    adapter: FeedAdapter,
+    source: str,
+    *,
+    config: Mapping[str, Any] | None,
+    dry_run: bool,
+    full: bool,
+    host: "PluginHost | None",
+    on_record: Callable[[IngestReport], None] | None,
+    batch_size: int,
+) -> IngestReport:
     settings = feed_config(adapter, config)
     report = IngestReport(feed=adapter.name, source=source, dry_run=dry_run)
     # Writers flush when they need ids; autoflush would flush rows they are still filling in.

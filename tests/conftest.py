@@ -22,6 +22,8 @@ from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
 from model.database import make_engine, upgrade
+from plugins.builtin.collaboration import CollaborationFeed
+from plugins.ingest import ingest
 from plugins.manager import build_plugin_host
 
 POSTGRES_URL = os.environ.get(
@@ -159,3 +161,11 @@ def app_client(demo_database_url: str) -> Iterator[TestClient]:
 def gql(app_client: TestClient) -> GraphQLClient:
     """A GraphQL client for the app over the shared demo data (read only)."""
     return GraphQLClient(app_client)
+
+
+@pytest.fixture
+def reference_engine(engine: Engine) -> Engine:
+    """A database holding the collaboration's reference data, which partner feeds attach to."""
+    reference = CollaborationFeed()
+    ingest(engine, reference, reference.sample())
+    return engine

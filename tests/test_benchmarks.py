@@ -18,3 +18,13 @@ def test_query_throughput_benchmark_runs(database: list[str]) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio GraphQL / baseline" in result.stdout
+
+
+@pytest.mark.parametrize("database", [[], ["--postgres"]], ids=["sqlite", "postgresql"])
+def test_ingest_throughput_benchmark_runs(database: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/ingest_throughput.py", "--records", "300", *database],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "ratio pipeline / bulk insert" in result.stdout

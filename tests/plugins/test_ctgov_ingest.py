@@ -19,7 +19,6 @@ from plugins.builtin.ctgov import CtGovFeed, atmp_graph_claim_source, atmp_graph
 from plugins.builtin.samples import sample_path
 from plugins.feeds import FeedAdapter
 from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
-from plugins.manager import build_plugin_host
 
 SAMPLES = sample_path("ctgov")
 PAGES = Path(__file__).with_name("ctgov_pages")
@@ -129,14 +128,6 @@ def ctgov_api() -> Iterator[RecordedApi]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-@pytest.fixture
-def reference_engine(engine: Engine) -> Engine:
-    """A database holding the collaboration's reference data, which the registry attaches to."""
-    adapters = build_plugin_host(load_entry_points=False).feeds()
-    ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
-    return engine
 
 
 def _study(name: str) -> Any:

@@ -28,7 +28,6 @@ from model.enums import (
 from plugins.builtin.lumc import LumcFeed
 from plugins.feeds import NoConfig
 from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
 
 LUMC = "Leiden University Medical Center"
 EXPECTED_QUARANTINE = [
@@ -44,14 +43,6 @@ EXPECTED_QUARANTINE = [
         "'31-02-2025' is not a date (YYYY-MM-DD)",
     ),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def reference_engine(engine: Engine) -> Engine:
-    """A database holding the collaboration's reference data, which partner feeds attach to."""
-    adapters = build_plugin_host(load_entry_points=False).feeds()
-    ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
-    return engine
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import shutil
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -11,7 +10,6 @@ import model as m
 from plugins.builtin.lund_skane import LundSkaneFeed
 from plugins.builtin.samples import sample_path
 from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
 
 EXPECTED_QUARANTINE = [
     # file, row, source id, field, message; a repeated id is found when its batch is written,
@@ -58,14 +56,6 @@ EXPECTED_QUARANTINE = [
         "lund_skane: partnerships.csv row 5 (LU-A-104): Företag is empty",
     ),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def reference_engine(engine: Engine) -> Engine:
-    """A database holding the collaboration's reference data, which partner feeds attach to."""
-    adapters = build_plugin_host(load_entry_points=False).feeds()
-    ingest(engine, adapters["collaboration"], adapters["collaboration"].sample())
-    return engine
 
 
 def _counts(engine: Engine) -> dict[str, int]:
