@@ -126,18 +126,6 @@ def add_link(
         session.execute(insert(table).values({local.name: owner_id, remote.name: target_id}))
 
 
-def source_record(
-    session: Session, *, feed: str, entity_type: str, source_id: str
-) -> SourceRecord | None:
-    return session.scalars(
-        select(SourceRecord).where(
-            SourceRecord.feed == feed,
-            SourceRecord.entity_type == entity_type,
-            SourceRecord.source_id == source_id,
-        )
-    ).first()
-
-
 def built_entity_id(session: Session, *, feed: str, entity_type: str, source_id: str) -> int | None:
     """The id of the `entity_type` row that a feed's record `source_id` built, if any."""
     return session.scalars(
