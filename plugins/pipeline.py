@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from model import QuarantinedRecord, SourceRecord, store
 from plugins.bulk import LookupCache, Valid, write_new_trials
@@ -78,7 +79,7 @@ class IngestRunner:
             source_ids=list({valid.record.source_id for valid in batch}),
         )
         firsts: dict[str, Valid] = {}
-        unchanged: list[int] = []
+        unchanged: list[SourceRecord] = []
         todo: list[tuple[Valid, SourceRecord | None]] = []
         for valid in batch:
             source_id = valid.record.source_id
@@ -91,11 +92,14 @@ class IngestRunner:
             elif stored is not None and stored.content_hash == valid.content_hash:
                 firsts[source_id] = valid
                 self.report.unchanged += 1
-                unchanged.append(stored.id)
+                unchanged.append(stored)
             else:
                 firsts[source_id] = valid
                 todo.append((valid, stored))
-        store.mark_read(self.session, unchanged, self.report.run_id)
+        store.mark_read(self.session, [stored.id for stored in unchanged], self.report.run_id)
+        for stored in unchanged:
+            # The UPDATE went around the ORM; keep the loaded objects telling the truth.
+            set_committed_value(stored, "run_id", self.report.run_id)
         written = self._write_new_in_bulk([valid for valid, stored in todo if stored is None])
         for valid, stored in todo:
             if id(valid) not in written:

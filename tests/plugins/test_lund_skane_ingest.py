@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -179,3 +180,26 @@ def test_unknown_reference_is_quarantined(reference_engine: Engine, tmp_path: Pa
     # Without projects.csv, every agreement points at a project the feed never sent.
     assert report.quarantined == 4
     assert report.created == 0
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["write", "dry-run"])
+def test_a_repeat_batches_later_is_still_caught(
+    reference_engine: Engine, tmp_path: Path, dry_run: bool
+) -> None:
+    """The first LU-P-0001 is unchanged since the last run; its changed twin comes batches
+    later, after the first batch was written (and, writing, committed)."""
+    export = tmp_path / "export"
+    shutil.copytree(sample_path("lund_skane"), export)
+    ingest(reference_engine, LundSkaneFeed(), export)
+    projects = export / "projects.csv"
+    lines = projects.read_text(encoding="utf-8-sig").splitlines()
+    twin = lines[1].replace("Stamcellsbaserad", "Annan")
+    projects.write_text("\n".join([*lines, twin]) + "\n", encoding="utf-8-sig")
+
+    report = ingest(reference_engine, LundSkaneFeed(), export, dry_run=dry_run, batch_size=2)
+
+    assert (
+        "lund_skane: projects.csv row 12 (LU-P-0001): Projekt-ID repeats 'LU-P-0001' on row 2 "
+        "with different content"
+    ) in [entry.message() for entry in report.quarantine]
+    assert (report.updated, report.quarantined) == (0, 10)
