@@ -29,7 +29,7 @@ from benchmarks.scratch import add_postgres_option, scratch_database
 from model.database import make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
 from plugins.builtin.lund_skane import LundSkaneFeed
-from plugins.ingest import ingest
+from plugins.ingest import BATCH_SIZE, ingest
 from tests.factories import write_flat_trials_export as write_export
 
 
@@ -69,7 +69,7 @@ def raw_rows(count: int, source_uri: str) -> Iterator[tuple[dict[str, object], d
         yield trial, source
 
 
-def bulk_insert(url: str, count: int, source_uri: str, batch: int = 1000) -> float:
+def bulk_insert(url: str, count: int, source_uri: str, batch: int = BATCH_SIZE) -> float:
     """Core executemany of the same rows, in batches, one transaction each; returns seconds."""
     upgrade(url)
     engine = make_engine(url)
