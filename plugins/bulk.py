@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from model import ClinicalTrial, Institution, store
+from model import ClinicalTrial, store
 from model.ids import allocate_ids
 from model.normalize import fold_name
 from plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
-from plugins.writers import WriteContext
+from plugins.writers import SitePlace, WriteContext, site_place, site_row
 
 TRIAL_FIELDS = (
     "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",
@@ -44,9 +44,7 @@ class LookupCache:
 
     institutions: dict[InstitutionRef, int] = field(default_factory=dict)
     conditions: dict[str, int] = field(default_factory=dict)
-    sites: dict[str, tuple[int | None, int | None, str | None, str | None]] = field(
-        default_factory=dict
-    )
+    sites: dict[str, SitePlace] = field(default_factory=dict)
 
     def clear(self) -> None:
         self.institutions.clear()
@@ -68,22 +66,10 @@ class LookupCache:
             self.conditions[fold_name(name)] = condition_id
         return [self.conditions[fold_name(name)] for name in names]
 
-    def site(
-        self, session: Session, name: str
-    ) -> tuple[int | None, int | None, str | None, str | None]:
-        """(institution id, facility id, city, country) of a site known by this name."""
+    def site(self, session: Session, name: str) -> SitePlace:
         folded = fold_name(name)
         if folded not in self.sites:
-            facility = store.find_facility(session, folded_names=[folded])
-            institution = store.find_institution(session, folded_names=[folded])
-            if institution is None and facility is not None and facility.owner_id is not None:
-                institution = session.get(Institution, facility.owner_id)
-            self.sites[folded] = (
-                institution.id if institution else None,
-                facility.id if facility else None,
-                institution.city if institution else None,
-                institution.country if institution else None,
-            )
+            self.sites[folded] = site_place(session, name)
         return self.sites[folded]
 
 
@@ -180,18 +166,7 @@ def write_new_trials(
     for valid, trial_id in zip(chosen, trial_ids, strict=True):
         record = valid.record
         assert isinstance(record, TrialRecord)
-        for site in record.sites:
-            institution_id, facility_id, city, country = cache.site(session, site.name)
-            sites.append(
-                {
-                    "trial_id": trial_id,
-                    "name": site.name,
-                    "city": site.city or city,
-                    "country": site.country or country,
-                    "institution_id": institution_id,
-                    "facility_id": facility_id,
-                }
-            )
+        sites += [site_row(trial_id, site, cache.site(session, site.name)) for site in record.sites]
         conditions += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
         linked_products += [(trial_id, products[pid]) for pid in record.product_ids]
         collaborators += [

@@ -7,7 +7,7 @@ can link them all to the source record.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
@@ -44,6 +44,7 @@ from plugins.records import (
     ProductRecord,
     ProjectRecord,
     Record,
+    SiteRecord,
     TrialRecord,
 )
 
@@ -374,6 +375,42 @@ def write_project(ctx: WriteContext, record: ProjectRecord, existing: Project | 
     return built
 
 
+class SitePlace(NamedTuple):
+    """What a site's name tells: the institution and facility it is, and where."""
+
+    institution_id: int | None
+    facility_id: int | None
+    city: str | None
+    country: str | None
+
+
+def site_place(session: Session, name: str) -> SitePlace:
+    """Resolve a site name to a facility, an institution, or a facility's owner."""
+    folded = [fold_name(name)]
+    facility = store.find_facility(session, folded_names=folded)
+    institution = store.find_institution(session, folded_names=folded)
+    if institution is None and facility is not None and facility.owner_id is not None:
+        institution = session.get(Institution, facility.owner_id)
+    return SitePlace(
+        _id(institution),
+        _id(facility),
+        institution.city if institution else None,
+        institution.country if institution else None,
+    )
+
+
+def site_row(trial_id: int, site: SiteRecord, place: SitePlace) -> dict[str, Any]:
+    """The trial_site row for one site of a trial; the feed's city and country come first."""
+    return {
+        "trial_id": trial_id,
+        "name": site.name,
+        "city": site.city or place.city,
+        "country": site.country or place.country,
+        "institution_id": place.institution_id,
+        "facility_id": place.facility_id,
+    }
+
+
 def _matching_trial(ctx: WriteContext, record: TrialRecord) -> ClinicalTrial | None:
     """The same trial under any of its registry ids, from whichever feed stored it."""
     for column, value in (
@@ -419,23 +456,10 @@ def write_trial(
     else:
         ctx.session.execute(delete(TrialSite).where(TrialSite.trial_id == trial.id))
     for site in record.sites:
-        folded = [fold_name(site.name)]
-        facility = store.find_facility(ctx.session, folded_names=folded)
-        institution = store.find_institution(ctx.session, folded_names=folded)
-        if institution is None and facility is not None and facility.owner_id is not None:
-            institution = ctx.session.get(Institution, facility.owner_id)
-        if known & {folded[0], _id(institution)}:
+        place = site_place(ctx.session, site.name)
+        if known & {fold_name(site.name), place.institution_id}:
             continue
-        ctx.session.add(
-            TrialSite(
-                trial_id=trial.id,
-                name=site.name,
-                city=site.city or (institution.city if institution else None),
-                country=site.country or (institution.country if institution else None),
-                institution_id=_id(institution),
-                facility_id=_id(facility),
-            )
-        )
+        ctx.session.add(TrialSite(**site_row(trial.id, site, place)))
     links = {"conditions": ctx.conditions(record.conditions), "collaborators": collaborators}
     ctx.link(trial, references, extra=links, additive=shared)
     return [trial]

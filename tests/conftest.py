@@ -16,11 +16,13 @@ import httpx2
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
+from model import QuarantinedRecord
 from model.database import make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
 from plugins.ingest import ingest
@@ -169,3 +171,19 @@ def reference_engine(engine: Engine) -> Engine:
     reference = CollaborationFeed()
     ingest(engine, reference, reference.sample())
     return engine
+
+
+def assert_quarantined(
+    engine: Engine, report: Any, expected: list[tuple[Any, ...]]
+) -> list[QuarantinedRecord]:
+    """The run quarantined exactly `expected` (file, row, source id, field, message), in the
+    database and in its report; returns the stored rows."""
+    with Session(engine) as session:
+        stored = list(
+            session.scalars(
+                sa.select(QuarantinedRecord).where(QuarantinedRecord.run_id == report.run_id)
+            )
+        )
+    assert [(q.file, q.row, q.source_id, q.field, q.reason) for q in stored] == expected
+    assert [entry.message() for entry in report.quarantine] == [e[-1] for e in expected]
+    return stored

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from plugins.builtin.samples import sample_path
+from plugins.builtin.vocabulary import translate
 from plugins.feeds import NoConfig, Stream
 from plugins.hookspecs import hookimpl
 from plugins.records import Identifier, SourceRow
@@ -88,10 +89,6 @@ REGISTRIES = (
 DUTCH_DATE = re.compile(r"(?P<day>\d{2})-(?P<month>\d{2})-(?P<year>\d{4})")
 
 
-def _translate(table: Mapping[str, Any], value: Any) -> Any:
-    return table.get(value.strip(), value) if isinstance(value, str) else value
-
-
 def _text(value: Any) -> str | None:
     """The value as stripped text; None when it is missing or blank."""
     if value is None:
@@ -136,8 +133,8 @@ def _registrations(item: Mapping[str, Any]) -> Mapping[str, Any]:
 def _product(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": item.get("name"),
-        "atmp_class": _translate(ATMP_CLASSES, item.get("atmpType")),
-        "stage": _translate(PRODUCT_STAGES, item.get("stage")),
+        "atmp_class": translate(ATMP_CLASSES, item.get("atmpType")),
+        "stage": translate(PRODUCT_STAGES, item.get("stage")),
         "manufacturing_site": item.get("manufacturedAt"),
         "originator": LUMC,
     }
@@ -155,8 +152,8 @@ def _trial(item: Mapping[str, Any]) -> dict[str, Any]:
         **{field: registrations.get(key) for key, field, _ in REGISTRIES},
         "title": item.get("title"),
         "acronym": item.get("shortName"),
-        "phase": _translate(TRIAL_PHASES, item.get("phase")),
-        "status": _translate(TRIAL_STATUSES, item.get("state")),
+        "phase": translate(TRIAL_PHASES, item.get("phase")),
+        "status": translate(TRIAL_STATUSES, item.get("state")),
         "sponsor": {"name": sponsor} if sponsor else None,
         "conditions": [disease.get("label") for disease in item.get("diseases") or []],
         "product_ids": [item["productCode"]] if _text(item.get("productCode")) else [],
@@ -168,8 +165,8 @@ def _trial(item: Mapping[str, Any]) -> dict[str, Any]:
 def _project(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "title": item.get("name"),
-        "area": _translate(AREAS, item.get("theme")),
-        "status": _translate(PROJECT_STATUSES, item.get("status")),
+        "area": translate(AREAS, item.get("theme")),
+        "status": translate(PROJECT_STATUSES, item.get("status")),
         "start_date": _date(item.get("from")),
         "end_date": _date(item.get("until")),
         "lead": LUMC,
@@ -194,8 +191,8 @@ def _partnership(item: Mapping[str, Any]) -> dict[str, Any]:
     company = item.get("company") or {}
     return {
         "partner": {"name": company.get("name"), "registration_number": company.get("kvk")},
-        "kind": _translate(PARTNERSHIP_KINDS, item.get("kind")),
-        "status": _translate(PARTNERSHIP_STATUSES, item.get("status")),
+        "kind": translate(PARTNERSHIP_KINDS, item.get("kind")),
+        "status": translate(PARTNERSHIP_STATUSES, item.get("status")),
         "start_date": _date(item.get("from")),
         "institutions": [LUMC],
         "product_ids": item.get("products") or [],

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from plugins.builtin.samples import sample_path
+from plugins.builtin.vocabulary import translate
 from plugins.feeds import NoConfig, Stream
 from plugins.hookspecs import hookimpl
 from plugins.records import Identifier, SourceRow
@@ -75,10 +76,6 @@ YES_NO = {"Ja": True, "Nej": False}
 ACRONYM = re.compile(r"^(?P<acronym>[A-Z0-9][A-Z0-9-]{1,19}):\s")
 
 
-def _translate(table: Mapping[str, Any], value: str) -> Any:
-    return table.get(value.strip(), value)
-
-
 def _values(cell: str) -> list[str]:
     return [value.strip() for value in cell.split("|") if value.strip()]
 
@@ -91,9 +88,9 @@ def _site(cell: str) -> dict[str, str | None]:
 def _product(row: Mapping[str, str]) -> dict[str, Any]:
     return {
         "name": row["Namn"],
-        "atmp_class": _translate(ATMP_CLASSES, row["ATMP-klass"]),
+        "atmp_class": translate(ATMP_CLASSES, row["ATMP-klass"]),
         "modality": row["Modalitet"],
-        "stage": _translate(PRODUCT_STAGES, row["Utvecklingsfas"]),
+        "stage": translate(PRODUCT_STAGES, row["Utvecklingsfas"]),
         "indications": _values(row["Indikation"]),
         "manufacturing_site": row["Tillverkningsställe"],
     }
@@ -102,8 +99,8 @@ def _product(row: Mapping[str, str]) -> dict[str, Any]:
 def _project(row: Mapping[str, str]) -> dict[str, Any]:
     return {
         "title": row["Titel"],
-        "area": _translate(AREAS, row["Område"]),
-        "status": _translate(PROJECT_STATUSES, row["Status"]),
+        "area": translate(AREAS, row["Område"]),
+        "status": translate(PROJECT_STATUSES, row["Status"]),
         "start_date": row["Start"],
         "end_date": row["Slut"],
         "lead_unit": row["Ansvarig enhet"],
@@ -122,8 +119,8 @@ def _trial(row: Mapping[str, str]) -> dict[str, Any]:
         "eudract_id": row["EudraCT"],
         "title": row["Titel"],
         "acronym": acronym["acronym"] if acronym else None,
-        "phase": _translate(TRIAL_PHASES, row["Fas"]),
-        "status": _translate(TRIAL_STATUSES, row["Status"]),
+        "phase": translate(TRIAL_PHASES, row["Fas"]),
+        "status": translate(TRIAL_STATUSES, row["Status"]),
         "sponsor": {"name": row["Sponsor"]} if row["Sponsor"].strip() else None,
         "enrollment": row["Antal patienter"],
         "conditions": _values(row["Diagnos"]),
@@ -136,8 +133,8 @@ def _trial(row: Mapping[str, str]) -> dict[str, Any]:
 def _partnership(row: Mapping[str, str]) -> dict[str, Any]:
     return {
         "partner": {"name": row["Företag"], "registration_number": row["Organisationsnummer"]},
-        "kind": _translate(PARTNERSHIP_KINDS, row["Avtalstyp"]),
-        "status": _translate(PARTNERSHIP_STATUSES, row["Status"]),
+        "kind": translate(PARTNERSHIP_KINDS, row["Avtalstyp"]),
+        "status": translate(PARTNERSHIP_STATUSES, row["Status"]),
         "start_date": row["Start"],
         "end_date": row["Slut"],
         "institutions": list(PARTIES),
@@ -145,7 +142,7 @@ def _partnership(row: Mapping[str, str]) -> dict[str, Any]:
         "terms": {
             "value_amount": row["Avtalsvärde (SEK)"],
             "currency": "SEK",
-            "confidential": _translate(YES_NO, row["Konfidentiellt"]),
+            "confidential": translate(YES_NO, row["Konfidentiellt"]),
         },
     }
 

@@ -28,6 +28,7 @@ from model.enums import (
 from plugins.builtin.lumc import LumcFeed
 from plugins.feeds import NoConfig
 from plugins.ingest import ingest
+from tests.conftest import assert_quarantined
 
 LUMC = "Leiden University Medical Center"
 EXPECTED_QUARANTINE = [
@@ -120,12 +121,7 @@ def test_sample_report_counts_every_record(reference_engine: Engine) -> None:
 def test_each_wrong_study_is_quarantined_with_its_reason(reference_engine: Engine) -> None:
     report = ingest(reference_engine, LumcFeed(), LumcFeed().sample())
 
-    with Session(reference_engine) as session:
-        stored = session.scalars(
-            select(m.QuarantinedRecord).where(m.QuarantinedRecord.run_id == report.run_id)
-        ).all()
-    assert [(q.file, q.row, q.source_id, q.field, q.reason) for q in stored] == EXPECTED_QUARANTINE
-    assert [entry.message() for entry in report.quarantine] == [e[-1] for e in EXPECTED_QUARANTINE]
+    stored = assert_quarantined(reference_engine, report, EXPECTED_QUARANTINE)
     # Nothing is lost: the study is kept exactly as LUMC exported it.
     assert stored[1].raw is not None
     assert stored[1].raw["firstPatientIn"] == "31-02-2025"
