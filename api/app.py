@@ -12,8 +12,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.auth import is_admin
 from api.settings import Settings
 from model.database import make_async_engine
+from model.precedence import load_precedence
 from plugins.manager import PluginInfo, build_plugin_host
 from schema.context import Context
 from schema.schema import schema
@@ -25,15 +27,23 @@ class GraphQLView(GraphQL[Context, None]):
         sessions: async_sessionmaker[AsyncSession],
         *,
         plugins: Sequence[PluginInfo],
-        graphiql: bool,
+        settings: Settings,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.sessions, self.plugins = sessions, plugins
+        self.precedence = load_precedence(settings.precedence)
+        self.admin_token = settings.admin_token
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(sessions=self.sessions, plugins=self.plugins, request=request)
+        return Context(
+            sessions=self.sessions,
+            plugins=self.plugins,
+            request=request,
+            precedence=self.precedence,
+            admin=is_admin(request.headers.get("authorization"), self.admin_token),
+        )
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
@@ -61,7 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     host = build_plugin_host(
         load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
     )
-    graphql = GraphQLView(sessions, plugins=host.describe(), graphiql=settings.graphiql)
+    graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings)
     app = Starlette(
         routes=[
             Route("/", home),

@@ -1,4 +1,4 @@
-"""The `atmp-graph` command: serve, ingest, plugins, db upgrade, export-schema.
+"""The `atmp-graph` command: serve, ingest, plugins, review, db upgrade, export-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
 """
@@ -15,11 +15,17 @@ import click
 import uvicorn
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from api.demo import load_demo
 from api.progress import ingest_progress
 from api.settings import Settings
+from model import Base
 from model.database import UnsupportedDatabase, make_engine, upgrade
+from model.merging import MergeError, merge, split
+from model.precedence import Precedence, PrecedenceError, load_precedence
+from model.review import ALIASED, accept, add_alias, reject, remove_alias, review_queue
+from model.store import model_for
 from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
 from plugins.manager import PluginError, PluginHost, build_plugin_host
 
@@ -28,7 +34,15 @@ from plugins.manager import PluginError, PluginHost, build_plugin_host
 def _one_sentence_errors() -> Iterator[None]:
     try:
         yield
-    except (UnsupportedDatabase, IngestError, PluginError, ConfigError, FileNotFoundError) as error:
+    except (
+        UnsupportedDatabase,
+        IngestError,
+        PluginError,
+        ConfigError,
+        FileNotFoundError,
+        MergeError,
+        PrecedenceError,
+    ) as error:
         raise click.ClickException(str(error)) from error
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
@@ -77,7 +91,8 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
         engine = make_engine(settings.database_url)
         _require_schema(engine)
         if demo:
-            for report in load_demo(engine, plugin_host(settings)):
+            precedence = load_precedence(settings.precedence)
+            for report in load_demo(engine, plugin_host(settings), precedence=precedence):
                 _print_report(report)
         engine.dispose()
     # Workers are separate processes: they read the same settings from the environment.
@@ -131,6 +146,7 @@ def ingest_command(
                 full=full,
                 host=host,
                 on_record=on_record,
+                precedence=load_precedence(settings.precedence),
             )
         _print_report(report)
 
@@ -162,6 +178,104 @@ def plugins_command(as_json: bool) -> None:
     for row in rows:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, str(row[-1])]).rstrip())
+
+
+@main.group()
+def review() -> None:
+    """Judge possible matches, merge and split nodes, edit aliases (admin work)."""
+
+
+@review.command("list")
+@click.option("--all", "everything", is_flag=True, help="Decided suggestions too.")
+def review_list(everything: bool) -> None:
+    """The review queue: possible matches waiting for a decision."""
+    with _admin_session() as session:
+        rows = review_queue(session, pending_only=not everything)
+        for row in rows:
+            click.echo(row)
+        if not rows:
+            click.echo("nothing to review")
+
+
+@review.command("accept")
+@click.argument("suggestion", type=int)
+@click.option("--survivor", type=int, help="The id of the node that keeps its id.")
+def review_accept(suggestion: int, survivor: int | None) -> None:
+    """Merge the pair SUGGESTION names into one node."""
+    with _admin_session() as session:
+        merge = accept(session, suggestion, precedence=_precedence(), survivor_id=survivor)
+        click.echo(
+            f"suggestion {suggestion}: the two were one node already"
+            if merge is None
+            else f"merge {merge.id}: {merge.entity_type} {merge.merged_id} is now "
+            f"{merge.survivor_id} (undo with `atmp-graph review split {merge.id}`)"
+        )
+
+
+@review.command("reject")
+@click.argument("suggestion", type=int)
+def review_reject(suggestion: int) -> None:
+    """The pair SUGGESTION names are two things: never suggest them again."""
+    with _admin_session() as session:
+        reject(session, suggestion)
+    click.echo(f"suggestion {suggestion}: rejected")
+
+
+@review.command("merge")
+@click.argument("kind")
+@click.argument("survivor", type=int)
+@click.argument("merged", type=int)
+@click.option("--reason", required=True, help="Why, for the record.")
+def review_merge(kind: str, survivor: int, merged: int, reason: str) -> None:
+    """Merge node MERGED into SURVIVOR, both of KIND (institution, product, clinical_trial …)."""
+    with _admin_session() as session:
+        model = _model(kind)
+        record = merge(session, model, survivor, merged, reason=reason, precedence=_precedence())
+        click.echo(f"merge {record.id}: {kind} {merged} is now {survivor}")
+
+
+@review.command("split")
+@click.argument("merge_id", type=int)
+def review_split(merge_id: int) -> None:
+    """Undo merge MERGE_ID: the merged node comes back under its own id and stays apart."""
+    with _admin_session() as session:
+        record = split(session, merge_id, precedence=_precedence())
+        click.echo(f"merge {merge_id}: split; {record.entity_type} {record.merged_id} is back")
+
+
+@review.command("alias")
+@click.argument("action", type=click.Choice(["add", "remove"]))
+@click.argument("kind", type=click.Choice(sorted(ALIASED)))
+@click.argument("node", type=int)
+@click.argument("name")
+def review_alias(action: str, kind: str, node: int, name: str) -> None:
+    """Add NAME to, or remove it from, the aliases of node NODE of KIND."""
+    with _admin_session() as session:
+        edit = add_alias if action == "add" else remove_alias
+        aliases = edit(session, kind, node, name)
+    click.echo(f"{kind} {node} goes by: " + "; ".join(aliases))
+
+
+def _precedence() -> Precedence:
+    return load_precedence(Settings().precedence)
+
+
+def _model(kind: str) -> type[Base]:
+    try:
+        return model_for(kind)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def _admin_session() -> Iterator[Session]:
+    """One transaction on the configured database; errors print as one sentence."""
+    with _one_sentence_errors():
+        engine = make_engine(Settings().database_url)
+        _require_schema(engine)
+        with Session(engine, autoflush=False) as session, session.begin():
+            yield session
+        engine.dispose()
 
 
 @main.group()

@@ -4,13 +4,16 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine
 
+from model.precedence import Precedence
 from plugins.ingest import IngestReport, ingest
 from plugins.manager import PluginHost
 
 
-def load_demo(engine: Engine, host: PluginHost) -> Iterator[IngestReport]:
+def load_demo(
+    engine: Engine, host: PluginHost, *, precedence: Precedence | None = None
+) -> Iterator[IngestReport]:
     """Ingest each built-in feed's sample, in registration order (reference data first)."""
     for adapter in host.builtin_feeds().values():
         sample = adapter.sample()
         if sample is not None:
-            yield ingest(engine, adapter, sample, host=host, full=True)
+            yield ingest(engine, adapter, sample, host=host, full=True, precedence=precedence)

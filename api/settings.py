@@ -1,6 +1,8 @@
 """All configuration, from ATMP_* environment variables, in one typed object."""
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///atmp-graph.db"
@@ -21,6 +23,17 @@ class Settings(BaseSettings):
         default=None,
         description="ATMP_GRAPH_PLUGINS: comma-separated entry-point names; only these "
         "third-party plugins load (the built-in feeds always do).",
+    )
+
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="ATMP_ADMIN_TOKEN: requests bearing it may run the admin mutations "
+        "(merge, split, judge suggestions, edit aliases); unset, nobody may.",
+    )
+    precedence: Path | None = Field(
+        default=None,
+        description="ATMP_PRECEDENCE: a TOML file of which feed wins each field "
+        "(default: the bundled model/precedence.toml).",
     )
 
     @property

@@ -10,6 +10,7 @@ from model.collaboration import (
     Person,
     Signatory,
 )
+from model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
 from model.partnerships import Partnership, PartnershipTerms
 from model.provenance import (
     EntitySource,
@@ -19,7 +20,7 @@ from model.provenance import (
     QuarantinedRecord,
     SourceRecord,
 )
-from model.research import Condition, EducationActivity, Exchange, Product, Project
+from model.research import Condition, ConditionAlias, EducationActivity, Exchange, Product, Project
 from model.trials import ClinicalTrial, TrialSite
 
 __all__ = [
@@ -27,15 +28,20 @@ __all__ = [
     "Base",
     "ClinicalTrial",
     "Condition",
+    "ConditionAlias",
     "EducationActivity",
+    "EntityMerge",
+    "EntityRedirect",
     "EntitySource",
     "Exchange",
     "Facility",
     "FacilityAlias",
     "FeedState",
+    "FieldConflict",
     "IngestRun",
     "Institution",
     "InstitutionAlias",
+    "MatchSuggestion",
     "Partnership",
     "PartnershipTerms",
     "PendingLink",

@@ -30,6 +30,9 @@ class SourceRecord(IdMixin, Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     # External identifiers the record carried, as [scheme, value] pairs (NCT, EudraCT, ROR, ...).
     identifiers: Mapped[list[Any] | None] = mapped_column(JSON)
+    # What the record says of each field of the node it built ({"phase": "PHASE1", ...}):
+    # the node's values are chosen from its records' claims (model/resolution.py).
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The last run that read the record, and where in the export it was: a record read twice
     # in one run is found in the database, so memory does not grow with the feed.
     run_id: Mapped[int | None]

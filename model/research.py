@@ -17,7 +17,7 @@ from model.associations import (
     trial_product,
 )
 from model.base import Base, IdMixin, enum_column
-from model.collaboration import Facility, Institution, Person
+from model.collaboration import AliasMixin, Facility, Institution, Person
 from model.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
 
 if TYPE_CHECKING:
@@ -45,6 +45,20 @@ class Condition(IdMixin, Base):
     projects: Mapped[list["Project"]] = relationship(
         secondary=project_condition, back_populates="conditions", lazy="raise"
     )
+    aliases: Mapped[list["ConditionAlias"]] = relationship(
+        back_populates="condition", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class ConditionAlias(AliasMixin, Base):
+    """Another name of a condition ("Parkinsons sjukdom" for Parkinson Disease)."""
+
+    __tablename__ = "condition_alias"
+
+    condition_id: Mapped[int] = mapped_column(
+        ForeignKey("condition.id", ondelete="CASCADE"), index=True
+    )
+    condition: Mapped[Condition] = relationship(back_populates="aliases", lazy="raise")
 
 
 class Product(IdMixin, Base):

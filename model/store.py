@@ -7,20 +7,33 @@ transaction, so a batch lands whole or not at all.
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from model.base import Base
-from model.collaboration import Facility, FacilityAlias, Institution, InstitutionAlias
+from model.collaboration import (
+    Facility,
+    FacilityAlias,
+    Institution,
+    InstitutionAlias,
+)
 from model.enums import InstitutionKind
 from model.provenance import EntitySource, FeedState, PendingLink, SourceRecord
-from model.research import Condition
+from model.research import Condition, ConditionAlias
 
 M = TypeVar("M", bound=Base)
 
 
 def entity_type_of(model: type[Base]) -> str:
     return str(model.__tablename__)
+
+
+def model_for(entity_type: str) -> type[Base]:
+    """The model class whose table is `entity_type`."""
+    for mapper in Base.registry.mappers:
+        if entity_type_of(mapper.class_) == entity_type:
+            return mapper.class_
+    raise ValueError(f"{entity_type!r} is not a kind of node")
 
 
 def find_institution(
@@ -51,6 +64,56 @@ def find_institution(
     return None
 
 
+def institutions_matching(
+    session: Session,
+    *,
+    folded_names: Sequence[str],
+    ror_id: str | None,
+    key: str | None,
+    registration_number: str | None,
+) -> list[int]:
+    """Every institution with one of these identifiers or names, oldest first."""
+    conditions = [
+        column == value
+        for column, value in (
+            (Institution.ror_id, ror_id),
+            (Institution.key, key),
+            (Institution.registration_number, registration_number),
+        )
+        if value
+    ]
+    ids = (
+        set(session.scalars(select(Institution.id).where(or_(*conditions))))
+        if conditions
+        else set()
+    )
+    if folded_names:
+        ids |= set(
+            session.scalars(
+                select(InstitutionAlias.institution_id).where(
+                    InstitutionAlias.normalized.in_(folded_names)
+                )
+            )
+        )
+    return sorted(ids)
+
+
+def described(session: Session, model: type[Base], ids: Iterable[int]) -> set[int]:
+    """Those of `ids` that a record of their own kind built (not only named in passing)."""
+    entity_type = entity_type_of(model)
+    return set(
+        session.scalars(
+            select(EntitySource.entity_id)
+            .join(SourceRecord)
+            .where(
+                EntitySource.entity_type == entity_type,
+                EntitySource.entity_id.in_(list(ids)),
+                SourceRecord.entity_type == entity_type,
+            )
+        )
+    )
+
+
 def find_facility(session: Session, *, folded_names: Sequence[str]) -> Facility | None:
     return session.scalars(
         select(Facility)
@@ -60,21 +123,47 @@ def find_facility(session: Session, *, folded_names: Sequence[str]) -> Facility 
     ).first()
 
 
+# node type -> (its alias table, the alias table's column naming the node)
+AliasTable = type[InstitutionAlias] | type[FacilityAlias] | type[ConditionAlias]
+ALIASES: dict[type[Base], tuple[AliasTable, str]] = {
+    Institution: (InstitutionAlias, "institution_id"),
+    Facility: (FacilityAlias, "facility_id"),
+    Condition: (ConditionAlias, "condition_id"),
+}
+
+
+def alias_owner(session: Session, model: type[Base], folded: str) -> int | None:
+    """The node of kind `model` that this folded name is an alias of."""
+    alias_model, owner_column = ALIASES[model]
+    return session.scalar(
+        select(getattr(alias_model, owner_column)).where(alias_model.normalized == folded)
+    )
+
+
 def add_aliases(
-    session: Session, owner: Institution | Facility, names: Iterable[tuple[str, str]]
+    session: Session, owner: Institution | Facility | Condition, names: Iterable[tuple[str, str]]
 ) -> None:
     """Give `owner` each (alias, folded alias) it does not have yet; a taken alias stays put."""
-    alias_model: type[InstitutionAlias] | type[FacilityAlias]
-    if isinstance(owner, Institution):
-        alias_model, owner_column = InstitutionAlias, "institution_id"
-    else:
-        alias_model, owner_column = FacilityAlias, "facility_id"
+    alias_model, owner_column = ALIASES[type(owner)]
     session.flush()
     for alias, folded in names:
         taken = session.scalars(select(alias_model).where(alias_model.normalized == folded)).first()
         if taken is None:
             session.add(alias_model(alias=alias, normalized=folded, **{owner_column: owner.id}))
             session.flush()
+
+
+def remove_aliases(
+    session: Session, model: type[Base], owner_id: int, folded: Sequence[str]
+) -> int:
+    """Take these folded names from the node's aliases; returns how many went."""
+    alias_model, owner_column = ALIASES[model]
+    result = session.execute(
+        delete(alias_model).where(
+            getattr(alias_model, owner_column) == owner_id, alias_model.normalized.in_(folded)
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def new_institution(session: Session, *, name: str, kind: InstitutionKind | None) -> Institution:
@@ -87,13 +176,14 @@ def condition_ids(session: Session, names: Iterable[tuple[str, str]]) -> list[in
     """Ids of the conditions with these (name, folded name), creating the missing ones."""
     ids: list[int] = []
     for name, folded in names:
-        condition = session.scalars(select(Condition).where(Condition.normalized == folded)).first()
-        if condition is None:
+        condition_id = alias_owner(session, Condition, folded)
+        if condition_id is None:
             condition = Condition(name=name, normalized=folded)
             session.add(condition)
-            session.flush()
-        if condition.id not in ids:
-            ids.append(condition.id)
+            add_aliases(session, condition, [(name, folded)])
+            condition_id = condition.id
+        if condition_id not in ids:
+            ids.append(condition_id)
     return ids
 
 

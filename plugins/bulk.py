@@ -16,13 +16,10 @@ from sqlalchemy.orm import Session
 from model import ClinicalTrial, store
 from model.ids import allocate_ids
 from model.normalize import fold_name
+from model.sites import Site, SitePlace, site_place, site_rows
+from plugins.claims import TRIAL_FIELDS
 from plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
-from plugins.writers import SitePlace, WriteContext, site_place, site_row
-
-TRIAL_FIELDS = (
-    "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",
-    "start_date", "completion_date", "enrollment", "study_type",
-)  # fmt: skip
+from plugins.writers import WriteContext
 
 
 @dataclass
@@ -166,7 +163,13 @@ def write_new_trials(
     for valid, trial_id in zip(chosen, trial_ids, strict=True):
         record = valid.record
         assert isinstance(record, TrialRecord)
-        sites += [site_row(trial_id, site, cache.site(session, site.name)) for site in record.sites]
+        sites += site_rows(
+            trial_id,
+            [
+                (Site(site.name, site.city, site.country), cache.site(session, site.name))
+                for site in record.sites
+            ],
+        )
         conditions += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
         linked_products += [(trial_id, products[pid]) for pid in record.product_ids]
         collaborators += [

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from model import IngestRun, store
 from model.enums import IngestRunStatus
+from model.matching import max_ids, suggest_matches
+from model.precedence import Precedence, load_precedence
 from plugins.feeds import FeedAdapter
 from plugins.pipeline import IngestRunner
 from plugins.records import SourceRow
@@ -97,11 +99,14 @@ def ingest(
     host: "PluginHost | None" = None,
     on_record: Callable[[IngestReport], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    precedence: Precedence | None = None,
 ) -> IngestReport:
     """Ingest the export at `source` (a path or URL) through `adapter`.
 
     Reads only what is new since the feed's last complete run, unless `full`; the feed's new
     state is committed with the run's last batch, so a run that stops part-way is read again.
+    Nodes several feeds describe take each field from the feed `precedence` ranks first (the
+    default rule is model/precedence.toml); similar nodes the run made become suggestions.
     """
     with _fewer_collections():
         return _ingest(
@@ -114,6 +119,7 @@ def ingest(
             host=host,
             on_record=on_record,
             batch_size=batch_size,
+            precedence=precedence or load_precedence(),
         )
 
 
@@ -128,6 +134,7 @@ def _ingest(
     host: "PluginHost | None",
     on_record: Callable[[IngestReport], None] | None,
     batch_size: int,
+    precedence: Precedence,
 ) -> IngestReport:
     settings = feed_config(adapter, config)
     report = IngestReport(feed=adapter.name, source=source, dry_run=dry_run)
@@ -146,11 +153,18 @@ def _ingest(
                 session.commit()
 
         runner = IngestRunner(
-            session, adapter, report, host, batch_size=batch_size, after_batch=commit_batch
+            session,
+            adapter,
+            report,
+            host,
+            precedence=precedence,
+            batch_size=batch_size,
+            after_batch=commit_batch,
         )
         try:
             _mark_interrupted_runs(session, adapter.name, run.id)
             previous = {} if full else store.feed_state(session, adapter.name)
+            before = max_ids(session)
             for row in _rows(adapter, source, state=previous, config=settings):
                 runner.process(row)
                 if on_record:
@@ -158,6 +172,7 @@ def _ingest(
             # The feed's new state goes in with the last batch: all of it, or none.
             store.advance_feed_state(session, adapter.name, runner.cursors)
             runner.flush()
+            report.suggested = suggest_matches(session, since=before)
             run.status, run.finished_at = IngestRunStatus.SUCCEEDED, dt.datetime.now(dt.UTC)
             if dry_run:
                 session.rollback()

@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from model import QuarantinedRecord, SourceRecord, store
+from model.precedence import Precedence
+from model.resolution import resolve
 from plugins.bulk import LookupCache, Valid, write_new_trials
+from plugins.claims import claims_of
 from plugins.feeds import FeedAdapter
 from plugins.records import Record, SourceRow
 from plugins.report import IngestReport, Problem, Quarantined
@@ -37,12 +40,14 @@ class IngestRunner:
         report: IngestReport,
         host: "PluginHost | None",
         *,
+        precedence: Precedence,
         batch_size: int,
         after_batch: Callable[[], None],
     ) -> None:
         self.session, self.adapter, self.report, self.host = session, adapter, report, host
+        self.precedence = precedence
         self.batch_size, self.after_batch = batch_size, after_batch
-        self.context = WriteContext(session=session, feed=adapter.name)
+        self.context = WriteContext(session=session, feed=adapter.name, precedence=precedence)
         self.cache = LookupCache()
         self.pending: list[Valid] = []
         self.cursors: dict[str, str] = {}
@@ -156,6 +161,8 @@ class IngestRunner:
             setattr(source, name, value)
         for entity in built:
             store.link_source(self.session, source, entity)
+        if source.claims is not None:
+            resolve(self.session, built[0], self.precedence)
         self._resolve_waiting_links(row.entity, record.source_id, built[0])
         if existing is None:
             self.report.created += 1
@@ -175,6 +182,7 @@ class IngestRunner:
             "source_uri": row.source_uri or self.report.source,
             "plugin_version": self.adapter.version,
             "identifiers": identifiers or None,
+            "claims": claims_of(valid.record),
             "run_id": self.report.run_id,
             "row": row.row,
         }
@@ -190,7 +198,7 @@ class IngestRunner:
             target_source_id=source_id,
         )
         for link in waiting:
-            owner = _model_for(link.entity_type)
+            owner = store.model_for(link.entity_type)
             store.add_link(self.session, owner, link.entity_id, link.relation, target.id)
             self.session.delete(link)
 
@@ -221,7 +229,3 @@ class IngestRunner:
                 raw=dict(row.raw),
             )
         )
-
-
-def _model_for(entity_type: str) -> Any:
-    return next(model for model, _ in WRITERS.values() if model.__tablename__ == entity_type)

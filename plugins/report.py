@@ -43,6 +43,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     quarantine: list[Quarantined] = field(default_factory=list)
+    suggested: int = 0  # possible matches the run found for an admin to review
 
     @property
     def quarantined(self) -> int:
@@ -57,4 +58,9 @@ class IngestReport:
         return (
             f"{self.feed}: read {self.read}, created {self.created}, updated {self.updated}, "
             f"unchanged {self.unchanged}, quarantined {self.quarantined}{mode}"
+            + (
+                f"\n{self.feed}: {self.suggested} possible matches to review"
+                if self.suggested
+                else ""
+            )
         )

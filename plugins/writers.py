@@ -7,7 +7,7 @@ can link them all to the source record.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
@@ -30,11 +30,13 @@ from model import (
     QuarantinedRecord,
     Signatory,
     SourceRecord,
-    TrialSite,
     store,
 )
 from model.enums import CollaborationArea, InstitutionKind
+from model.merging import merge
 from model.normalize import fold_name
+from model.precedence import Precedence
+from plugins.claims import TRIAL_FIELDS
 from plugins.records import (
     AgreementRecord,
     FacilityRecord,
@@ -44,7 +46,6 @@ from plugins.records import (
     ProductRecord,
     ProjectRecord,
     Record,
-    SiteRecord,
     TrialRecord,
 )
 
@@ -71,6 +72,7 @@ class FeedReferences:
 class WriteContext:
     session: Session
     feed: str
+    precedence: Precedence
     quarantined: set[tuple[str, str]] = field(default_factory=set)
 
     def references(self, wanted: Sequence[tuple[str, str, str, Sequence[str]]]) -> FeedReferences:
@@ -143,19 +145,6 @@ class WriteContext:
                 ),
             )
 
-    def first_feed_of(self, model: type[Base], entity_id: int) -> str | None:
-        """The feed whose record built this entity first."""
-        return self.session.scalar(
-            select(SourceRecord.feed)
-            .join(EntitySource)
-            .where(
-                EntitySource.entity_type == store.entity_type_of(model),
-                EntitySource.entity_id == entity_id,
-            )
-            .order_by(SourceRecord.id)
-            .limit(1)
-        )
-
     def built_by_other_feeds(self, model: type[Base], entity_id: int) -> bool:
         return bool(
             self.session.scalar(
@@ -188,11 +177,14 @@ class WriteContext:
             if facility is not None and facility.owner_id is not None:
                 found = self.session.get(Institution, facility.owner_id)
         if found is not None:
+            if ref.name and (ref.ror or ref.key or ref.registration_number):
+                # The name a feed gives with the id finds it next time, without the id.
+                store.add_aliases(self.session, found, _aliases([ref.name]))
             return found
         institution = store.new_institution(
             self.session, name=ref.name or ref.key or ref.ror or "?", kind=ref.kind
         )
-        institution.ror_id = ref.ror
+        institution.key, institution.ror_id = ref.key, ref.ror
         institution.registration_number = ref.registration_number
         institution.country, institution.city = ref.country, ref.city
         store.add_aliases(self.session, institution, _aliases([institution.name]))
@@ -226,18 +218,47 @@ def _id(entity: Base | None) -> int | None:
     return None if entity is None else entity.id  # type: ignore[attr-defined]
 
 
+def _absorb(
+    ctx: WriteContext, institution_ids: Sequence[int], into: int, *, names: Sequence[str] = ()
+) -> None:
+    """Merge the institutions that feeds only named in passing (made up from a name before
+    the record describing them arrived) into `into`: an exact name or identifier is a sure
+    match, so the graph comes out the same whichever feed came first.  `names` are aliases
+    that belong to something else (a facility) and are dropped rather than carried over."""
+    described = store.described(ctx.session, Institution, institution_ids)
+    for provisional in sorted(set(institution_ids) - described - {into}):
+        if names:
+            store.remove_aliases(ctx.session, Institution, provisional, names)
+        merge(
+            ctx.session,
+            Institution,
+            into,
+            provisional,
+            reason=f"{ctx.feed} describes it under a name or identifier it was named by",
+            precedence=ctx.precedence,
+            fill=False,
+        )
+
+
 def write_institution(
     ctx: WriteContext, record: InstitutionRecord, existing: Institution | None
 ) -> list[Base]:
     names = _aliases([record.name, *record.aliases])
-    institution = existing or store.find_institution(
+    matching = store.institutions_matching(
         ctx.session,
         folded_names=[folded for _, folded in names],
         ror_id=record.ror,
         key=record.key,
         registration_number=record.registration_number,
     )
-    institution = _row(ctx, Institution, institution)
+    if existing is None and matching:
+        described = store.described(ctx.session, Institution, matching)
+        existing = ctx.session.get(Institution, min(described or matching))
+    if existing is not None:
+        # First, so that the identifiers they hold are free for this record to set.
+        _absorb(ctx, matching, existing.id)
+        existing = ctx.session.get(Institution, existing.id)
+    institution = _row(ctx, Institution, existing)
     institution.name, institution.key = record.name, record.key or institution.key
     institution.short_name = record.short_name
     institution.kind = record.kind or InstitutionKind.OTHER
@@ -255,12 +276,17 @@ def write_facility(
     ctx: WriteContext, record: FacilityRecord, existing: Facility | None
 ) -> list[Base]:
     names = _aliases([record.name, *record.aliases])
+    folded = [f for _, f in names]
     owner = ctx.maybe_institution(record.owner)
     ctx.session.flush()
+    if owner is not None:
+        # An institution made up from this facility's name is its owner, named by a facility.
+        named = store.institutions_matching(
+            ctx.session, folded_names=folded, ror_id=None, key=None, registration_number=None
+        )
+        _absorb(ctx, named, owner.id, names=folded)
     facility = _row(
-        ctx,
-        Facility,
-        existing or store.find_facility(ctx.session, folded_names=[f for _, f in names]),
+        ctx, Facility, existing or store.find_facility(ctx.session, folded_names=folded)
     )
     facility.key, facility.name, facility.kind = record.key, record.name, record.kind
     facility.owner_id = _id(owner)
@@ -331,8 +357,9 @@ def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | 
     product.manufacturing_facility_id = _id(facility)
     product.manufacturer_id = facility.owner_id if facility else _id(manufacturer)
     ctx.session.flush()
-    indications = ctx.conditions(record.indications)
-    store.replace_links(ctx.session, Product, product.id, "indications", indications)
+    indications = {"indications": ctx.conditions(record.indications)}
+    shared = ctx.built_by_other_feeds(Product, product.id)
+    ctx.link(product, FeedReferences(), extra=indications, additive=shared)
     return [product]
 
 
@@ -375,42 +402,6 @@ def write_project(ctx: WriteContext, record: ProjectRecord, existing: Project | 
     return built
 
 
-class SitePlace(NamedTuple):
-    """What a site's name tells: the institution and facility it is, and where."""
-
-    institution_id: int | None
-    facility_id: int | None
-    city: str | None
-    country: str | None
-
-
-def site_place(session: Session, name: str) -> SitePlace:
-    """Resolve a site name to a facility, an institution, or a facility's owner."""
-    folded = [fold_name(name)]
-    facility = store.find_facility(session, folded_names=folded)
-    institution = store.find_institution(session, folded_names=folded)
-    if institution is None and facility is not None and facility.owner_id is not None:
-        institution = session.get(Institution, facility.owner_id)
-    return SitePlace(
-        _id(institution),
-        _id(facility),
-        institution.city if institution else None,
-        institution.country if institution else None,
-    )
-
-
-def site_row(trial_id: int, site: SiteRecord, place: SitePlace) -> dict[str, Any]:
-    """The trial_site row for one site of a trial; the feed's city and country come first."""
-    return {
-        "trial_id": trial_id,
-        "name": site.name,
-        "city": site.city or place.city,
-        "country": site.country or place.country,
-        "institution_id": place.institution_id,
-        "facility_id": place.facility_id,
-    }
-
-
 def _matching_trial(ctx: WriteContext, record: TrialRecord) -> ClinicalTrial | None:
     """The same trial under any of its registry ids, from whichever feed stored it."""
     for column, value in (
@@ -428,38 +419,19 @@ def _matching_trial(ctx: WriteContext, record: TrialRecord) -> ClinicalTrial | N
 def write_trial(
     ctx: WriteContext, record: TrialRecord, existing: ClinicalTrial | None
 ) -> list[Base]:
+    """A new trial takes this record's values; a known one gets them chosen afresh from all
+    its records' claims once this record's are stored (model/resolution.py)."""
     references = ctx.references([("product_ids", "products", "product", record.product_ids)])
     sponsor = ctx.maybe_institution(record.sponsor)
     collaborators = ctx.institution_ids(record.collaborators)
     trial = _row(ctx, ClinicalTrial, existing or _matching_trial(ctx, record))
-    # Until per-field precedence exists, the feed that first built a trial owns its values;
-    # other feeds only fill gaps, and add sites and links without taking any away.
-    owner = trial.id is None or ctx.first_feed_of(ClinicalTrial, trial.id) in (None, ctx.feed)
-    shared = trial.id is not None and ctx.built_by_other_feeds(ClinicalTrial, trial.id)
-    for name in (
-        "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",
-        "start_date", "completion_date", "enrollment", "study_type",
-    ):  # fmt: skip
-        if owner or getattr(trial, name) is None:
+    if trial.id is None:
+        for name in TRIAL_FIELDS:
             setattr(trial, name, getattr(record, name))
-    if owner or trial.sponsor_id is None:
         trial.sponsor_id = _id(sponsor)
     ctx.session.flush()
-    # A site another feed already gave, under the same name or at the same institution.
-    known: set[str | int | None] = set()
-    if shared:
-        for name, institution_id in ctx.session.execute(
-            select(TrialSite.name, TrialSite.institution_id).where(TrialSite.trial_id == trial.id)
-        ):
-            known |= {fold_name(name), institution_id}
-        known.discard(None)
-    else:
-        ctx.session.execute(delete(TrialSite).where(TrialSite.trial_id == trial.id))
-    for site in record.sites:
-        place = site_place(ctx.session, site.name)
-        if known & {fold_name(site.name), place.institution_id}:
-            continue
-        ctx.session.add(TrialSite(**site_row(trial.id, site, place)))
+    # Links other feeds made stay: a trial's links are the union of what its feeds say.
+    shared = ctx.built_by_other_feeds(ClinicalTrial, trial.id)
     links = {"conditions": ctx.conditions(record.conditions), "collaborators": collaborators}
     ctx.link(trial, references, extra=links, additive=shared)
     return [trial]
@@ -497,7 +469,9 @@ def write_partnership(
                 confidential=record.terms.confidential,
             )
         )
-    return [partnership]
+    # The partner is built from this record too, so a company's sources show every feed
+    # that names it.
+    return [partnership, partner]
 
 
 Writer = Callable[[WriteContext, Any, Any], list[Base]]

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
+from model.precedence import Precedence, load_precedence
 from schema.loaders import Loaders
 
 
@@ -17,6 +18,10 @@ class Context:
     # the API fills it in, so the schema never imports the plugins package.
     plugins: Sequence[Any] = ()
     request: Any = None
+    # Which feed wins each field; the API loads it from settings once.
+    precedence: Precedence = field(default_factory=load_precedence)
+    # Whether the request proved it comes from an admin (the API checks the token).
+    admin: bool = False
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

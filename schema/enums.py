@@ -14,6 +14,7 @@ from model.enums import (
     PartnershipKind,
     PartnershipStatus,
     ProjectStatus,
+    SuggestionStatus,
     TrialPhase,
     TrialStatus,
 )
@@ -33,6 +34,7 @@ _DESCRIPTIONS = {
     PartnershipKind: "What a partnership is.",
     PartnershipStatus: "Where a partnership stands.",
     IngestRunStatus: "How an ingest run ended.",
+    SuggestionStatus: "Where a match suggestion stands: waiting for an admin, or decided.",
 }
 for _enum, _description in _DESCRIPTIONS.items():
     strawberry.enum(_enum, description=_description)
@@ -49,6 +51,7 @@ __all__ = [
     "PartnershipKind",
     "PartnershipStatus",
     "ProjectStatus",
+    "SuggestionStatus",
     "TrialPhase",
     "TrialStatus",
 ]

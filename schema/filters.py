@@ -15,6 +15,7 @@ from schema.enums import (
     PartnershipKind,
     PartnershipStatus,
     ProjectStatus,
+    SuggestionStatus,
     TrialPhase,
     TrialStatus,
 )
@@ -107,3 +108,28 @@ class QuarantineFilter:
     __search__: ClassVar[tuple[str, ...]] = ()
     feed: str | None = strawberry.field(default=None, description="From this feed.")
     run_id: int | None = strawberry.field(default=None, description="From this run (its number).")
+
+
+@strawberry.input(description="Which conflicts to list.")
+class ConflictFilter:
+    entity_type: str | None = strawberry.field(
+        default=None, description="Only nodes of this kind (clinical_trial, product, …)."
+    )
+    field: str | None = strawberry.field(
+        default=None, description="Only disagreements on this field (camelCase, e.g. phase)."
+    )
+
+
+@strawberry.input(description="Which match suggestions to list.")
+class SuggestionFilter:
+    status: SuggestionStatus | None = strawberry.field(
+        default=None, description="In this state (PENDING for the review queue)."
+    )
+    entity_type: str | None = strawberry.field(
+        default=None, description="Only of this kind (institution, condition, product)."
+    )
+
+
+@strawberry.input(description="Which merges to list.")
+class MergeFilter:
+    entity_type: str | None = strawberry.field(default=None, description="Only of this kind.")

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty, aliased
 from strawberry.dataloader import DataLoader
 
-from model import Base, EntitySource, SourceRecord
+from model import Base, EntityRedirect, EntitySource, FieldConflict, SourceRecord
 
 
 class Loaders:
@@ -20,6 +20,7 @@ class Loaders:
         self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
         self._by_relation: dict[InstrumentedAttribute[Any], DataLoader[int, list[Any]]] = {}
         self._sources: dict[str, DataLoader[int, list[SourceRecord]]] = {}
+        self._conflicts: dict[str, DataLoader[int, set[str]]] = {}
 
     def by_id(self, model: type[Base]) -> DataLoader[int, Any]:
         """Rows of `model` by primary key (None where there is none)."""
@@ -61,6 +62,33 @@ class Loaders:
 
             self._sources[entity_type] = DataLoader(load_fn=load)
         return self._sources[entity_type]
+
+    def conflicts(self, entity_type: str) -> DataLoader[int, set[str]]:
+        """The fields on which each node's sources disagree."""
+        if entity_type not in self._conflicts:
+
+            async def load(ids: list[int]) -> Sequence[set[str]]:
+                statement = select(FieldConflict.entity_id, FieldConflict.field).where(
+                    FieldConflict.entity_type == entity_type, FieldConflict.entity_id.in_(ids)
+                )
+                grouped: dict[int, set[str]] = defaultdict(set)
+                async with self._sessions() as session:
+                    for entity_id, field in await session.execute(statement):
+                        grouped[entity_id].add(field)
+                return [grouped.get(key, set()) for key in ids]
+
+            self._conflicts[entity_type] = DataLoader(load_fn=load)
+        return self._conflicts[entity_type]
+
+    async def current_ids(self, entity_type: str, ids: Sequence[int]) -> dict[int, int]:
+        """Where merged-away ids went: {old id: surviving id} for those that were redirected."""
+        if not ids:
+            return {}
+        statement = select(EntityRedirect.old_id, EntityRedirect.new_id).where(
+            EntityRedirect.entity_type == entity_type, EntityRedirect.old_id.in_(ids)
+        )
+        async with self._sessions() as session:
+            return {row.old_id: row.new_id for row in await session.execute(statement)}
 
     def _relation_loader(self, relation: InstrumentedAttribute[Any]) -> Any:
         prop = relation.property

@@ -15,10 +15,11 @@ from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 
 import model as m
-from model import Base
+from model import Base, store
 from schema.context import Info
 
 if TYPE_CHECKING:
+    from schema.identity import FieldProvenance
     from schema.provenance import SourceRecord
 
 RELATION = "atmp_graph.relation"
@@ -62,17 +63,61 @@ class MappedNode(Mapped, relay.Node):
         rows = await info.context.loaders.sources(entity_type).load(self.id)  # type: ignore[attr-defined]
         return _TYPES[m.SourceRecord].from_rows(rows)  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        description="Each field its sources give: every source's value and when it was read, "
+        "which one is shown (by the precedence rule) and whether they disagree."
+    )
+    async def provenance(
+        self,
+        info: Info,
+        fields: Annotated[
+            list[str] | None, strawberry.argument(description="Only these fields (camelCase).")
+        ] = None,
+    ) -> list[Annotated["FieldProvenance", strawberry.lazy("schema.identity")]]:
+        from schema.identity import field_provenance  # noqa: PLC0415 (the two modules need each other)
+
+        return await field_provenance(info, self.__model__, self.id, fields)  # type: ignore[attr-defined]
+
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
+        """The nodes by id; the id of a node merged into another finds the survivor."""
         keys = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
-        rows = await info.context.loaders.by_id(cls.__model__).load_many(keys)
+        loader = info.context.loaders.by_id(cls.__model__)
+        rows = await loader.load_many(keys)
+        missing = [key for key, row in zip(keys, rows, strict=True) if row is None]
+        moved = await info.context.loaders.current_ids(cls.__model__.__tablename__, missing)
+        if moved:
+            survivors = dict(zip(moved, await loader.load_many(list(moved.values())), strict=True))
+            rows = [
+                survivors.get(key) if row is None else row
+                for key, row in zip(keys, rows, strict=True)
+            ]
         nodes = [None if row is None else cls.from_row(row) for row in rows]
         if required and None in nodes:
-            missing = [key for key, node in zip(node_ids, nodes, strict=True) if node is None]
-            raise ValueError(f"no {cls.__name__} with id {', '.join(missing)}")
+            missing_ids = [key for key, node in zip(node_ids, nodes, strict=True) if node is None]
+            raise ValueError(f"no {cls.__name__} with id {', '.join(missing_ids)}")
         return nodes
+
+
+async def entity(info: Info, entity_type: str, entity_id: int) -> Any:
+    """The node of this table and id (or its survivor), as its GraphQL type."""
+    node_type = _TYPES[store.model_for(entity_type)]
+    nodes = await node_type.resolve_nodes(info=info, node_ids=[str(entity_id)])
+    return nodes[0]
+
+
+def global_id(entity_type: str, entity_id: int) -> relay.GlobalID:
+    return relay.GlobalID(_TYPES[store.model_for(entity_type)].__name__, str(entity_id))
+
+
+def model_of(type_name: str) -> type[Base]:
+    """The model class behind a GraphQL type name (from a global id)."""
+    for model, node_type in _TYPES.items():
+        if node_type.__name__ == type_name:
+            return model
+    raise ValueError(f"{type_name!r} is not a type of this schema")
 
 
 def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:

@@ -35,6 +35,18 @@ class Connection(Generic[N]):
     def nodes(self) -> list[N]:
         return [edge.node for edge in self.edges]
 
+    @classmethod
+    def page(cls, nodes: list[Any], *, offset: int, total: int) -> "Connection[Any]":
+        """The page of `nodes` that starts at `offset` of a list of `total`."""
+        edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
+        page_info = relay.PageInfo(
+            has_next_page=offset + len(nodes) < total,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return Connection(total_count=total, page_info=page_info, edges=edges)
+
 
 def encode_cursor(offset: int) -> str:
     return base64.b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
@@ -48,6 +60,14 @@ def decode_cursor(cursor: str) -> int:
     except ValueError:
         pass
     raise ValueError(f"after: {cursor!r} is not a cursor from this API")
+
+
+def page_bounds(first: int | None, after: str | None) -> tuple[int, int]:
+    """(page size, offset of its first node) from the `first` and `after` arguments."""
+    size = DEFAULT_PAGE if first is None else first
+    if not 0 <= size <= MAX_PAGE:
+        raise ValueError(f"first: {size} is not between 0 and {MAX_PAGE}")
+    return size, decode_cursor(after) + 1 if after else 0
 
 
 def filter_conditions(model: type[Base], filters: Any) -> list[ColumnElement[bool]]:
@@ -81,10 +101,7 @@ async def paginate(
     where: list[ColumnElement[bool]],
 ) -> Connection[Any]:
     """One page of `node_type` rows in id order: a count and a page query, nothing more."""
-    size = DEFAULT_PAGE if first is None else first
-    if not 0 <= size <= MAX_PAGE:
-        raise ValueError(f"first: {size} is not between 0 and {MAX_PAGE}")
-    offset = decode_cursor(after) + 1 if after else 0
+    size, offset = page_bounds(first, after)
     model = node_type.__model__
     base: Select[Any] = select(model).where(*where)
     async with info.context.sessions() as session:
@@ -92,17 +109,7 @@ async def paginate(
         rows = (
             await session.scalars(base.order_by(model.id).offset(offset).limit(size))  # type: ignore[attr-defined]
         ).all()
-    edges = [
-        Edge(cursor=encode_cursor(offset + index), node=node_type.from_row(row))
-        for index, row in enumerate(rows)
-    ]
-    page_info = relay.PageInfo(
-        has_next_page=offset + len(rows) < total,
-        has_previous_page=offset > 0,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-    return Connection(total_count=total, page_info=page_info, edges=edges)
+    return Connection.page(node_type.from_rows(rows), offset=offset, total=total)
 
 
 def connection_field(node_type: type[Mapped], filter_type: type[Any], *, description: str) -> Any:

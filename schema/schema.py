@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.collaboration import CollaborationQuery
+from schema.identity import IdentityMutation, IdentityQuery
 from schema.partnerships import PartnershipsQuery
 from schema.plugins import PluginsQuery
 from schema.provenance import ProvenanceQuery
@@ -28,14 +29,19 @@ Query = merge_types(
         TrialsQuery,
         PartnershipsQuery,
         ProvenanceQuery,
+        IdentityQuery,
         PluginsQuery,
     ),
 )
+
+# Every mutation is an admin's (they need the ATMP_ADMIN_TOKEN bearer token).
+Mutation = merge_types("Mutation", (IdentityMutation,))
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         # Parsing and validating the same document again costs more than running small queries.
         # The caches live at module level, so a fresh extension per request still hits them.
         extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],

@@ -142,14 +142,10 @@ def test_quick_start_serves_stem_pd_over_live_http(demo_server: str) -> None:
             "trial": {
                 "acronym": "STEM-PD",
                 "eudractId": "2021-001366-38",
-                # Lund/Skåne's export first, then what ClinicalTrials.gov adds.
+                # One site per place, named as Lund/Skåne's export (ranked first) names it.
                 "sites": [
                     {"name": "Skånes universitetssjukhus", "city": "Lund"},
                     {"name": "Addenbrooke's Hospital", "city": "Cambridge"},
-                    {
-                        "name": "Addenbrooke's Hospital, Cambridge University Hospitals",
-                        "city": "Cambridge",
-                    },
                 ],
                 "products": [
                     {"name": "STEM-PD dopaminerga progenitorceller"},

@@ -1,0 +1,77 @@
+"""What each source record says of the node it built, stored as JSON on the record.
+
+Values are kept the way JSON holds them (dates as ISO strings, enums by value) and turned
+back into column values with the column's own type.
+"""
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Enum, select
+from sqlalchemy.orm import Session
+
+from model.base import Base
+from model.provenance import EntitySource, SourceRecord
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One source record's values for one node."""
+
+    feed: str
+    source_id: str
+    fetched_at: dt.datetime
+    values: Mapping[str, Any]
+
+
+def encode(value: Any) -> Any:
+    """A claim value as JSON holds it."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {key: encode(item) for key, item in value.items()}
+    return value
+
+
+def decode(model: type[Base], field: str, value: Any) -> Any:
+    """A claim value as the column `model.field` holds it."""
+    if value is None:
+        return None
+    column_type = model.__table__.c[field].type
+    if isinstance(column_type, Enum) and column_type.enum_class is not None:
+        return column_type.enum_class(value)
+    if isinstance(column_type, DateTime):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(column_type, Date):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def claims_of(session: Session, entity_type: str, entity_id: int) -> list[Claim]:
+    """The claims of every record of this node's own kind that built it."""
+    rows = session.execute(
+        select(
+            SourceRecord.feed, SourceRecord.source_id, SourceRecord.fetched_at, SourceRecord.claims
+        )
+        .join(EntitySource)
+        .where(
+            EntitySource.entity_type == entity_type,
+            EntitySource.entity_id == entity_id,
+            SourceRecord.entity_type == entity_type,
+            SourceRecord.claims.is_not(None),
+        )
+    )
+    return [Claim(row.feed, row.source_id, row.fetched_at, row.claims) for row in rows]
+
+
+def record_claims(record: SourceRecord) -> Claim | None:
+    if record.claims is None:
+        return None
+    return Claim(record.feed, record.source_id, record.fetched_at, record.claims)

@@ -1,0 +1,323 @@
+"""GraphQL for one graph from many feeds: per-field provenance, conflicts, the review queue of
+uncertain matches, merges, and the admin mutations that judge, merge, split and edit aliases.
+
+The rules themselves live in the model (model/resolution.py, model/review.py); this module
+only reads them out and hands admin requests to them.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+from strawberry import relay
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case, to_snake_case
+
+import model as m
+from model import review
+from model.claims import record_claims
+from model.merging import MergeError, merge, split
+from model.resolution import field_views
+from model.store import model_for
+from schema.context import Info
+from schema.enums import SuggestionStatus
+from schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
+from schema.mapping import Mapped, MappedNode, entity, global_id, maps, model_of
+from schema.pagination import Connection, connection_field, page_bounds
+
+T = TypeVar("T")
+EntityRef = Annotated[MappedNode, strawberry.lazy("schema.mapping")]
+
+
+@strawberry.type(description="What one source record says of one field.")
+class FieldClaim:
+    feed: str = strawberry.field(description="The feed the record came from.")
+    source_id: str = strawberry.field(description="The record's id in that feed.")
+    fetched_at: dt.datetime = strawberry.field(description="When the record was last read changed.")
+    value: JSON | None = strawberry.field(description="The value it gives (null: none).")
+    chosen: bool = strawberry.field(description="Whether this is the value the node shows.")
+
+
+@strawberry.type(description="One field of a node: every source's value and which one is shown.")
+class FieldProvenance:
+    field: str = strawberry.field(description="The field, as the node's GraphQL type names it.")
+    value: JSON | None = strawberry.field(description="The value shown, as its source gave it.")
+    rule: str = strawberry.field(
+        description="The precedence order that chose it (see model/precedence.toml)."
+    )
+    conflicting: bool = strawberry.field(description="Whether the sources give different values.")
+    claims: list[FieldClaim] = strawberry.field(
+        description="Every source that speaks of the field, the winner first."
+    )
+
+
+async def field_provenance(
+    info: Info, model: type[m.Base], entity_id: int, fields: list[str] | None
+) -> list[FieldProvenance]:
+    entity_type = model.__tablename__
+    records = await info.context.loaders.sources(entity_type).load(entity_id)
+    claims = [
+        claim
+        for record in records
+        if record.entity_type == entity_type and (claim := record_claims(record)) is not None
+    ]
+    conflicts = await info.context.loaders.conflicts(entity_type).load(entity_id)
+    precedence = info.context.precedence
+    wanted = None if fields is None else {to_snake_case(name) for name in fields}
+    return [
+        FieldProvenance(
+            field=to_camel_case(view.field),
+            value=view.value,
+            rule=precedence.order_for(entity_type, view.field),
+            conflicting=view.field in conflicts,
+            claims=[
+                FieldClaim(
+                    feed=claim.feed,
+                    source_id=claim.source_id,
+                    fetched_at=claim.fetched_at,
+                    value=claim.values[view.field],
+                    chosen=claim is view.winner,
+                )
+                for claim in view.ranked
+            ],
+        )
+        for view in field_views(entity_type, claims, precedence)
+        if wanted is None or view.field in wanted
+    ]
+
+
+@strawberry.type(description="A node whose sources disagree, with the fields they disagree on.")
+class Conflict:
+    entity_type: str = strawberry.field(description="The kind of node (clinical_trial, …).")
+    entity_id: strawberry.Private[int]
+
+    @strawberry.field(description="The node.")
+    async def node(self, info: Info) -> EntityRef | None:
+        return await entity(info, self.entity_type, self.entity_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Only the fields its sources disagree on.")
+    async def fields(self, info: Info) -> list[FieldProvenance]:
+        model = model_for(self.entity_type)
+        views = await field_provenance(info, model, self.entity_id, None)
+        return [view for view in views if view.conflicting]
+
+
+@maps(m.MatchSuggestion)
+@strawberry.type(
+    description="Two nodes that may be one thing (similar names, no shared identifier). "
+    "Nothing merges until an admin accepts; a rejected pair is never suggested again."
+)
+class MatchSuggestion(Mapped):
+    id: int = strawberry.field(description="Its number, for acceptMatch and rejectMatch.")
+    entity_type: str = strawberry.field(description="The kind of the two nodes.")
+    entity_id: strawberry.Private[int]
+    other_id: strawberry.Private[int]
+    score: float = strawberry.field(description="How alike they are, 0 to 1.")
+    reason: str = strawberry.field(description="Why they were suggested.")
+    status: SuggestionStatus = strawberry.field(description="Waiting, accepted or rejected.")
+    created_at: dt.datetime = strawberry.field(description="When it was suggested.")
+    decided_at: dt.datetime | None = strawberry.field(description="When an admin decided.")
+
+    @strawberry.field(description="One of the pair (the older).")
+    async def node(self, info: Info) -> EntityRef | None:
+        return await entity(info, self.entity_type, self.entity_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The other of the pair.")
+    async def other(self, info: Info) -> EntityRef | None:
+        return await entity(info, self.entity_type, self.other_id)  # type: ignore[no-any-return]
+
+
+@maps(m.EntityMerge)
+@strawberry.type(description="One node merged into another; splitMerge undoes it.")
+class EntityMerge(Mapped):
+    id: int = strawberry.field(description="Its number, for splitMerge.")
+    entity_type: str = strawberry.field(description="The kind of the two nodes.")
+    survivor_id: strawberry.Private[int]
+    merged_id: strawberry.Private[int]
+    reason: str = strawberry.field(description="Why: an accepted suggestion, an admin, a feed.")
+    merged_at: dt.datetime = strawberry.field(description="When.")
+    split_at: dt.datetime | None = strawberry.field(description="When it was split again.")
+
+    @strawberry.field(description="The node that took the other in (or its survivor since).")
+    async def survivor(self, info: Info) -> EntityRef | None:
+        return await entity(info, self.entity_type, self.survivor_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The global id of the node merged away: it still resolves.")
+    def merged_node_id(self) -> relay.GlobalID:
+        return global_id(self.entity_type, self.merged_id)
+
+
+async def _conflicts(
+    info: Info, first: int | None, after: str | None, filter: ConflictFilter | None
+) -> Connection[Conflict]:
+    size, offset = page_bounds(first, after)
+    where: list[ColumnElement[bool]] = []
+    if filter and filter.entity_type:
+        where.append(m.FieldConflict.entity_type == filter.entity_type)
+    if filter and filter.field:
+        where.append(m.FieldConflict.field == to_snake_case(filter.field))
+    conflicted = (
+        select(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
+        .where(*where)
+        .group_by(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
+    )
+    async with info.context.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(conflicted.subquery())) or 0
+        page = await session.execute(
+            conflicted.order_by(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
+            .offset(offset)
+            .limit(size)
+        )
+        nodes = [Conflict(entity_type=kind, entity_id=node) for kind, node in page]
+    return Connection.page(nodes, offset=offset, total=total)
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(
+        description="Nodes whose sources disagree on some field (a trial's phase or status "
+        "differing between a partner's feed and the registry, say), with the competing values."
+    )
+    async def conflicts(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Start after it.")] = None,
+        filter: Annotated[
+            ConflictFilter | None, strawberry.argument(description="Which conflicts.")
+        ] = None,
+    ) -> Connection[Conflict]:
+        return await _conflicts(info, first, after, filter)
+
+    match_suggestions = connection_field(
+        MatchSuggestion,
+        SuggestionFilter,
+        description="Possible matches for an admin to judge; filter status PENDING for the queue.",
+    )
+    merges = connection_field(
+        EntityMerge, MergeFilter, description="Merges, oldest first, split ones included."
+    )
+
+
+class IsAdmin(BasePermission):
+    message = "admin operations need the header `Authorization: Bearer <ATMP_ADMIN_TOKEN>`"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return bool(info.context.admin)
+
+
+async def _as_admin(info: Info, operation: Callable[[Session], T]) -> T:
+    """Run a model operation in one transaction; its errors reach the client as they are."""
+    async with info.context.sessions() as session, session.begin():
+        try:
+            return await session.run_sync(operation)
+        except MergeError as error:
+            raise ValueError(str(error)) from None
+
+
+def _node_id(node: relay.GlobalID) -> tuple[type[m.Base], int]:
+    if not node.node_id.isdigit():
+        raise ValueError(f"{node} is not a node id of this API")
+    return model_of(node.type_name), int(node.node_id)
+
+
+ALIASED = "An institution, facility or condition."
+
+
+def _admin(description: str) -> Any:
+    return strawberry.mutation(description=description, permission_classes=[IsAdmin])
+
+
+@strawberry.type
+class IdentityMutation:
+    @_admin(
+        "Accept a match suggestion: the two nodes become one (the older keeps its id unless "
+        "`survivor` says otherwise); the other's id goes on resolving to it."
+    )
+    async def accept_match(
+        self,
+        info: Info,
+        id: Annotated[int, strawberry.argument(description="The suggestion's number.")],
+        survivor: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="Which node keeps its id.")
+        ] = None,
+    ) -> EntityMerge | None:
+        survivor_id = None if survivor is None else _node_id(survivor)[1]
+        precedence = info.context.precedence
+
+        def run(session: Session) -> EntityMerge | None:
+            record = review.accept(session, id, precedence=precedence, survivor_id=survivor_id)
+            return None if record is None else EntityMerge.from_row(record)
+
+        return await _as_admin(info, run)
+
+    @_admin(
+        "Reject a match suggestion: they are different things, and the pair is never "
+        "suggested again."
+    )
+    async def reject_match(
+        self, info: Info, id: Annotated[int, strawberry.argument(description="Its number.")]
+    ) -> MatchSuggestion:
+        return await _as_admin(info, lambda s: MatchSuggestion.from_row(review.reject(s, id)))
+
+    @_admin("Merge two nodes of one kind that no suggestion paired.")
+    async def merge_nodes(
+        self,
+        info: Info,
+        survivor: Annotated[relay.GlobalID, strawberry.argument(description="Keeps its id.")],
+        merged: Annotated[relay.GlobalID, strawberry.argument(description="Merged into it.")],
+        reason: Annotated[str, strawberry.argument(description="Why, for the record.")],
+    ) -> EntityMerge:
+        (model, survivor_id), (other, merged_id) = _node_id(survivor), _node_id(merged)
+        if model is not other:
+            raise ValueError(f"a {survivor.type_name} cannot be merged with a {merged.type_name}")
+        precedence = info.context.precedence
+
+        def run(session: Session) -> EntityMerge:
+            record = merge(
+                session, model, survivor_id, merged_id, reason=reason, precedence=precedence
+            )
+            return EntityMerge.from_row(record)
+
+        return await _as_admin(info, run)
+
+    @_admin(
+        "Split a merge: the merged node comes back under its own id with the records that "
+        "built it, and the pair stays apart in later ingests."
+    )
+    async def split_merge(
+        self, info: Info, id: Annotated[int, strawberry.argument(description="Its number.")]
+    ) -> EntityMerge:
+        precedence = info.context.precedence
+        return await _as_admin(
+            info, lambda s: EntityMerge.from_row(split(s, id, precedence=precedence))
+        )
+
+    @_admin("Add an alias: from the next ingest on, a feed naming the node so finds it.")
+    async def add_alias(
+        self,
+        info: Info,
+        node: Annotated[relay.GlobalID, strawberry.argument(description=ALIASED)],
+        alias: Annotated[str, strawberry.argument(description="The name to add.")],
+    ) -> list[str]:
+        entity_type, node_id = _aliased(node)
+        return await _as_admin(info, lambda s: review.add_alias(s, entity_type, node_id, alias))
+
+    @_admin("Remove an alias a node should not go by; returns the aliases left.")
+    async def remove_alias(
+        self,
+        info: Info,
+        node: Annotated[relay.GlobalID, strawberry.argument(description=ALIASED)],
+        alias: Annotated[str, strawberry.argument(description="The name to remove.")],
+    ) -> list[str]:
+        entity_type, node_id = _aliased(node)
+        return await _as_admin(info, lambda s: review.remove_alias(s, entity_type, node_id, alias))
+
+
+def _aliased(node: relay.GlobalID) -> tuple[str, int]:
+    model, node_id = _node_id(node)
+    return str(model.__tablename__), node_id

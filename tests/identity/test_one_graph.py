@@ -1,0 +1,225 @@
+"""One node per real-world thing, where every value came from, and an admin who can fix a match.
+
+The story: every built-in sample goes in; a frontend sees STEM-PD once, with the registry's
+title and the partner's title side by side; an admin works through the review queue, merges
+two products, finds the merge was wrong, splits it, and the next ingest leaves it split.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from plugins.ingest import ingest
+from plugins.manager import build_plugin_host
+from tests.conftest import GraphQLClient
+
+TOKEN = "test-admin-token"
+
+
+@pytest.fixture
+def admin(demo_engine: Engine, database_url: str) -> Iterator[GraphQLClient]:
+    """An admin's GraphQL client over a fresh demo database of each kind."""
+    settings = Settings(database_url=database_url, admin_token=TOKEN)
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        yield GraphQLClient(http)
+
+
+def reingest(engine: Engine, *feeds: str) -> None:
+    host = build_plugin_host(load_entry_points=False)
+    for name in feeds:
+        adapter = host.builtin_feeds()[name]
+        ingest(engine, adapter, adapter.sample(), host=host, full=True)
+
+
+STEM_PD = """{
+  trial(registryId: "NCT05635409") {
+    id title
+    sources { feed sourceId }
+    products { id name }
+    provenance(fields: ["title", "phase", "sponsor"]) {
+      field value rule conflicting claims { feed sourceId value chosen }
+    }
+  }
+}"""
+
+
+def test_a_trial_from_two_feeds_is_one_node_showing_the_registrys_title(gql: GraphQLClient) -> None:
+    trial = gql.execute(STEM_PD)["trial"]
+
+    assert trial["sources"] == [
+        {"feed": "lund_skane", "sourceId": "CCTU0263"},
+        {"feed": "ctgov", "sourceId": "NCT05635409"},
+    ]
+    phase, sponsor, title = trial["provenance"]
+    assert [phase["field"], sponsor["field"], title["field"]] == ["phase", "sponsor", "title"]
+    assert title["rule"] == "registry_first"
+    assert title["conflicting"] is True
+    assert [(c["feed"], c["chosen"]) for c in title["claims"]] == [
+        ("ctgov", True),
+        ("lund_skane", False),
+    ]
+    assert trial["title"] == title["value"] == title["claims"][0]["value"]
+    assert title["claims"][1]["value"].startswith("STEM-PD: säkerhet")
+    # Both say phase 1; "Region Skane" and "Region Skåne" are one institution: no conflict.
+    assert (phase["conflicting"], phase["value"]) == (False, "PHASE1")
+    assert sponsor["conflicting"] is False
+    assert {c["value"]["name"] for c in sponsor["claims"]} == {"Region Skane", "Region Skåne"}
+
+
+def test_conflicts_lists_the_real_disagreements_of_the_samples(gql: GraphQLClient) -> None:
+    conflicts = gql.execute(
+        """{ conflicts(first: 50) { totalCount nodes {
+               entityType
+               node { ... on ClinicalTrial { nctId } }
+               fields { field claims { feed value } } } } }"""
+    )["conflicts"]
+
+    found = {
+        (c["entityType"], c["node"]["nctId"], f["field"], tuple(x["feed"] for x in f["claims"]))
+        for c in conflicts["nodes"]
+        for f in c["fields"]
+    }
+    assert found == {("clinical_trial", "NCT05635409", "title", ("ctgov", "lund_skane"))}
+    assert conflicts["totalCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "feeds"),
+    [
+        ("Leiden University Medical Center", {"collaboration"}),
+        ("Nordic Cell Process AB", {"lund_skane", "lumc"}),
+    ],
+)
+def test_an_institution_named_by_several_feeds_is_one_node(
+    gql: GraphQLClient, name: str, feeds: set[str]
+) -> None:
+    found = gql.execute(
+        """query ($name: String!) { institutions(filter: {search: $name}) { nodes {
+               name sources { feed } companyPartnerships { code } } } }""",
+        {"name": name},
+    )["institutions"]["nodes"]
+
+    assert [node["name"] for node in found] == [name]
+    assert {source["feed"] for source in found[0]["sources"]} >= feeds
+
+
+def test_nordic_cell_process_partners_with_both_sides(gql: GraphQLClient) -> None:
+    (company,) = gql.execute(
+        """{ institutions(filter: {search: "Nordic Cell"}) { nodes {
+               companyPartnerships { code institutions { name } } } } }"""
+    )["institutions"]["nodes"]
+
+    sides = {i["name"] for p in company["companyPartnerships"] for i in p["institutions"]}
+    assert {"Lund University", "Leiden University Medical Center"} <= sides
+
+
+QUEUE = """{ matchSuggestions(filter: {status: PENDING}) { nodes {
+    id entityType reason node { id ... on Product { name } ... on Condition { name } }
+    other { id ... on Product { name } ... on Condition { name } } } } }"""
+
+
+def pending(client: GraphQLClient) -> dict[tuple[str, str], dict[str, Any]]:
+    nodes = client.execute(QUEUE)["matchSuggestions"]["nodes"]
+    return {(n["node"].get("name"), n["other"].get("name")): n for n in nodes}
+
+
+def test_uncertain_matches_wait_in_the_review_queue(gql: GraphQLClient) -> None:
+    queue = pending(gql)
+
+    assert set(queue) == {
+        ("Parkinsons sjukdom", "Parkinson Disease"),
+        ("STEM-PD dopaminerga progenitorceller", "STEM-PD"),
+        ("RAG1 LV CD34+ cells", "Gene therapy"),
+    }
+    assert "parkinson" in queue["Parkinsons sjukdom", "Parkinson Disease"]["reason"]
+    assert "NCT05635409" in queue["STEM-PD dopaminerga progenitorceller", "STEM-PD"]["reason"]
+
+
+def test_admin_operations_need_the_admin_token(gql: GraphQLClient) -> None:
+    body = gql.post("mutation { rejectMatch(id: 1) { status } }")
+
+    assert body["data"] is None
+    assert "Authorization: Bearer <ATMP_ADMIN_TOKEN>" in body["errors"][0]["message"]
+
+
+def test_an_accepted_merge_can_be_split_and_stays_split(
+    admin: GraphQLClient, demo_engine: Engine
+) -> None:
+    suggestion = pending(admin)["STEM-PD dopaminerga progenitorceller", "STEM-PD"]
+    survivor, merged = suggestion["node"]["id"], suggestion["other"]["id"]
+
+    merge = admin.execute(
+        "mutation ($id: Int!) { acceptMatch(id: $id) { id survivor { id } mergedNodeId } }",
+        {"id": suggestion["id"]},
+    )["acceptMatch"]
+
+    assert (merge["survivor"]["id"], merge["mergedNodeId"]) == (survivor, merged)
+    trial = admin.execute(STEM_PD)["trial"]
+    assert [p["name"] for p in trial["products"]] == ["STEM-PD dopaminerga progenitorceller"]
+    # The merged-away id still finds the product it became part of.
+    node = admin.execute("query ($id: ID!) { node(id: $id) { id } }", {"id": merged})["node"]
+    assert node == {"id": survivor}
+    names = admin.execute(
+        'query ($id: ID!) { node(id: $id) { ... on Entity { provenance(fields: ["name"]) { '
+        "value conflicting claims { feed value } } } } }",
+        {"id": survivor},
+    )["node"]["provenance"]
+    assert names == [
+        {
+            "value": "STEM-PD dopaminerga progenitorceller",
+            "conflicting": True,
+            "claims": [
+                {"feed": "lund_skane", "value": "STEM-PD dopaminerga progenitorceller"},
+                {"feed": "ctgov", "value": "STEM-PD"},
+            ],
+        }
+    ]
+
+    split = admin.execute(
+        "mutation ($id: Int!) { splitMerge(id: $id) { splitAt } }", {"id": int(merge["id"])}
+    )["splitMerge"]
+    assert split["splitAt"] is not None
+    reingest(demo_engine, "lund_skane", "ctgov")
+
+    trial = admin.execute(STEM_PD)["trial"]
+    assert sorted(p["id"] for p in trial["products"]) == sorted([survivor, merged])
+    assert ("STEM-PD dopaminerga progenitorceller", "STEM-PD") not in pending(admin)
+    again = admin.post(
+        "mutation ($id: Int!) { splitMerge(id: $id) { id } }", {"id": int(merge["id"])}
+    )
+    assert again["errors"][0]["message"] == f"merge {merge['id']} was split already"
+
+
+def test_an_alias_an_admin_adds_finds_the_node_in_the_next_ingest(
+    admin: GraphQLClient, demo_engine: Engine
+) -> None:
+    conditions = admin.execute(
+        '{ conditions(filter: {search: "parkinson"}) { nodes { id name } } }'
+    )
+    by_name = {c["name"]: c["id"] for c in conditions["conditions"]["nodes"]}
+    english, swedish = by_name["Parkinson Disease"], by_name["Parkinsons sjukdom"]
+
+    taken = admin.post(
+        'mutation ($id: ID!) { addAlias(node: $id, alias: "Parkinsons sjukdom") }', {"id": english}
+    )
+    assert "already names condition" in taken["errors"][0]["message"]
+
+    admin.execute(
+        "mutation ($a: ID!, $b: ID!) { mergeNodes(survivor: $a, merged: $b, "
+        'reason: "one disease, two languages") { id } }',
+        {"a": english, "b": swedish},
+    )
+    reingest(demo_engine, "lund_skane")
+
+    trial = admin.execute('{ trial(registryId: "NCT05635409") { conditions { id name } } }')
+    assert trial["trial"]["conditions"] == [{"id": english, "name": "Parkinson Disease"}]
+    aliases = admin.execute(
+        'mutation ($id: ID!) { removeAlias(node: $id, alias: "Parkinsons sjukdom") }',
+        {"id": english},
+    )["removeAlias"]
+    assert aliases == ["Parkinson Disease"]
