@@ -6,7 +6,8 @@ back into column values with the column's own type.
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,21 +55,28 @@ def decode(model: type[Base], field: str, value: Any) -> Any:
     return value
 
 
-def claims_of(session: Session, entity_type: str, entity_id: int) -> list[Claim]:
-    """The claims of every record of this node's own kind that built it."""
+def claims_for(session: Session, entity_type: str, ids: Sequence[int]) -> dict[int, list[Claim]]:
+    """The claims of every record of their own kind that built these nodes, in one query."""
+    claims: dict[int, list[Claim]] = defaultdict(list)
     rows = session.execute(
         select(
-            SourceRecord.feed, SourceRecord.source_id, SourceRecord.fetched_at, SourceRecord.claims
+            EntitySource.entity_id,
+            SourceRecord.feed,
+            SourceRecord.source_id,
+            SourceRecord.fetched_at,
+            SourceRecord.claims,
         )
         .join(EntitySource)
         .where(
             EntitySource.entity_type == entity_type,
-            EntitySource.entity_id == entity_id,
+            EntitySource.entity_id.in_(ids),
             SourceRecord.entity_type == entity_type,
             SourceRecord.claims.is_not(None),
         )
     )
-    return [Claim(row.feed, row.source_id, row.fetched_at, row.claims) for row in rows]
+    for row in rows:
+        claims[row.entity_id].append(Claim(row.feed, row.source_id, row.fetched_at, row.claims))
+    return claims
 
 
 def record_claims(record: SourceRecord) -> Claim | None:

@@ -7,14 +7,13 @@ written down in an `EntityMerge`, so `split` can put each row back where it was.
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Table,
     UniqueConstraint,
     delete,
     insert,
@@ -30,7 +29,7 @@ from model.enums import SuggestionStatus
 from model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
 from model.precedence import Precedence
 from model.provenance import EntitySource, PendingLink
-from model.resolution import resolve
+from model.resolution import resolve_many
 
 FILLED = "#filled"  # the survivor's columns a merge filled from the merged node
 
@@ -73,14 +72,8 @@ def _references(model: type[Base]) -> Iterator[Reference]:
         (PendingLink, "entity_id"),
         (EntityRedirect, "new_id"),
     ):
-        table = _table(named_by)
+        table = store.table_of(named_by)
         yield Reference(table.c[id_column], table.c.entity_type == entity_type)
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _unique_sets(column: Column[Any]) -> list[list[Column[Any]]]:
@@ -118,6 +111,17 @@ def _move(session: Session, ref: Reference, from_id: int, to_id: int, log: Merge
             session.execute(update(table).where(*this_row).values({column.name: to_id}))
 
 
+def _shed_aliases(
+    session: Session, model: type[Base], node_id: int, folded: Sequence[str], log: MergeLog
+) -> None:
+    alias_model, owner_column = store.ALIASES[model]
+    table = store.table_of(alias_model)
+    where = [table.c[owner_column] == node_id, table.c.normalized.in_(folded)]
+    rows = session.execute(select(table).where(*where)).all()
+    log.dropped.setdefault(table.name, []).extend(dict(row._mapping) for row in rows)
+    session.execute(delete(table).where(*where))
+
+
 def merge(
     session: Session,
     model: type[Base],
@@ -127,16 +131,19 @@ def merge(
     reason: str,
     precedence: Precedence,
     fill: bool = True,
+    shed: Sequence[str] = (),
 ) -> EntityMerge:
     """Fold node `merged_id` into `survivor_id`; the merged id goes on finding the survivor.
 
-    With `fill`, the survivor takes the merged node's values where it has none.
+    With `fill`, the survivor takes the merged node's values where it has none.  `shed` are
+    folded aliases of the merged node the survivor must not take (they name something else);
+    a split gives them back.
     """
     entity_type = store.entity_type_of(model)
     if survivor_id == merged_id:
         raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
     session.flush()
-    table = _table(model)
+    table = store.table_of(model)
     merged_row = session.execute(select(table).where(table.c.id == merged_id)).first()
     survivor_row = session.execute(select(table).where(table.c.id == survivor_id)).first()
     for row, node_id in ((merged_row, merged_id), (survivor_row, survivor_id)):
@@ -146,6 +153,8 @@ def merge(
     assert survivor_row is not None
     snapshot = {k: encode(v) for k, v in merged_row._mapping.items()}
     log = MergeLog()
+    if shed:
+        _shed_aliases(session, model, merged_id, shed, log)
     for ref in _references(model):
         _move(session, ref, merged_id, survivor_id, log)
     session.execute(
@@ -183,12 +192,7 @@ def merge(
         dropped=log.dropped,
     )
     session.add(record)
-    session.flush()
-    session.expire_all()
-    survivor = session.get(model, survivor_id)
-    assert survivor is not None
-    resolve(session, survivor, precedence)
-    session.flush()
+    _resolve_afresh(session, model, survivor_id, precedence)
     return record
 
 
@@ -202,7 +206,7 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
         raise MergeError(f"merge {merge_id} was split already")
     model = store.model_for(record.entity_type)
     survivor_id, merged_id = record.survivor_id, record.merged_id
-    table = _table(model)
+    table = store.table_of(model)
     references = {ref.column: ref for ref in _references(model)}
     session.flush()
 
@@ -235,12 +239,7 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
             EntityRedirect.entity_type == record.entity_type, EntityRedirect.old_id == merged_id
         )
     )
-    session.flush()
-    session.expire_all()
-    survivor = session.get(model, survivor_id)
-    assert survivor is not None
-    resolve(session, survivor, precedence)
-    session.flush()
+    _resolve_afresh(session, model, survivor_id, precedence)
     session.execute(
         insert(table).values({k: decode(model, k, v) for k, v in record.snapshot.items()})
     )
@@ -252,13 +251,18 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
     _decide(
         session, record.entity_type, (survivor_id, merged_id), SuggestionStatus.REJECTED, "split"
     )
+    _resolve_afresh(session, model, merged_id, precedence)
+    return record
+
+
+def _resolve_afresh(
+    session: Session, model: type[Base], node_id: int, precedence: Precedence
+) -> None:
+    """Choose a node's values again from its records, after rows moved under the ORM's feet."""
     session.flush()
     session.expire_all()
-    merged = session.get(model, merged_id)
-    assert merged is not None
-    resolve(session, merged, precedence)
+    resolve_many(session, model, [node_id], precedence)
     session.flush()
-    return record
 
 
 def _decide(

@@ -5,21 +5,23 @@ the set of records, never on the order they arrived in.  Fields whose claims dis
 kept in `field_conflict`, which the `conflicts` query reads.
 """
 
-from collections.abc import Callable, Sequence
+import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from model import store
 from model.base import Base
-from model.claims import Claim, claims_of, decode
+from model.claims import Claim, claims_for, decode
 from model.collaboration import Institution
 from model.identity import FieldConflict
 from model.normalize import fold_name
 from model.precedence import Precedence
-from model.sites import Site, site_place, site_rows
+from model.sites import Site, SitePlace, site_place, site_rows
 from model.trials import ClinicalTrial, TrialSite
 
 # Claim keys that are not columns of their own name.
@@ -70,67 +72,103 @@ def institution_for(session: Session, ref: dict[str, Any]) -> Institution | None
     )
 
 
-def _comparable(session: Session, entity_type: str, field: str) -> Callable[[Any], Any]:
-    """What two claims of `field` are compared by: references by the node they mean."""
-    if field in INSTITUTION_REFS.get(entity_type, {}):
+class _Lookups:
+    """What resolving a batch of nodes asks again and again (the same sponsor, the same site)."""
 
-        def node_id(ref: Any) -> Any:
-            found = institution_for(session, ref)
-            return found.id if found else repr(sorted(ref.items()))
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.institutions: dict[str, int | None] = {}
+        self.places: dict[str, SitePlace] = {}
 
-        return node_id
-    return repr
+    def institution_id(self, ref: dict[str, Any]) -> int | None:
+        key = _key(ref)
+        if key not in self.institutions:
+            found = institution_for(self.session, ref)
+            self.institutions[key] = found.id if found else None
+        return self.institutions[key]
+
+    def place(self, name: str) -> SitePlace:
+        if name not in self.places:
+            self.places[name] = site_place(self.session, name)
+        return self.places[name]
 
 
 def resolve(session: Session, entity: Base, precedence: Precedence) -> None:
     """Set `entity`'s claimed fields to their winning values and record its conflicts."""
-    model = type(entity)
-    entity_type = store.entity_type_of(model)
     session.flush()
-    entity_id: int = entity.id  # type: ignore[attr-defined]
-    claims = claims_of(session, entity_type, entity_id)
-    if not claims:
-        return
+    resolve_many(session, type(entity), [entity.id], precedence)  # type: ignore[attr-defined]
+    session.expire(entity)
+
+
+def resolve_many(
+    session: Session, model: type[Base], ids: Sequence[int], precedence: Precedence
+) -> None:
+    """`resolve` for many nodes of one kind, with a handful of statements in all."""
+    entity_type = store.entity_type_of(model)
+    table = store.table_of(model)
+    claims = claims_for(session, entity_type, ids)
+    lookups = _Lookups(session)
     refs = INSTITUTION_REFS.get(entity_type, {})
-    conflicting = []
-    for view in field_views(entity_type, claims, precedence):
-        if view.field in refs:
-            found = institution_for(session, view.value) if view.value else None
-            setattr(entity, refs[view.field], found.id if found else None)
-        elif view.value is not None or model.__table__.c[view.field].nullable:
-            setattr(entity, view.field, decode(model, view.field, view.value))
-        if precedence.can_conflict(entity_type, view.field):
-            compare = _comparable(session, entity_type, view.field)
-            given = {
-                compare(c.values[view.field])
-                for c in view.ranked
-                if c.values[view.field] is not None
-            }
-            if len(given) > 1:
-                conflicting.append(view.field)
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    conflicts = []
+    for entity_id, given in claims.items():
+        values: dict[str, Any] = {}
+        for view in field_views(entity_type, given, precedence):
+            if view.field in refs:
+                values[refs[view.field]] = (
+                    lookups.institution_id(view.value) if view.value else None
+                )
+            elif view.value is not None or table.c[view.field].nullable:
+                values[view.field] = decode(model, view.field, view.value)
+            if precedence.can_conflict(entity_type, view.field) and _disagree(view, lookups, refs):
+                conflicts.append(
+                    {"entity_type": entity_type, "entity_id": entity_id, "field": view.field}
+                )
+        updates[tuple(sorted(values))].append({"_id": entity_id, **values})
+    for columns, rows in updates.items():
+        if columns:
+            # executemany: one statement however many nodes.
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in columns}),
+                rows,
+                execution_options={"synchronize_session": False},
+            )
     session.execute(
         delete(FieldConflict).where(
-            FieldConflict.entity_type == entity_type, FieldConflict.entity_id == entity_id
+            FieldConflict.entity_type == entity_type, FieldConflict.entity_id.in_(ids)
         )
     )
-    if conflicting:
-        session.execute(
-            insert(FieldConflict),
-            [{"entity_type": entity_type, "entity_id": entity_id, "field": f} for f in conflicting],
-        )
+    if conflicts:
+        session.execute(insert(FieldConflict), conflicts)
     if model is ClinicalTrial:
-        _resolve_sites(session, entity_id, claims, precedence)
+        _resolve_sites(session, claims, precedence, lookups)
+
+
+def _disagree(view: FieldView, lookups: _Lookups, refs: dict[str, str]) -> bool:
+    """Whether the claims give different values; references compare by the node they mean."""
+    given = [c.values[view.field] for c in view.ranked if c.values[view.field] is not None]
+    if view.field in refs:
+        return len({lookups.institution_id(ref) or _key(ref) for ref in given}) > 1
+    return len({_key(value) for value in given}) > 1
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def _resolve_sites(
-    session: Session, trial_id: int, claims: Sequence[Claim], precedence: Precedence
+    session: Session, claims: dict[int, list[Claim]], precedence: Precedence, lookups: _Lookups
 ) -> None:
     """A trial's sites are every feed's sites, the best-ranked feed's name for a shared one."""
-    ranked = sorted(
-        claims, key=lambda c: (precedence.rank("clinical_trial", SITES, c.feed), c.source_id)
-    )
-    sites = [Site(*site) for claim in ranked for site in claim.values.get(SITES, [])]
-    rows = site_rows(trial_id, [(site, site_place(session, site.name)) for site in sites])
-    session.execute(delete(TrialSite).where(TrialSite.trial_id == trial_id))
+    rows = []
+    for trial_id, given in claims.items():
+        ranked = sorted(
+            given, key=lambda c: (precedence.rank("clinical_trial", SITES, c.feed), c.source_id)
+        )
+        sites = [Site(*site) for claim in ranked for site in claim.values.get(SITES, [])]
+        rows += site_rows(trial_id, [(site, lookups.place(site.name)) for site in sites])
+    session.execute(delete(TrialSite).where(TrialSite.trial_id.in_(list(claims))))
     if rows:
         session.execute(insert(TrialSite), rows)

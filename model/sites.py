@@ -63,6 +63,7 @@ def site_rows(trial_id: int, sites: Iterable[tuple[Site, SitePlace]]) -> list[di
             {
                 "trial_id": trial_id,
                 "name": site.name,
+                "normalized": fold_name(site.name),
                 "city": site.city or place.city,
                 "country": site.country or place.country,
                 "institution_id": place.institution_id,

@@ -7,7 +7,7 @@ transaction, so a batch lands whole or not at all.
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from model.base import Base
@@ -17,15 +17,23 @@ from model.collaboration import (
     Institution,
     InstitutionAlias,
 )
-from model.enums import InstitutionKind
+from model.enums import InstitutionKind, SuggestionStatus
+from model.identity import MatchSuggestion
 from model.provenance import EntitySource, FeedState, PendingLink, SourceRecord
-from model.research import Condition, ConditionAlias
+from model.research import Condition, ConditionAlias, Product
+from model.trials import TrialSite
 
 M = TypeVar("M", bound=Base)
 
 
 def entity_type_of(model: type[Base]) -> str:
     return str(model.__tablename__)
+
+
+def table_of(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def model_for(entity_type: str) -> type[Base]:
@@ -114,6 +122,35 @@ def described(session: Session, model: type[Base], ids: Iterable[int]) -> set[in
     )
 
 
+def place_at_facility(session: Session, institution_ids: Sequence[int], facility_id: int) -> None:
+    """Products made by, and trial sites at, these institutions are at this facility."""
+    session.flush()
+    session.execute(
+        update(Product)
+        .where(
+            Product.manufacturer_id.in_(institution_ids),
+            Product.manufacturing_facility_id.is_(None),
+        )
+        .values(manufacturing_facility_id=facility_id)
+    )
+    session.execute(
+        update(TrialSite)
+        .where(TrialSite.institution_id.in_(institution_ids), TrialSite.facility_id.is_(None))
+        .values(facility_id=facility_id)
+    )
+
+
+def trials_at_sites(session: Session, folded_names: Sequence[str]) -> list[int]:
+    """The trials with a site of one of these (folded) names."""
+    return sorted(
+        set(
+            session.scalars(
+                select(TrialSite.trial_id).where(TrialSite.normalized.in_(folded_names))
+            )
+        )
+    )
+
+
 def find_facility(session: Session, *, folded_names: Sequence[str]) -> Facility | None:
     return session.scalars(
         select(Facility)
@@ -141,9 +178,17 @@ def alias_owner(session: Session, model: type[Base], folded: str) -> int | None:
 
 
 def add_aliases(
-    session: Session, owner: Institution | Facility | Condition, names: Iterable[tuple[str, str]]
+    session: Session,
+    owner: Institution | Facility | Condition,
+    names: Iterable[tuple[str, str]],
+    *,
+    respell: bool = False,
 ) -> None:
-    """Give `owner` each (alias, folded alias) it does not have yet; a taken alias stays put."""
+    """Give `owner` each (alias, folded alias) it does not have yet; a taken alias stays put.
+
+    With `respell`, an alias the owner has already takes this spelling ("Region Skåne" for
+    "Region Skane"): the record that describes a node spells its names, not a passing mention.
+    """
     alias_model, owner_column = ALIASES[type(owner)]
     session.flush()
     for alias, folded in names:
@@ -151,6 +196,8 @@ def add_aliases(
         if taken is None:
             session.add(alias_model(alias=alias, normalized=folded, **{owner_column: owner.id}))
             session.flush()
+        elif respell and getattr(taken, owner_column) == owner.id:
+            taken.alias = alias  # type: ignore[attr-defined]
 
 
 def remove_aliases(
@@ -350,6 +397,43 @@ def waiting_target_ids(
                 PendingLink.feed == feed,
                 PendingLink.target_entity_type == target_entity_type,
                 PendingLink.target_source_id.in_(source_ids),
+            )
+        )
+    )
+
+
+def linked_pairs(
+    session: Session, owner: type[Base], relation: str, owner_ids: Sequence[int]
+) -> set[tuple[int, int]]:
+    """The (owner id, target id) rows these owners already have in `relation`."""
+    _, local, remote = _link_columns(owner, relation)
+    rows = session.execute(select(local, remote).where(local.in_(owner_ids)))
+    return {(row[0], row[1]) for row in rows}
+
+
+def feeds_of(session: Session, entity_type: str, ids: Iterable[int]) -> dict[int, set[str]]:
+    """The feeds whose records built each of these nodes."""
+    feeds: dict[int, set[str]] = {}
+    rows = session.execute(
+        select(EntitySource.entity_id, SourceRecord.feed)
+        .join(SourceRecord)
+        .where(EntitySource.entity_type == entity_type, EntitySource.entity_id.in_(list(ids)))
+    )
+    for entity_id, feed in rows:
+        feeds.setdefault(entity_id, set()).add(feed)
+    return feeds
+
+
+def kept_apart(session: Session, entity_type: str, a: int, b: int) -> bool:
+    """Whether an admin said these two are different things (rejected or split them)."""
+    low, high = sorted((a, b))
+    return bool(
+        session.scalar(
+            select(MatchSuggestion.id).where(
+                MatchSuggestion.entity_type == entity_type,
+                MatchSuggestion.entity_id == low,
+                MatchSuggestion.other_id == high,
+                MatchSuggestion.status == SuggestionStatus.REJECTED,
             )
         )
     )

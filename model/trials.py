@@ -57,6 +57,8 @@ class TrialSite(IdMixin, Base):
         ForeignKey("clinical_trial.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(500))
+    # The folded name, so that a name becoming known (an alias added) finds its sites again.
+    normalized: Mapped[str | None] = mapped_column(String(500), index=True)
     city: Mapped[str | None] = mapped_column(String(200))
     country: Mapped[str | None] = mapped_column(String(2))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)

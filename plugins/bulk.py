@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from model import ClinicalTrial, store
 from model.ids import allocate_ids
 from model.normalize import fold_name
+from model.resolution import resolve_many
 from model.sites import Site, SitePlace, site_place, site_rows
 from plugins.claims import TRIAL_FIELDS
 from plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
@@ -75,7 +76,10 @@ def _registry_ids(record: TrialRecord) -> set[tuple[str, str]]:
     return {(scheme, value) for scheme, value in pairs if value}
 
 
-def _known_registry_ids(session: Session, records: Sequence[TrialRecord]) -> set[tuple[str, str]]:
+def _known_registry_ids(
+    session: Session, records: Sequence[TrialRecord]
+) -> dict[tuple[str, str], int]:
+    """Which of the records' registry ids the graph knows, and the trial that holds each."""
     columns = {
         "nct": ClinicalTrial.nct_id,
         "eudract": ClinicalTrial.eudract_id,
@@ -88,11 +92,35 @@ def _known_registry_ids(session: Session, records: Sequence[TrialRecord]) -> set
         if any(scheme == name for scheme, _ in wanted)
     ]
     if not conditions:
-        return set()
-    known: set[tuple[str, str]] = set()
-    for row in session.execute(select(*columns.values()).where(or_(*conditions))):
-        known |= {(name, value) for name, value in zip(columns, row, strict=True) if value}
+        return {}
+    known: dict[tuple[str, str], int] = {}
+    for trial_id, *values in session.execute(
+        select(ClinicalTrial.id, *columns.values()).where(or_(*conditions))
+    ):
+        pairs = zip(columns, values, strict=True)
+        known |= {(name, value): trial_id for name, value in pairs if value}
     return known
+
+
+def _batch_facts(
+    ctx: WriteContext, batch: Sequence[Valid]
+) -> tuple[list[TrialRecord], dict[str, int], set[str]]:
+    """The batch's trial records, the feed's products they name (by source id) and which of
+    them other records of the feed wait for: one query each for the whole batch."""
+    records = [v.record for v in batch if isinstance(v.record, TrialRecord)]
+    products = store.built_entity_ids(
+        ctx.session,
+        feed=ctx.feed,
+        entity_type="product",
+        source_ids=[pid for record in records for pid in record.product_ids],
+    )
+    waited_for = store.waiting_target_ids(
+        ctx.session,
+        feed=ctx.feed,
+        target_entity_type="clinical_trial",
+        source_ids=[record.source_id for record in records],
+    )
+    return records, products, waited_for
 
 
 def write_new_trials(
@@ -103,20 +131,8 @@ def write_new_trials(
 ) -> list[Valid]:
     """Insert the trials of `batch` that are new to the graph; return the ones written."""
     session = ctx.session
-    records = [v.record for v in batch if isinstance(v.record, TrialRecord)]
-    taken = _known_registry_ids(session, records)
-    products = store.built_entity_ids(
-        session,
-        feed=ctx.feed,
-        entity_type="product",
-        source_ids=[pid for record in records for pid in record.product_ids],
-    )
-    waited_for = store.waiting_target_ids(
-        session,
-        feed=ctx.feed,
-        target_entity_type="clinical_trial",
-        source_ids=[record.source_id for record in records],
-    )
+    records, products, waited_for = _batch_facts(ctx, batch)
+    taken = set(_known_registry_ids(session, records))
     chosen: list[Valid] = []
     for valid in batch:
         record = valid.record
@@ -135,7 +151,6 @@ def write_new_trials(
     # Ids first, then plain executemany inserts: bulk INSERT ... RETURNING costs far more.
     tables = ClinicalTrial.metadata.tables
     trial_ids = allocate_ids(session, tables["clinical_trial"], len(chosen))
-    source_ids = allocate_ids(session, tables["source_record"], len(chosen))
     trials = [
         {
             "id": trial_id,
@@ -145,21 +160,8 @@ def write_new_trials(
         for valid, trial_id in zip(chosen, trial_ids, strict=True)
     ]
     session.execute(insert(tables["clinical_trial"]), trials)
-    session.execute(
-        insert(tables["source_record"]),
-        [
-            {"id": source_id, **source_values(valid)}
-            for valid, source_id in zip(chosen, source_ids, strict=True)
-        ],
-    )
-    session.execute(
-        insert(tables["entity_source"]),
-        [
-            {"source_record_id": source_id, "entity_type": "clinical_trial", "entity_id": trial}
-            for source_id, trial in zip(source_ids, trial_ids, strict=True)
-        ],
-    )
-    sites, conditions, linked_products, collaborators = [], [], [], []
+    _insert_sources(session, chosen, trial_ids, source_values)
+    sites = []
     for valid, trial_id in zip(chosen, trial_ids, strict=True):
         record = valid.record
         assert isinstance(record, TrialRecord)
@@ -170,16 +172,102 @@ def write_new_trials(
                 for site in record.sites
             ],
         )
-        conditions += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
-        linked_products += [(trial_id, products[pid]) for pid in record.product_ids]
-        collaborators += [
+    if sites:
+        session.execute(insert(tables["trial_site"]), sites)
+    links = _links(ctx, cache, [v.record for v in chosen], trial_ids, products)  # type: ignore[misc]
+    for relation, pairs in links.items():
+        store.insert_links(session, ClinicalTrial, relation, pairs)
+    return chosen
+
+
+def write_matched_trials(
+    ctx: WriteContext,
+    cache: LookupCache,
+    batch: Sequence[Valid],
+    source_values: Callable[[Valid], dict[str, Any]],
+) -> list[Valid]:
+    """Add the records of `batch` that describe a trial other feeds already gave (matched on a
+    registry id) to that trial, and choose its values again; return the ones written.
+
+    A record that matches two trials, or a trial this feed already describes, or one that
+    another record of the batch matches too, is left to the one-by-one way.
+    """
+    session = ctx.session
+    records, products, waited_for = _batch_facts(ctx, batch)
+    known = _known_registry_ids(session, records)
+    feeds = store.feeds_of(session, "clinical_trial", set(known.values()))
+    chosen: dict[int, Valid] = {}
+    for valid in batch:
+        record = valid.record
+        if not isinstance(record, TrialRecord) or record.source_id in waited_for:
+            continue
+        targets = {known[pair] for pair in _registry_ids(record) if pair in known}
+        if len(targets) != 1 or any(pid not in products for pid in record.product_ids):
+            continue
+        (trial_id,) = targets
+        if trial_id in chosen or ctx.feed in feeds.get(trial_id, {ctx.feed}):
+            continue
+        chosen[trial_id] = valid
+    if not chosen:
+        return []
+    trial_ids, written = list(chosen), list(chosen.values())
+    _insert_sources(session, written, trial_ids, source_values)
+    for valid in written:
+        cache.institution_id(ctx, getattr(valid.record, "sponsor", None))
+    links = _links(ctx, cache, [v.record for v in written], trial_ids, products)  # type: ignore[misc]
+    for relation, pairs in links.items():
+        known_pairs = store.linked_pairs(session, ClinicalTrial, relation, trial_ids)
+        store.insert_links(
+            session, ClinicalTrial, relation, [p for p in pairs if p not in known_pairs]
+        )
+    resolve_many(session, ClinicalTrial, trial_ids, ctx.precedence)
+    return written
+
+
+def _insert_sources(
+    session: Session,
+    written: Sequence[Valid],
+    trial_ids: Sequence[int],
+    source_values: Callable[[Valid], dict[str, Any]],
+) -> None:
+    """The source records of `written` and their links to the trials they describe."""
+    tables = ClinicalTrial.metadata.tables
+    source_ids = allocate_ids(session, tables["source_record"], len(written))
+    session.execute(
+        insert(tables["source_record"]),
+        [
+            {"id": source_id, **source_values(valid)}
+            for valid, source_id in zip(written, source_ids, strict=True)
+        ],
+    )
+    session.execute(
+        insert(tables["entity_source"]),
+        [
+            {"source_record_id": source_id, "entity_type": "clinical_trial", "entity_id": trial}
+            for source_id, trial in zip(source_ids, trial_ids, strict=True)
+        ],
+    )
+
+
+def _links(
+    ctx: WriteContext,
+    cache: LookupCache,
+    records: Sequence[TrialRecord],
+    trial_ids: Sequence[int],
+    products: dict[str, int],
+) -> dict[str, list[tuple[int, int]]]:
+    """The (trial, target) pairs of each many-to-many relation the records name."""
+    links: dict[str, list[tuple[int, int]]] = {
+        "conditions": [],
+        "products": [],
+        "collaborators": [],
+    }
+    for record, trial_id in zip(records, trial_ids, strict=True):
+        links["conditions"] += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
+        links["products"] += [(trial_id, products[pid]) for pid in record.product_ids]
+        links["collaborators"] += [
             (trial_id, i)
             for ref in record.collaborators
             if (i := cache.institution_id(ctx, ref)) is not None
         ]
-    if sites:
-        session.execute(insert(tables["trial_site"]), sites)
-    store.insert_links(session, ClinicalTrial, "conditions", conditions)
-    store.insert_links(session, ClinicalTrial, "products", linked_products)
-    store.insert_links(session, ClinicalTrial, "collaborators", collaborators)
-    return chosen
+    return links

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from model import QuarantinedRecord, SourceRecord, store
 from model.precedence import Precedence
 from model.resolution import resolve
-from plugins.bulk import LookupCache, Valid, write_new_trials
+from plugins.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
 from plugins.claims import claims_of
 from plugins.feeds import FeedAdapter
 from plugins.records import Record, SourceRow
@@ -111,11 +111,15 @@ class IngestRunner:
                 self._write_one(valid, stored)
 
     def _write_new_in_bulk(self, new: list[Valid]) -> set[int]:
+        """New trials, and new records of trials other feeds gave, a batch at a time."""
         if not new or new[0].row.entity != "clinical_trial":
             return set()
         try:
             with self.session.begin_nested():
                 written = write_new_trials(self.context, self.cache, new, self._source_values)
+                done = {id(valid) for valid in written}
+                rest = [valid for valid in new if id(valid) not in done]
+                written += write_matched_trials(self.context, self.cache, rest, self._source_values)
         except SQLAlchemyError:
             # Something in the batch does not fit: the one-by-one path finds out what.
             self.cache.clear()

@@ -36,6 +36,7 @@ from model.enums import CollaborationArea, InstitutionKind
 from model.merging import merge
 from model.normalize import fold_name
 from model.precedence import Precedence
+from model.resolution import resolve
 from plugins.claims import TRIAL_FIELDS
 from plugins.records import (
     AgreementRecord,
@@ -180,6 +181,7 @@ class WriteContext:
             if ref.name and (ref.ror or ref.key or ref.registration_number):
                 # The name a feed gives with the id finds it next time, without the id.
                 store.add_aliases(self.session, found, _aliases([ref.name]))
+            _fill_gaps(found, ref)
             return found
         institution = store.new_institution(
             self.session, name=ref.name or ref.key or ref.ror or "?", kind=ref.kind
@@ -187,7 +189,8 @@ class WriteContext:
         institution.key, institution.ror_id = ref.key, ref.ror
         institution.registration_number = ref.registration_number
         institution.country, institution.city = ref.country, ref.city
-        store.add_aliases(self.session, institution, _aliases([institution.name]))
+        if ref.name:
+            store.add_aliases(self.session, institution, _aliases([ref.name]))
         return institution
 
     def institution_ids(self, refs: Sequence[InstitutionRef]) -> list[int]:
@@ -200,6 +203,23 @@ class WriteContext:
 
     def conditions(self, names: Sequence[str]) -> list[int]:
         return store.condition_ids(self.session, _aliases(names))
+
+
+def _fill_gaps(institution: Institution, ref: InstitutionRef) -> None:
+    """What one feed says of an institution that another named first, where nothing is known:
+    the graph ends up the same whichever feed named it first.  (An identifier here is free:
+    a holder of it would have been found first.)"""
+    for column, value in (
+        ("ror_id", ref.ror),
+        ("key", ref.key),
+        ("registration_number", ref.registration_number),
+        ("country", ref.country),
+        ("city", ref.city),
+    ):
+        if value and getattr(institution, column) is None:
+            setattr(institution, column, value)
+    if ref.kind and institution.kind in (None, InstitutionKind.OTHER):
+        institution.kind = ref.kind
 
 
 def _aliases(names: Sequence[str]) -> list[tuple[str, str]]:
@@ -227,8 +247,8 @@ def _absorb(
     that belong to something else (a facility) and are dropped rather than carried over."""
     described = store.described(ctx.session, Institution, institution_ids)
     for provisional in sorted(set(institution_ids) - described - {into}):
-        if names:
-            store.remove_aliases(ctx.session, Institution, provisional, names)
+        if store.kept_apart(ctx.session, "institution", provisional, into):
+            continue
         merge(
             ctx.session,
             Institution,
@@ -237,7 +257,17 @@ def _absorb(
             reason=f"{ctx.feed} describes it under a name or identifier it was named by",
             precedence=ctx.precedence,
             fill=False,
+            shed=names,
         )
+
+
+def _place_sites_again(ctx: WriteContext, names: Sequence[tuple[str, str]]) -> None:
+    """Trials with sites under these names, placed before the names were known, are placed
+    again (and sites that turn out to be one place become one)."""
+    for trial_id in store.trials_at_sites(ctx.session, [folded for _, folded in names]):
+        trial = ctx.session.get(ClinicalTrial, trial_id)
+        if trial is not None:
+            resolve(ctx.session, trial, ctx.precedence)
 
 
 def write_institution(
@@ -268,7 +298,8 @@ def write_institution(
     ctx.session.flush()
     part_of = ctx.maybe_institution(record.part_of)
     institution.part_of_id = _id(part_of)
-    store.add_aliases(ctx.session, institution, names)
+    store.add_aliases(ctx.session, institution, names, respell=True)
+    _place_sites_again(ctx, names)
     return [institution]
 
 
@@ -279,12 +310,6 @@ def write_facility(
     folded = [f for _, f in names]
     owner = ctx.maybe_institution(record.owner)
     ctx.session.flush()
-    if owner is not None:
-        # An institution made up from this facility's name is its owner, named by a facility.
-        named = store.institutions_matching(
-            ctx.session, folded_names=folded, ror_id=None, key=None, registration_number=None
-        )
-        _absorb(ctx, named, owner.id, names=folded)
     facility = _row(
         ctx, Facility, existing or store.find_facility(ctx.session, folded_names=folded)
     )
@@ -293,7 +318,16 @@ def write_facility(
     facility.description, facility.status = record.description, record.status
     facility.opened_year, facility.cluster = record.opened_year, record.cluster
     facility.city, facility.country = record.city, record.country
-    store.add_aliases(ctx.session, facility, names)
+    store.add_aliases(ctx.session, facility, names, respell=True)
+    if owner is not None:
+        # An institution made up from this facility's name, before the facility was known, is
+        # the facility: what was made or run there is made or run at the facility, by its owner.
+        named = store.institutions_matching(
+            ctx.session, folded_names=folded, ror_id=None, key=None, registration_number=None
+        )
+        store.place_at_facility(ctx.session, named, facility.id)
+        _absorb(ctx, named, owner.id, names=folded)
+    _place_sites_again(ctx, names)
     return [facility]
 
 

@@ -61,7 +61,8 @@ def postgres_problem() -> str | None:
 
 
 @contextmanager
-def _empty_database(kind: str, directory: Path, postgres_problem: str | None) -> Iterator[str]:
+def empty_database(kind: str, directory: Path, postgres_problem: str | None) -> Iterator[str]:
+    """The URL of an empty database of `kind` (sqlite or postgresql), dropped afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{directory / 'atmp-graph.db'}"
         return
@@ -87,14 +88,14 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_problem: str | None
 ) -> Iterator[str]:
     """An empty database of each kind, for this test alone."""
-    with _empty_database(request.param, tmp_path, postgres_problem) as url:
+    with empty_database(request.param, tmp_path, postgres_problem) as url:
         yield url
 
 
 @pytest.fixture
 def postgres_database_url(tmp_path: Path, postgres_problem: str | None) -> Iterator[str]:
     """An empty PostgreSQL database, for behaviour that only PostgreSQL has."""
-    with _empty_database("postgresql", tmp_path, postgres_problem) as url:
+    with empty_database("postgresql", tmp_path, postgres_problem) as url:
         yield url
 
 
@@ -106,7 +107,7 @@ def demo_database_url(
 ) -> Iterator[str]:
     """A database of each kind with the demo data, shared by the tests that only read it."""
     directory = tmp_path_factory.mktemp("demo")
-    with _empty_database(request.param, directory, postgres_problem) as url:
+    with empty_database(request.param, directory, postgres_problem) as url:
         upgrade(url)
         engine = make_engine(url)
         list(load_demo(engine, build_plugin_host(load_entry_points=False)))

@@ -8,23 +8,33 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 
+BENCHMARKS = {
+    "query_throughput": (
+        ["--trials", "25", "--seconds", "0.2", "--most", "5"],
+        ["ratio GraphQL / baseline"],
+    ),
+    "ingest_throughput": (["--records", "300"], ["ratio pipeline / bulk insert"]),
+    # 300 + 210 trials: the 90 of B that carry an NCT id of A merge into A's trials.
+    "overlap_ingest": (
+        ["--records", "300"],
+        [
+            "ratio loaded / empty",
+            "clinical_trial rows                           510 (expected 510): ok",
+            "trials with lund_skane and lumc records        90 (expected 90): ok",
+            "merged trials whose feeds disagree             90 (of 90): ok",
+        ],
+    ),
+}
+
 
 @pytest.mark.parametrize("database", [[], ["--postgres"]], ids=["sqlite", "postgresql"])
-def test_query_throughput_benchmark_runs(database: list[str]) -> None:
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_benchmark_runs(name: str, database: list[str]) -> None:
+    arguments, expected_lines = BENCHMARKS[name]
     result = subprocess.run(
-        [sys.executable, "benchmarks/query_throughput.py", "--trials", "25",
-         "--seconds", "0.2", "--most", "5", *database],
+        [sys.executable, f"benchmarks/{name}.py", *arguments, *database],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "ratio GraphQL / baseline" in result.stdout
-
-
-@pytest.mark.parametrize("database", [[], ["--postgres"]], ids=["sqlite", "postgresql"])
-def test_ingest_throughput_benchmark_runs(database: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "benchmarks/ingest_throughput.py", "--records", "300", *database],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "ratio pipeline / bulk insert" in result.stdout
+    for line in expected_lines:
+        assert line in result.stdout, result.stdout

@@ -5,15 +5,22 @@ title and the partner's title side by side; an admin works through the review qu
 two products, finds the merge was wrong, splits it, and the next ingest leaves it split.
 """
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from model import EntityMerge, Institution
+from model.merging import split
+from model.precedence import load_precedence
+from plugins.builtin.samples import sample_path
 from plugins.ingest import ingest
 from plugins.manager import build_plugin_host
 from tests.conftest import GraphQLClient
@@ -223,3 +230,32 @@ def test_an_alias_an_admin_adds_finds_the_node_in_the_next_ingest(
         {"id": english},
     )["removeAlias"]
     assert aliases == ["Parkinson Disease"]
+
+
+def test_a_split_of_a_merge_an_ingest_made_survives_the_next_change(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Lund/Skåne names "Lund Stem Cell Center" as a project lead before the reference data
+    says it is Lund University's centre: the two merge. An admin who splits them (the centre
+    is to be an institution of its own) keeps them split when the reference data changes."""
+    reingest(engine, "lund_skane", "collaboration")
+    with Session(engine) as session, session.begin():
+        merges = session.scalars(select(EntityMerge)).all()
+        (absorbed,) = [m for m in merges if m.snapshot["name"] == "Lund Stem Cell Center"]
+        centre_id = absorbed.merged_id
+        split(session, absorbed.id, precedence=load_precedence())
+
+    exported = sample_path("collaboration") / "collaboration.json"
+    reference = json.loads(exported.read_text(encoding="utf-8"))
+    (centre,) = [f for f in reference["facilities"] if f["key"] == "lund-stem-cell-center"]
+    centre["note"] = "a new description, so that the record is written again"
+    changed = tmp_path / "collaboration.json"
+    changed.write_text(json.dumps(reference), encoding="utf-8")
+    host = build_plugin_host(load_entry_points=False)
+    report = ingest(engine, host.builtin_feeds()["collaboration"], changed, host=host)
+
+    assert report.updated == 1
+    with Session(engine) as session:
+        institution = session.get(Institution, centre_id)
+        assert institution is not None
+        assert institution.name == "Lund Stem Cell Center"
