@@ -19,8 +19,8 @@ from model.normalize import fold_name
 from model.resolution import resolve_many
 from model.sites import Site, SitePlace, site_place, site_rows
 from plugins.claims import TRIAL_FIELDS
+from plugins.context import WriteContext
 from plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
-from plugins.writers import WriteContext
 
 
 @dataclass

@@ -20,11 +20,12 @@ from model.precedence import Precedence
 from model.resolution import resolve
 from plugins.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
 from plugins.claims import claims_of
+from plugins.context import UnknownReference, WriteContext
 from plugins.feeds import FeedAdapter
 from plugins.records import Record, SourceRow
 from plugins.report import IngestReport, Problem, Quarantined
 from plugins.validation import content_hash, validate_row
-from plugins.writers import WRITERS, UnknownReference, WriteContext
+from plugins.writers import WRITERS
 
 if TYPE_CHECKING:
     from plugins.manager import PluginHost

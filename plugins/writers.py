@@ -6,38 +6,32 @@ can link them all to the source record.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
 
 from model import (
     Agreement,
     Base,
     ClinicalTrial,
     EducationActivity,
-    EntitySource,
     Exchange,
     Facility,
     Institution,
     Partnership,
     PartnershipTerms,
-    PendingLink,
     Person,
     Product,
     Project,
-    QuarantinedRecord,
     Signatory,
-    SourceRecord,
     store,
 )
 from model.enums import CollaborationArea, InstitutionKind
 from model.merging import merge
 from model.normalize import fold_name
-from model.precedence import Precedence
-from model.resolution import resolve
+from model.resolution import resolve_many
 from plugins.claims import TRIAL_FIELDS
+from plugins.context import FeedReferences, WriteContext, aliases
 from plugins.records import (
     AgreementRecord,
     FacilityRecord,
@@ -51,179 +45,6 @@ from plugins.records import (
 )
 
 M = TypeVar("M", bound=Base)
-
-
-class UnknownReference(Exception):
-    """The record points at a record its feed never sent."""
-
-    def __init__(self, field: str, value: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field, self.value, self.reason = field, value, reason
-
-
-@dataclass
-class FeedReferences:
-    """References from one record to other records of the same feed, resolved or parked."""
-
-    resolved: dict[str, list[int]] = field(default_factory=dict)
-    parked: list[tuple[str, str, str]] = field(default_factory=list)  # relation, entity, id
-
-
-@dataclass
-class WriteContext:
-    session: Session
-    feed: str
-    precedence: Precedence
-    quarantined: set[tuple[str, str]] = field(default_factory=set)
-
-    def references(self, wanted: Sequence[tuple[str, str, str, Sequence[str]]]) -> FeedReferences:
-        """Resolve (record field, relation, target entity, source ids) before anything is written.
-
-        A target the feed stored links now; one it quarantined is parked until it arrives
-        valid; one it never sent rejects the record.
-        """
-        references = FeedReferences()
-        for record_field, relation, target_entity, source_ids in wanted:
-            ids = references.resolved.setdefault(relation, [])
-            for source_id in source_ids:
-                target = store.built_entity_id(
-                    self.session, feed=self.feed, entity_type=target_entity, source_id=source_id
-                )
-                if target is not None:
-                    ids.append(target)
-                elif self._is_quarantined(target_entity, source_id):
-                    references.parked.append((relation, target_entity, source_id))
-                else:
-                    raise UnknownReference(
-                        record_field,
-                        source_id,
-                        f"{source_id!r} names no {target_entity.replace('_', ' ')} in this feed",
-                    )
-        return references
-
-    def _is_quarantined(self, entity: str, source_id: str) -> bool:
-        if (entity, source_id) in self.quarantined:
-            return True
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        QuarantinedRecord.feed == self.feed,
-                        QuarantinedRecord.entity_type == entity,
-                        QuarantinedRecord.source_id == source_id,
-                    )
-                )
-            )
-        )
-
-    def link(
-        self,
-        owner: Base,
-        references: FeedReferences,
-        *,
-        extra: dict[str, list[int]] | None = None,
-        additive: bool = False,
-    ) -> None:
-        """Set the owner's many-to-many links; `additive` keeps links other feeds made."""
-        owner_type = type(owner)
-        owner_id: int = owner.id  # type: ignore[attr-defined]
-        for relation, ids in {**references.resolved, **(extra or {})}.items():
-            if additive:
-                for target in ids:
-                    store.add_link(self.session, owner_type, owner_id, relation, target)
-            else:
-                store.replace_links(self.session, owner_type, owner_id, relation, ids)
-        for relation, target_entity, source_id in references.parked:
-            store.park_link(
-                self.session,
-                PendingLink(
-                    feed=self.feed,
-                    entity_type=store.entity_type_of(owner_type),
-                    entity_id=owner_id,
-                    relation=relation,
-                    target_entity_type=target_entity,
-                    target_source_id=source_id,
-                ),
-            )
-
-    def built_by_other_feeds(self, model: type[Base], entity_id: int) -> bool:
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        EntitySource.source_record_id == SourceRecord.id,
-                        EntitySource.entity_type == store.entity_type_of(model),
-                        EntitySource.entity_id == entity_id,
-                        SourceRecord.feed != self.feed,
-                    )
-                )
-            )
-        )
-
-    def institution(self, ref: InstitutionRef) -> Institution:
-        """The institution `ref` means: by id, then name or alias, then a facility's owner.
-
-        An institution nobody has named before is created, with its name as its first alias.
-        """
-        folded = [fold_name(ref.name)] if ref.name else []
-        found = store.find_institution(
-            self.session,
-            folded_names=folded,
-            ror_id=ref.ror,
-            key=ref.key,
-            registration_number=ref.registration_number,
-        )
-        if found is None and folded:
-            facility = store.find_facility(self.session, folded_names=folded)
-            if facility is not None and facility.owner_id is not None:
-                found = self.session.get(Institution, facility.owner_id)
-        if found is not None:
-            if ref.name and (ref.ror or ref.key or ref.registration_number):
-                # The name a feed gives with the id finds it next time, without the id.
-                store.add_aliases(self.session, found, _aliases([ref.name]))
-            _fill_gaps(found, ref)
-            return found
-        institution = store.new_institution(
-            self.session, name=ref.name or ref.key or ref.ror or "?", kind=ref.kind
-        )
-        institution.key, institution.ror_id = ref.key, ref.ror
-        institution.registration_number = ref.registration_number
-        institution.country, institution.city = ref.country, ref.city
-        if ref.name:
-            store.add_aliases(self.session, institution, _aliases([ref.name]))
-        return institution
-
-    def institution_ids(self, refs: Sequence[InstitutionRef]) -> list[int]:
-        institutions = [self.institution(ref) for ref in refs]
-        self.session.flush()
-        return [institution.id for institution in institutions]
-
-    def maybe_institution(self, ref: InstitutionRef | None) -> Institution | None:
-        return None if ref is None else self.institution(ref)
-
-    def conditions(self, names: Sequence[str]) -> list[int]:
-        return store.condition_ids(self.session, _aliases(names))
-
-
-def _fill_gaps(institution: Institution, ref: InstitutionRef) -> None:
-    """What one feed says of an institution that another named first, where nothing is known:
-    the graph ends up the same whichever feed named it first.  (An identifier here is free:
-    a holder of it would have been found first.)"""
-    for column, value in (
-        ("ror_id", ref.ror),
-        ("key", ref.key),
-        ("registration_number", ref.registration_number),
-        ("country", ref.country),
-        ("city", ref.city),
-    ):
-        if value and getattr(institution, column) is None:
-            setattr(institution, column, value)
-    if ref.kind and institution.kind in (None, InstitutionKind.OTHER):
-        institution.kind = ref.kind
-
-
-def _aliases(names: Sequence[str]) -> list[tuple[str, str]]:
-    return [(name, fold_name(name)) for name in names if fold_name(name)]
 
 
 def _row(ctx: WriteContext, model: type[M], existing: M | None) -> M:
@@ -264,16 +85,15 @@ def _absorb(
 def _place_sites_again(ctx: WriteContext, names: Sequence[tuple[str, str]]) -> None:
     """Trials with sites under these names, placed before the names were known, are placed
     again (and sites that turn out to be one place become one)."""
-    for trial_id in store.trials_at_sites(ctx.session, [folded for _, folded in names]):
-        trial = ctx.session.get(ClinicalTrial, trial_id)
-        if trial is not None:
-            resolve(ctx.session, trial, ctx.precedence)
+    trial_ids = store.trials_at_sites(ctx.session, [folded for _, folded in names])
+    if trial_ids:
+        resolve_many(ctx.session, ClinicalTrial, trial_ids, ctx.precedence)
 
 
 def write_institution(
     ctx: WriteContext, record: InstitutionRecord, existing: Institution | None
 ) -> list[Base]:
-    names = _aliases([record.name, *record.aliases])
+    names = aliases([record.name, *record.aliases])
     matching = store.institutions_matching(
         ctx.session,
         folded_names=[folded for _, folded in names],
@@ -306,7 +126,7 @@ def write_institution(
 def write_facility(
     ctx: WriteContext, record: FacilityRecord, existing: Facility | None
 ) -> list[Base]:
-    names = _aliases([record.name, *record.aliases])
+    names = aliases([record.name, *record.aliases])
     folded = [f for _, f in names]
     owner = ctx.maybe_institution(record.owner)
     ctx.session.flush()
