@@ -26,9 +26,11 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import model as m
 from benchmarks.scratch import add_postgres_option, scratch_database
+from model.claims import encode
 from model.database import make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
 from plugins.builtin.lund_skane import LundSkaneFeed
+from plugins.claims import TRIAL_FIELDS
 from plugins.ingest import BATCH_SIZE, ingest
 from tests.factories import write_flat_trials_export as write_export
 
@@ -63,6 +65,12 @@ def raw_rows(count: int, source_uri: str) -> Iterator[tuple[dict[str, object], d
             "fetched_at": now,
             "content_hash": hashlib.sha256(str(trial).encode()).hexdigest(),
             "identifiers": [["nct", trial["nct_id"]]],
+            # What the record says of each field, as the pipeline keeps it for provenance.
+            "claims": {
+                **{name: encode(trial[name]) for name in TRIAL_FIELDS},
+                "sponsor": {"name": "Region Skåne"},
+                "sites": [],
+            },
             "run_id": 1,
             "row": n + 2,
         }

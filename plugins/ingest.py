@@ -18,6 +18,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from model import IngestRun, store
+from model.database import PlannerStatistics
 from model.enums import IngestRunStatus
 from model.matching import max_ids, suggest_matches
 from model.precedence import Precedence, load_precedence
@@ -147,10 +148,13 @@ def _ingest(
         if not dry_run:
             session.commit()
 
+        statistics = PlannerStatistics(session)
+
         def commit_batch() -> None:
             _save_counts(run, report)
             if not dry_run:
                 session.commit()
+            statistics.after_batch()
 
         runner = IngestRunner(
             session,
@@ -165,6 +169,7 @@ def _ingest(
             _mark_interrupted_runs(session, adapter.name, run.id)
             previous = {} if full else store.feed_state(session, adapter.name)
             before = max_ids(session)
+            statistics.refresh()
             for row in _rows(adapter, source, state=previous, config=settings):
                 runner.process(row)
                 if on_record:
