@@ -1,7 +1,7 @@
 """Declarative base shared by every table."""
 
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -24,6 +24,14 @@ class IdMixin:
     """Every entity has an integer key; GraphQL turns it into a global id."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class NodeIdMixin(IdMixin):
+    """The key of a node that can be merged away: it is never handed out again, so the global
+    id of a merged node keeps meaning that node (PostgreSQL sequences never reuse an id;
+    SQLite needs AUTOINCREMENT for that)."""
+
+    __table_args__: ClassVar[Any] = {"sqlite_autoincrement": True}
 
 
 def enum_column(enum_type: type[enum.Enum]) -> Any:

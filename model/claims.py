@@ -5,13 +5,14 @@ back into column values with the column's own type.
 """
 
 import datetime as dt
+import decimal
 import enum
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Enum, select
+from sqlalchemy import ColumnElement, Date, DateTime, Enum, Numeric, select
 from sqlalchemy.orm import Session
 
 from model.base import Base
@@ -34,6 +35,8 @@ def encode(value: Any) -> Any:
         return value.value
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
     if isinstance(value, list | tuple):
         return [encode(item) for item in value]
     if isinstance(value, dict):
@@ -43,15 +46,22 @@ def encode(value: Any) -> Any:
 
 def decode(model: type[Base], field: str, value: Any) -> Any:
     """A claim value as the column `model.field` holds it."""
+    return decode_value(model.__table__.c[field], value)
+
+
+def decode_value(column: ColumnElement[Any], value: Any) -> Any:
+    """A JSON value as `column` holds it."""
     if value is None:
         return None
-    column_type = model.__table__.c[field].type
+    column_type = column.type
     if isinstance(column_type, Enum) and column_type.enum_class is not None:
         return column_type.enum_class(value)
     if isinstance(column_type, DateTime):
         return dt.datetime.fromisoformat(value)
     if isinstance(column_type, Date):
         return dt.date.fromisoformat(value)
+    if isinstance(column_type, Numeric) and isinstance(value, str):
+        return decimal.Decimal(value)
     return value
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from model.associations import agreement_party, person_affiliation
-from model.base import Base, IdMixin, enum_column
+from model.base import Base, IdMixin, NodeIdMixin, enum_column
 from model.enums import (
     AgreementStatus,
     FacilityKind,
@@ -42,7 +42,7 @@ class Agreement(IdMixin, Base):
     )
 
 
-class Institution(IdMixin, Base):
+class Institution(NodeIdMixin, Base):
     """A university, hospital, company, authority or infrastructure; matched on ROR id."""
 
     __tablename__ = "institution"
@@ -101,7 +101,7 @@ class InstitutionAlias(AliasMixin, Base):
     institution: Mapped[Institution] = relationship(back_populates="aliases", lazy="raise")
 
 
-class Facility(IdMixin, Base):
+class Facility(NodeIdMixin, Base):
     """A GMP facility, ATMP centre, research centre, infrastructure or science park."""
 
     __tablename__ = "facility"
@@ -132,7 +132,7 @@ class FacilityAlias(AliasMixin, Base):
     facility: Mapped[Facility] = relationship(back_populates="aliases", lazy="raise")
 
 
-class Person(IdMixin, Base):
+class Person(NodeIdMixin, Base):
     """A researcher or signatory; matched on ORCID where one is known."""
 
     __tablename__ = "person"

@@ -24,5 +24,11 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
             )
         )
     # SQLite has one writer at a time, and this transaction is it: the next ids are free.
-    start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
-    return list(range(start, start + count))
+    # An AUTOINCREMENT table remembers ids of deleted (merged-away) rows in sqlite_sequence.
+    highest = session.scalar(select(func.max(table.c.id))) or 0
+    if table.kwargs.get("sqlite_autoincrement"):
+        used = session.scalar(
+            text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table.name}
+        )
+        highest = max(highest, used or 0)
+    return list(range(highest + 1, highest + 1 + count))

@@ -17,13 +17,13 @@ from itertools import combinations
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from model import store
 from model.associations import trial_product
 from model.base import Base
 from model.collaboration import Institution, InstitutionAlias
 from model.enums import SuggestionStatus
-from model.identity import MatchSuggestion
+from model.identity import EntityRedirect, MatchSuggestion
 from model.normalize import fold_name
-from model.provenance import EntitySource, SourceRecord
 from model.research import Condition, ConditionAlias, Product
 from model.trials import ClinicalTrial
 
@@ -82,7 +82,7 @@ def _names(session: Session, entity_type: str) -> dict[int, set[str]]:
 
 def _similar_pairs(names: dict[int, set[str]], new: set[int]) -> Iterator[Pair]:
     """Each new node's similar pairs, found through an index of words."""
-    node_words = {node: [words(name) for name in given] for node, given in names.items()}
+    node_words = {node: [words(name) for name in sorted(given)] for node, given in names.items()}
     index: dict[str, set[int]] = defaultdict(set)
     for node, sets in node_words.items():
         for word in set().union(*sets):
@@ -106,18 +106,9 @@ def _similar_pairs(names: dict[int, set[str]], new: set[int]) -> Iterator[Pair]:
                 yield (*pair, round(best[0], 2), f"names share {shared!r} and no identifier")
 
 
-def _products_of_one_trial(
-    session: Session, new: set[int]
-) -> Iterator[tuple[int, int, float, str]]:
+def _products_of_one_trial(session: Session, new: set[int]) -> Iterator[Pair]:
     """Products of the same trial that different feeds sent."""
-    feeds: dict[int, set[str]] = defaultdict(set)
-    for product_id, feed in session.execute(
-        select(EntitySource.entity_id, SourceRecord.feed)
-        .join(SourceRecord)
-        .where(EntitySource.entity_type == "product", EntitySource.entity_id.in_(new))
-    ):
-        feeds[product_id].add(feed)
-    trials: dict[int, list[int]] = defaultdict(list)
+    trials: dict[int, set[int]] = defaultdict(set)
     labels: dict[int, str] = {}
     rows = session.execute(
         select(trial_product.c.clinical_trial_id, trial_product.c.product_id, ClinicalTrial.nct_id)
@@ -129,18 +120,13 @@ def _products_of_one_trial(
         )
     )
     for trial_id, product_id, nct_id in rows:
-        trials[trial_id].append(product_id)
+        trials[trial_id].add(product_id)
         labels[trial_id] = nct_id or f"#{trial_id}"
-    others = set().union(*trials.values()) - feeds.keys() if trials else set()
-    for product_id, feed in session.execute(
-        select(EntitySource.entity_id, SourceRecord.feed)
-        .join(SourceRecord)
-        .where(EntitySource.entity_type == "product", EntitySource.entity_id.in_(others))
-    ):
-        feeds[product_id].add(feed)
-    for trial_id, products in trials.items():
-        for a, b in combinations(sorted(set(products)), 2):
-            if (a in new or b in new) and feeds[a] and feeds[b] and not feeds[a] & feeds[b]:
+    feeds = store.feeds_of(session, "product", set().union(*trials.values()))
+    for trial_id, products in sorted(trials.items()):
+        for a, b in combinations(sorted(products), 2):
+            of_a, of_b = feeds.get(a, set()), feeds.get(b, set())
+            if (a in new or b in new) and of_a and of_b and not of_a & of_b:
                 reason = f"both are products of trial {labels[trial_id]}, from different feeds"
                 yield a, b, 0.5, reason
 
@@ -184,8 +170,9 @@ def max_ids(session: Session) -> dict[str, int]:
 
 
 def _prune(session: Session, entity_type: str, model: type[Base]) -> None:
-    """Withdraw pending suggestions that later data settled: a node of the pair was merged
-    away, or the pair turned out to be two (one part of the other, different identifiers)."""
+    """Bring pending suggestions up to date with later data: a node merged away is replaced by
+    its survivor (the pair is dropped if that makes it one node, or a pair already asked); a
+    pair found to be two (one part of the other, different identifiers) is withdrawn."""
     pending = session.scalars(
         select(MatchSuggestion).where(
             MatchSuggestion.entity_type == entity_type,
@@ -193,14 +180,31 @@ def _prune(session: Session, entity_type: str, model: type[Base]) -> None:
         )
     ).all()
     ids = {node for s in pending for node in (s.entity_id, s.other_id)}
-    alive = set(session.scalars(select(model.id).where(model.id.in_(ids))))  # type: ignore[attr-defined]
-    settled = [s for s in pending if not {s.entity_id, s.other_id} <= alive]
+    moved = {
+        row.old_id: row.new_id
+        for row in session.execute(
+            select(EntityRedirect.old_id, EntityRedirect.new_id).where(
+                EntityRedirect.entity_type == entity_type, EntityRedirect.old_id.in_(ids)
+            )
+        )
+    }
+    asked = {(s.entity_id, s.other_id) for s in pending}
+    for suggestion in pending:
+        low, high = sorted(moved.get(n, n) for n in (suggestion.entity_id, suggestion.other_id))
+        if (low, high) == (suggestion.entity_id, suggestion.other_id):
+            continue
+        if low == high or (low, high) in asked:
+            session.delete(suggestion)
+        else:
+            suggestion.entity_id, suggestion.other_id = low, high
+            asked.add((low, high))
+    session.flush()
     if entity_type == "institution":
-        live = [(s.entity_id, s.other_id, s.score, s.reason) for s in pending if s not in settled]
+        live = [(s.entity_id, s.other_id, s.score, s.reason) for s in pending if s in session]
         distinct = _distinct_institutions(session, live)
-        settled += [s for s in pending if (s.entity_id, s.other_id) in distinct]
-    for suggestion in settled:
-        session.delete(suggestion)
+        for suggestion in pending:
+            if suggestion in session and (suggestion.entity_id, suggestion.other_id) in distinct:
+                session.delete(suggestion)
 
 
 def suggest_matches(session: Session, since: dict[str, int]) -> int:

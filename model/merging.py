@@ -3,7 +3,8 @@
 A merge re-points every row that refers to the merged-away node (foreign keys, aliases, the
 records that built it), drops the rows the survivor already has the like of, fills the
 survivor's empty columns from the merged node, deletes it and leaves a redirect.  All of it is
-written down in an `EntityMerge`, so `split` can put each row back where it was.
+written down in an `EntityMerge` (with both rows as they were), so `split` can put each row
+back where it was.  Only the kinds in MERGEABLE, whose ids are never reused, can merge.
 """
 
 import datetime as dt
@@ -14,24 +15,28 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Table,
     UniqueConstraint,
     delete,
     insert,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from model import store
-from model.base import Base
-from model.claims import decode, encode
+from model.base import Base, NodeIdMixin
+from model.claims import decode_value, encode
+from model.collaboration import Facility, Institution
 from model.enums import SuggestionStatus
 from model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
 from model.precedence import Precedence
 from model.provenance import EntitySource, PendingLink
 from model.resolution import resolve_many
+from model.trials import ClinicalTrial, TrialSite
 
-FILLED = "#filled"  # the survivor's columns a merge filled from the merged node
+MERGEABLE = ("institution", "facility", "person", "condition", "product", "clinical_trial")
 
 
 class MergeError(ValueError):
@@ -44,6 +49,11 @@ class Reference:
 
     column: Column[Any]
     condition: ColumnElement[bool] | None = None
+
+    @property
+    def derived(self) -> bool:
+        """Rows resolution rebuilds (a trial's sites): moved, but neither logged nor restored."""
+        return self.column.table is TrialSite.__table__
 
     def to(self, node_id: int) -> list[ColumnElement[bool]]:
         where = [self.column == node_id]
@@ -88,7 +98,7 @@ def _unique_sets(column: Column[Any]) -> list[list[Column[Any]]]:
     return [[c for c in key if c is not column] for key in keys]
 
 
-def _move(session: Session, ref: Reference, from_id: int, to_id: int, log: MergeLog) -> None:
+def _move(session: Session, ref: Reference, from_id: int, to_id: int, log: MergeLog | None) -> None:
     """Re-point `ref`'s rows from one node to the other, dropping those the other has already."""
     table, column = ref.column.table, ref.column
     primary_key = list(table.primary_key.columns)
@@ -102,12 +112,14 @@ def _move(session: Session, ref: Reference, from_id: int, to_id: int, log: Merge
         )
         this_row = [c == values[c.name] for c in primary_key]
         if clash:
-            log.dropped.setdefault(table.name, []).append(dict(values))
+            if log is not None:
+                log.dropped.setdefault(table.name, []).append(dict(values))
             session.execute(delete(table).where(*this_row))
         else:
-            # Found again at split time by its key, with the moved column (if a key part) dropped.
-            key = {c.name: values[c.name] for c in primary_key if c is not column}
-            log.moved.setdefault(f"{table.name}.{column.name}", []).append(key)
+            if log is not None:
+                # Found again at split time by its key, less the moved column if it is a part.
+                key = {c.name: values[c.name] for c in primary_key if c is not column}
+                log.moved.setdefault(f"{table.name}.{column.name}", []).append(key)
             session.execute(update(table).where(*this_row).values({column.name: to_id}))
 
 
@@ -140,65 +152,59 @@ def merge(
     a split gives them back.
     """
     entity_type = store.entity_type_of(model)
+    if not issubclass(model, NodeIdMixin):
+        raise MergeError(f"{entity_type} nodes cannot be merged (only {', '.join(MERGEABLE)})")
     if survivor_id == merged_id:
         raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
     session.flush()
     table = store.table_of(model)
-    merged_row = session.execute(select(table).where(table.c.id == merged_id)).first()
-    survivor_row = session.execute(select(table).where(table.c.id == survivor_id)).first()
-    for row, node_id in ((merged_row, merged_id), (survivor_row, survivor_id)):
-        if row is None:
-            raise MergeError(f"there is no {entity_type} {node_id}")
-    assert merged_row is not None
-    assert survivor_row is not None
-    snapshot = {k: encode(v) for k, v in merged_row._mapping.items()}
+    rows = {node: _row(session, table, node, entity_type) for node in (survivor_id, merged_id)}
     log = MergeLog()
     if shed:
         _shed_aliases(session, model, merged_id, shed, log)
     for ref in _references(model):
-        _move(session, ref, merged_id, survivor_id, log)
+        _move(session, ref, merged_id, survivor_id, None if ref.derived else log)
     session.execute(
         delete(FieldConflict).where(
             FieldConflict.entity_type == entity_type, FieldConflict.entity_id == merged_id
         )
     )
     session.execute(delete(table).where(table.c.id == merged_id))
-    # The survivor keeps its own values and takes the merged node's where it has none.
-    filled = {
-        name: merged_row._mapping[name]
-        for name, value in survivor_row._mapping.items()
-        if fill and value is None and merged_row._mapping[name] is not None
-    }
-    if filled:
-        session.execute(update(table).where(table.c.id == survivor_id).values(filled))
-    log.moved[FILLED] = sorted(filled)
-    # A self-reference through the merged node would point the survivor at itself.
-    for ref in _references(model):
-        if ref.column.table is table:
-            session.execute(
-                update(table)
-                .where(table.c.id == survivor_id, ref.column == survivor_id)
-                .values({ref.column.name: None})
-            )
+    survivor, merged = rows[survivor_id], rows[merged_id]
+    values = {k: v for k, v in merged.items() if fill and survivor[k] is None and v is not None}
+    if values:
+        session.execute(update(table).where(table.c.id == survivor_id).values(values))
+    for ref in _self_references(model):
+        # Through the merged node the survivor would be part of itself.
+        session.execute(
+            update(table)
+            .where(table.c.id == survivor_id, ref.column == survivor_id)
+            .values({ref.column.name: None})
+        )
     session.add(EntityRedirect(entity_type=entity_type, old_id=merged_id, new_id=survivor_id))
-    _decide(session, entity_type, (survivor_id, merged_id), SuggestionStatus.ACCEPTED, reason)
+    record_decision(
+        session, entity_type, (survivor_id, merged_id), SuggestionStatus.ACCEPTED, reason
+    )
     record = EntityMerge(
         entity_type=entity_type,
         survivor_id=survivor_id,
         merged_id=merged_id,
         reason=reason,
-        snapshot=snapshot,
+        snapshot={"survivor": _encoded(survivor), "merged": _encoded(merged)},
         moved=log.moved,
-        dropped=log.dropped,
+        dropped={name: [_encoded(row) for row in rows] for name, rows in log.dropped.items()},
     )
     session.add(record)
-    _resolve_afresh(session, model, survivor_id, precedence)
+    _resolve_afresh(session, model, [survivor_id], precedence)
     return record
 
 
 def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityMerge:
-    """Undo merge `merge_id`: the merged node comes back under its own id with what it brought,
-    and the pair is kept apart (never suggested again)."""
+    """Undo merge `merge_id`: both nodes are as they were before it, under their own ids, each
+    with the records that built it, and the pair is kept apart (never suggested again).
+
+    An identifier the survivor's own records have given it since stays with the survivor.
+    """
     record = session.get(EntityMerge, merge_id)
     if record is None:
         raise MergeError(f"there is no merge {merge_id}")
@@ -206,14 +212,27 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
         raise MergeError(f"merge {merge_id} was split already")
     model = store.model_for(record.entity_type)
     survivor_id, merged_id = record.survivor_id, record.merged_id
+    later = session.scalar(
+        select(EntityMerge.id).where(
+            EntityMerge.entity_type == record.entity_type,
+            EntityMerge.merged_id == survivor_id,
+            EntityMerge.split_at.is_(None),
+        )
+    )
+    if later is not None:
+        raise MergeError(
+            f"{record.entity_type} {survivor_id} was merged away since (merge {later}): "
+            f"split merge {later} first"
+        )
     table = store.table_of(model)
     references = {ref.column: ref for ref in _references(model)}
+    self_references = [ref.column.name for ref in _self_references(model)]
+    survivor = _decoded(table, record.snapshot["survivor"])
+    merged = _decoded(table, record.snapshot["merged"])
     session.flush()
 
     def move_back(polymorphic: bool) -> None:
         for label, keys in record.moved.items():
-            if label == FILLED:
-                continue
             table_name, column_name = label.split(".")
             ref = references[Base.metadata.tables[table_name].c[column_name]]
             if (ref.condition is not None) != polymorphic:
@@ -226,49 +245,106 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
                     update(ref.column.table).where(*where).values({ref.column.name: merged_id})
                 )
 
-    # The records that built the merged node go back first, so the survivor's values
-    # (chosen again from its own records) free the unique ones the merged node takes back.
-    move_back(polymorphic=True)
-    filled = record.moved.get(FILLED, [])
-    if filled:
+    try:
+        # The records that built the merged node go back first; the survivor takes its own
+        # values back and has them chosen again from its own records.
+        move_back(polymorphic=True)
         session.execute(
-            update(table).where(table.c.id == survivor_id).values(dict.fromkeys(filled))
+            delete(EntityRedirect).where(
+                EntityRedirect.entity_type == record.entity_type,
+                EntityRedirect.old_id == merged_id,
+            )
         )
-    session.execute(
-        delete(EntityRedirect).where(
-            EntityRedirect.entity_type == record.entity_type, EntityRedirect.old_id == merged_id
+        restored = {k: v for k, v in survivor.items() if k != "id" and k not in self_references}
+        session.execute(update(table).where(table.c.id == survivor_id).values(restored))
+        _resolve_afresh(session, model, [survivor_id], precedence)
+        merged |= _taken_since(session, table, merged)
+        session.execute(insert(table).values(merged))
+        move_back(polymorphic=False)
+        if self_references:
+            session.execute(
+                update(table)
+                .where(table.c.id == survivor_id)
+                .values({name: survivor[name] for name in self_references})
+            )
+        for table_name, rows in record.dropped.items():
+            target = Base.metadata.tables[table_name]
+            session.execute(insert(target), [_decoded(target, row) for row in rows])
+        record.split_at = dt.datetime.now(dt.UTC)
+        record_decision(
+            session,
+            record.entity_type,
+            (survivor_id, merged_id),
+            SuggestionStatus.REJECTED,
+            "split",
         )
-    )
-    _resolve_afresh(session, model, survivor_id, precedence)
-    session.execute(
-        insert(table).values({k: decode(model, k, v) for k, v in record.snapshot.items()})
-    )
-    move_back(polymorphic=False)
-    for table_name, rows in record.dropped.items():
-        target = Base.metadata.tables[table_name]
-        session.execute(insert(target), rows)
-    record.split_at = dt.datetime.now(dt.UTC)
-    _decide(
-        session, record.entity_type, (survivor_id, merged_id), SuggestionStatus.REJECTED, "split"
-    )
-    _resolve_afresh(session, model, merged_id, precedence)
+        _resolve_afresh(session, model, [merged_id], precedence)
+        _place_sites_again(session, model, [survivor_id, merged_id], precedence)
+    except IntegrityError as error:
+        raise MergeError(
+            f"merge {merge_id} cannot be split: both nodes would hold the same identifier "
+            f"({getattr(error, 'orig', error)})"
+        ) from None
     return record
 
 
+def _row(session: Session, table: Table, node_id: int, entity_type: str) -> dict[str, Any]:
+    row = session.execute(select(table).where(table.c.id == node_id)).first()
+    if row is None:
+        raise MergeError(f"there is no {entity_type} {node_id}")
+    return dict(row._mapping)
+
+
+def _self_references(model: type[Base]) -> list[Reference]:
+    table = store.table_of(model)
+    return [ref for ref in _references(model) if ref.column.table is table]
+
+
+def _taken_since(session: Session, table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """The merged node's unique values another node holds now (the survivor's records gave
+    them to it): the merged node comes back without them."""
+    taken: dict[str, Any] = {}
+    for column in table.columns:
+        if column.unique and row.get(column.name) is not None:
+            holder = session.scalar(select(table.c.id).where(column == row[column.name]))
+            if holder is not None:
+                taken[column.name] = None
+    return taken
+
+
+def _encoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: encode(value) for name, value in row.items()}
+
+
+def _decoded(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    return {name: decode_value(table.c[name], value) for name, value in row.items()}
+
+
 def _resolve_afresh(
-    session: Session, model: type[Base], node_id: int, precedence: Precedence
+    session: Session, model: type[Base], node_ids: list[int], precedence: Precedence
 ) -> None:
-    """Choose a node's values again from its records, after rows moved under the ORM's feet."""
+    """Choose nodes' values again from their records, after rows moved under the ORM's feet."""
     session.flush()
     session.expire_all()
-    resolve_many(session, model, [node_id], precedence)
+    resolve_many(session, model, node_ids, precedence)
     session.flush()
 
 
-def _decide(
-    session: Session, entity_type: str, pair: tuple[int, int], status: SuggestionStatus, reason: str
+def _place_sites_again(
+    session: Session, model: type[Base], node_ids: list[int], precedence: Precedence
 ) -> None:
-    """Record the admin's decision on the pair, as a suggestion decided (made if need be)."""
+    """Trial sites are derived, not restored: the trials whose sites name these institutions
+    or facilities are placed again (a trial split is resolved anew anyway)."""
+    columns = {Institution: TrialSite.institution_id, Facility: TrialSite.facility_id}
+    if model in columns:
+        trials = session.scalars(select(TrialSite.trial_id).where(columns[model].in_(node_ids)))
+        _resolve_afresh(session, ClinicalTrial, sorted(set(trials)), precedence)
+
+
+def record_decision(
+    session: Session, entity_type: str, pair: tuple[int, int], status: SuggestionStatus, reason: str
+) -> MatchSuggestion:
+    """Record a decision on the pair, as a suggestion decided (made if need be)."""
     low, high = sorted(pair)
     suggestion = session.scalars(
         select(MatchSuggestion).where(
@@ -284,3 +360,4 @@ def _decide(
         session.add(suggestion)
     suggestion.status = status
     suggestion.decided_at = dt.datetime.now(dt.UTC)
+    return suggestion

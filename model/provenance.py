@@ -32,7 +32,7 @@ class SourceRecord(IdMixin, Base):
     identifiers: Mapped[list[Any] | None] = mapped_column(JSON)
     # What the record says of each field of the node it built ({"phase": "PHASE1", ...}):
     # the node's values are chosen from its records' claims (model/resolution.py).
-    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # The last run that read the record, and where in the export it was: a record read twice
     # in one run is found in the database, so memory does not grow with the feed.
     run_id: Mapped[int | None]

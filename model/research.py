@@ -16,7 +16,7 @@ from model.associations import (
     trial_condition,
     trial_product,
 )
-from model.base import Base, IdMixin, enum_column
+from model.base import Base, IdMixin, NodeIdMixin, enum_column
 from model.collaboration import AliasMixin, Facility, Institution, Person
 from model.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from model.trials import ClinicalTrial
 
 
-class Condition(IdMixin, Base):
+class Condition(NodeIdMixin, Base):
     """A disease or indication; `normalized` is the folded name lookups compare."""
 
     __tablename__ = "condition"
@@ -61,7 +61,7 @@ class ConditionAlias(AliasMixin, Base):
     condition: Mapped[Condition] = relationship(back_populates="aliases", lazy="raise")
 
 
-class Product(IdMixin, Base):
+class Product(NodeIdMixin, Base):
     """An ATMP candidate."""
 
     __tablename__ = "product"

@@ -24,6 +24,9 @@ from model.precedence import Precedence
 from model.sites import Site, SitePlace, site_place, site_rows
 from model.trials import ClinicalTrial, TrialSite
 
+# Kinds whose values also come from feeds that only name them (a sponsor's ROR id, a
+# company's registration number): a field no record of their own gives keeps that value.
+ALSO_NAMED = {"institution"}
 # Claim keys that are not columns of their own name.
 INSTITUTION_REFS = {"clinical_trial": {"sponsor": "sponsor_id"}}
 SITES = "sites"
@@ -61,15 +64,23 @@ def field_views(
 
 
 def institution_for(session: Session, ref: dict[str, Any]) -> Institution | None:
-    """The institution a claimed reference ({"name", "ror", "key", ...}) means now."""
+    """The institution a reference ({"name", "ror", "key", ...}) means now: by identifier,
+    then by name or alias, then the owner of a facility of that name.  The one lookup for the
+    writers and for choosing values, so both find the same node."""
     name = ref.get("name")
-    return store.find_institution(
+    folded = [fold_name(name)] if name else []
+    found = store.find_institution(
         session,
-        folded_names=[fold_name(name)] if name else [],
+        folded_names=folded,
         ror_id=ref.get("ror"),
         key=ref.get("key"),
         registration_number=ref.get("registration_number"),
     )
+    if found is None and folded:
+        facility = store.find_facility(session, folded_names=folded)
+        if facility is not None and facility.owner_id is not None:
+            found = session.get(Institution, facility.owner_id)
+    return found
 
 
 class _Lookups:
@@ -118,7 +129,9 @@ def resolve_many(
                 values[refs[view.field]] = (
                     lookups.institution_id(view.value) if view.value else None
                 )
-            elif view.value is not None or table.c[view.field].nullable:
+            elif view.value is not None or (
+                table.c[view.field].nullable and entity_type not in ALSO_NAMED
+            ):
                 values[view.field] = decode(model, view.field, view.value)
             if precedence.can_conflict(entity_type, view.field) and _disagree(view, lookups, refs):
                 conflicts.append(

@@ -4,27 +4,19 @@ Shared by the GraphQL mutations and the CLI; each takes a session and leaves the
 caller.  Errors are `MergeError`s that say what is wrong in one sentence.
 """
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from model import store
 from model.base import Base
-from model.collaboration import Facility, Institution
 from model.enums import SuggestionStatus
 from model.identity import EntityMerge, EntityRedirect, MatchSuggestion
 from model.matching import MODELS
-from model.merging import MergeError, merge
+from model.merging import MergeError, merge, record_decision
 from model.normalize import fold_name
 from model.precedence import Precedence
-from model.research import Condition
 
-ALIASED: dict[str, type[Institution] | type[Facility] | type[Condition]] = {
-    "institution": Institution,
-    "facility": Facility,
-    "condition": Condition,
-}
+ALIASED = {store.entity_type_of(model): model for model in store.ALIASES}
 
 
 def review_queue(session: Session, *, pending_only: bool = True) -> list[str]:
@@ -81,10 +73,7 @@ def accept(
         current_id(session, entity_type, i) for i in (suggestion.entity_id, suggestion.other_id)
     }
     if len(pair) == 1:
-        suggestion.status, suggestion.decided_at = (
-            SuggestionStatus.ACCEPTED,
-            dt.datetime.now(dt.UTC),
-        )
+        _decide(session, suggestion, SuggestionStatus.ACCEPTED)
         return None
     survivor = survivor_id if survivor_id is not None else min(pair)
     if survivor not in pair:
@@ -100,19 +89,21 @@ def accept(
         reason=f"suggestion {suggestion_id} accepted: {suggestion.reason}",
         precedence=precedence,
     )
-    _decide(suggestion, SuggestionStatus.ACCEPTED)
+    _decide(session, suggestion, SuggestionStatus.ACCEPTED)
     return record
 
 
 def reject(session: Session, suggestion_id: int) -> MatchSuggestion:
     """The pair are two things: never suggest them again."""
     suggestion = _pending(session, suggestion_id)
-    _decide(suggestion, SuggestionStatus.REJECTED)
-    return suggestion
+    return _decide(session, suggestion, SuggestionStatus.REJECTED)
 
 
-def _decide(suggestion: MatchSuggestion, status: SuggestionStatus) -> None:
-    suggestion.status, suggestion.decided_at = status, dt.datetime.now(dt.UTC)
+def _decide(
+    session: Session, suggestion: MatchSuggestion, status: SuggestionStatus
+) -> MatchSuggestion:
+    pair = (suggestion.entity_id, suggestion.other_id)
+    return record_decision(session, suggestion.entity_type, pair, status, suggestion.reason)
 
 
 def _aliased(session: Session, entity_type: str, node_id: int) -> Base:

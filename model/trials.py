@@ -6,13 +6,13 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from model.associations import trial_collaborator, trial_condition, trial_product
-from model.base import Base, IdMixin, enum_column
+from model.base import Base, IdMixin, NodeIdMixin, enum_column
 from model.collaboration import Facility, Institution
 from model.enums import TrialPhase, TrialStatus
 from model.research import Condition, Product
 
 
-class ClinicalTrial(IdMixin, Base):
+class ClinicalTrial(NodeIdMixin, Base):
     """A trial, matched across feeds on its registry ids (NCT, EudraCT, EU CT)."""
 
     __tablename__ = "clinical_trial"

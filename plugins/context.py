@@ -21,6 +21,7 @@ from model import (
 from model.enums import InstitutionKind
 from model.normalize import fold_name
 from model.precedence import Precedence
+from model.resolution import institution_for
 from plugins.records import InstitutionRef
 
 
@@ -136,18 +137,7 @@ class WriteContext:
 
         An institution nobody has named before is created, with its name as its first alias.
         """
-        folded = [fold_name(ref.name)] if ref.name else []
-        found = store.find_institution(
-            self.session,
-            folded_names=folded,
-            ror_id=ref.ror,
-            key=ref.key,
-            registration_number=ref.registration_number,
-        )
-        if found is None and folded:
-            facility = store.find_facility(self.session, folded_names=folded)
-            if facility is not None and facility.owner_id is not None:
-                found = self.session.get(Institution, facility.owner_id)
+        found = institution_for(self.session, ref.model_dump(exclude_none=True))
         if found is not None:
             if ref.name and (ref.ror or ref.key or ref.registration_number):
                 # The name a feed gives with the id finds it next time, without the id.

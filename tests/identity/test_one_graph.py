@@ -241,7 +241,7 @@ def test_a_split_of_a_merge_an_ingest_made_survives_the_next_change(
     reingest(engine, "lund_skane", "collaboration")
     with Session(engine) as session, session.begin():
         merges = session.scalars(select(EntityMerge)).all()
-        (absorbed,) = [m for m in merges if m.snapshot["name"] == "Lund Stem Cell Center"]
+        (absorbed,) = [m for m in merges if m.snapshot["merged"]["name"] == "Lund Stem Cell Center"]
         centre_id = absorbed.merged_id
         split(session, absorbed.id, precedence=load_precedence())
 

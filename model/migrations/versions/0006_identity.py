@@ -17,6 +17,8 @@ down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+NODE_TABLES = ("institution", "facility", "person", "condition", "product", "clinical_trial")
+
 
 def upgrade() -> None:
     """Claims per source record; condition aliases; suggestions, merges, redirects, conflicts."""
@@ -88,6 +90,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_trial_site_normalized'), ['normalized'], unique=False)
 
     # ### end Alembic commands ###
+    # A merged-away node's id must never be handed out again (it redirects to its survivor):
+    # PostgreSQL sequences never reuse ids; SQLite needs AUTOINCREMENT on the node tables.
+    if op.get_bind().dialect.name == "sqlite":
+        for table in NODE_TABLES:
+            with op.batch_alter_table(
+                table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            ):
+                pass
     # Conditions are found through their aliases now: each keeps its own name as the first.
     op.execute(
         "INSERT INTO condition_alias (condition_id, alias, normalized) "
