@@ -1,6 +1,5 @@
 """A merge an admin regrets is undone exactly: after merge and split the graph is as before."""
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,55 +35,32 @@ def node_id(session: Session, model: type[m.Base], **where: Any) -> int:
     return int(session.scalars(select(model.id).filter_by(**where)).one())  # type: ignore[attr-defined]
 
 
-PAIRS: dict[str, tuple[type[m.Base], Callable[[Session], tuple[int, int]]]] = {
+# name -> (kind, the column that finds each, survivor's value, merged node's value)
+PAIRS: dict[str, tuple[type[m.Base], str, str, str]] = {
     # A company only partnerships name, into the university the reference data describes.
-    "company-into-university": (
-        m.Institution,
-        lambda s: (
-            node_id(s, m.Institution, name="Nordic Cell Process AB"),
-            node_id(s, m.Institution, name="Lund University"),
-        ),
-    ),
+    "company-into-university": (m.Institution, "name", "Nordic Cell Process AB", "Lund University"),
     # The hospital is part of the region: merging the region makes a self-reference.
-    "region-into-its-hospital": (
-        m.Institution,
-        lambda s: (
-            node_id(s, m.Institution, name="Skåne University Hospital"),
-            node_id(s, m.Institution, name="Region Skåne"),
-        ),
-    ),
-    "product-from-the-registry": (
-        m.Product,
-        lambda s: (
-            node_id(s, m.Product, code="LU-ATMP-01"),
-            node_id(s, m.Product, code="NCT05635409/STEM-PD"),
-        ),
-    ),
-    "two-trials": (
-        m.ClinicalTrial,
-        lambda s: (
-            node_id(s, m.ClinicalTrial, nct_id="NCT05635409"),
-            node_id(s, m.ClinicalTrial, nct_id="NCT01144962"),
-        ),
-    ),
-    "condition-in-two-languages": (
-        m.Condition,
-        lambda s: (
-            node_id(s, m.Condition, name="Parkinson Disease"),
-            node_id(s, m.Condition, name="Parkinsons sjukdom"),
-        ),
-    ),
-}
+    "region-into-hospital": (m.Institution, "name", "Skåne University Hospital", "Region Skåne"),
+    "product-from-the-registry": (m.Product, "code", "LU-ATMP-01", "NCT05635409/STEM-PD"),
+    "two-trials": (m.ClinicalTrial, "nct_id", "NCT05635409", "NCT01144962"),
+    "condition-in-two-languages": (m.Condition, "name", "Parkinson Disease", "Parkinsons sjukdom"),
+}  # fmt: skip
+
+
+def pair_ids(session: Session, pair: str) -> tuple[int, int]:
+    model, column, survivor, merged = PAIRS[pair]
+    found = [node_id(session, model, **{column: value}) for value in (survivor, merged)]
+    return found[0], found[1]
 
 
 @pytest.mark.parametrize("pair", PAIRS)
 def test_merge_then_split_gives_the_graph_back(demo_engine: Engine, pair: str) -> None:
-    model, ids = PAIRS[pair]
+    model = PAIRS[pair][0]
     before = graph_rows(demo_engine)
     precedence = load_precedence()
 
     with Session(demo_engine, autoflush=False) as session, session.begin():
-        survivor, merged = ids(session)
+        survivor, merged = pair_ids(session, pair)
         record = merge(session, model, survivor, merged, reason=pair, precedence=precedence)
         merge_id = record.id
     assert graph_rows(demo_engine) != before
@@ -111,7 +87,7 @@ def test_a_merged_away_id_is_never_handed_out_again(demo_engine: Engine) -> None
 def test_a_merge_merged_again_is_split_last_first(demo_engine: Engine) -> None:
     precedence = load_precedence()
     with Session(demo_engine, autoflush=False) as session, session.begin():
-        a, b = PAIRS["product-from-the-registry"][1](session)
+        a, b = pair_ids(session, "product-from-the-registry")
         c = node_id(session, m.Product, code="LUMC-GT-RAG1")
         first = merge(session, m.Product, a, b, reason="first", precedence=precedence)
         second = merge(session, m.Product, c, a, reason="second", precedence=precedence)
