@@ -56,6 +56,9 @@ class LookupCache:
             institution = ctx.institution(ref)
             ctx.session.flush()
             self.institutions[ref] = institution.id
+            if ref.name:
+                # The name may have just become an institution's: place its sites afresh.
+                self.sites.pop(fold_name(ref.name), None)
         return self.institutions[ref]
 
     def condition_ids(self, ctx: WriteContext, names: Sequence[str]) -> list[int]:

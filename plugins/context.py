@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from model import (
     Base,
+    ClinicalTrial,
     EntitySource,
     Institution,
     PendingLink,
@@ -21,7 +22,7 @@ from model import (
 from model.enums import InstitutionKind
 from model.normalize import fold_name
 from model.precedence import Precedence
-from model.resolution import institution_for
+from model.resolution import institution_for, resolve_many
 from plugins.records import InstitutionRef
 
 
@@ -151,7 +152,10 @@ class WriteContext:
         institution.registration_number = ref.registration_number
         institution.country, institution.city = ref.country, ref.city
         if ref.name:
-            store.add_aliases(self.session, institution, aliases([ref.name]))
+            names = aliases([ref.name])
+            store.add_aliases(self.session, institution, names)
+            # Sites of that name, placed when nothing had it, are this institution's.
+            place_sites_again(self.session, names, self.precedence)
         return institution
 
     def institution_ids(self, refs: Sequence[InstitutionRef]) -> list[int]:
@@ -181,6 +185,16 @@ def _fill_gaps(institution: Institution, ref: InstitutionRef) -> None:
             setattr(institution, column, value)
     if ref.kind and institution.kind in (None, InstitutionKind.OTHER):
         institution.kind = ref.kind
+
+
+def place_sites_again(
+    session: Session, names: Sequence[tuple[str, str]], precedence: Precedence
+) -> None:
+    """Trials with sites under these names, placed before the names were known, are placed
+    again (and sites that turn out to be one place become one)."""
+    trial_ids = store.trials_at_sites(session, [folded for _, folded in names])
+    if trial_ids:
+        resolve_many(session, ClinicalTrial, trial_ids, precedence)
 
 
 def aliases(names: Sequence[str]) -> list[tuple[str, str]]:

@@ -29,9 +29,8 @@ from model import (
 from model.enums import CollaborationArea, InstitutionKind
 from model.merging import merge
 from model.normalize import fold_name
-from model.resolution import resolve_many
 from plugins.claims import TRIAL_FIELDS
-from plugins.context import FeedReferences, WriteContext, aliases
+from plugins.context import FeedReferences, WriteContext, aliases, place_sites_again
 from plugins.records import (
     AgreementRecord,
     FacilityRecord,
@@ -82,14 +81,6 @@ def _absorb(
         )
 
 
-def _place_sites_again(ctx: WriteContext, names: Sequence[tuple[str, str]]) -> None:
-    """Trials with sites under these names, placed before the names were known, are placed
-    again (and sites that turn out to be one place become one)."""
-    trial_ids = store.trials_at_sites(ctx.session, [folded for _, folded in names])
-    if trial_ids:
-        resolve_many(ctx.session, ClinicalTrial, trial_ids, ctx.precedence)
-
-
 def write_institution(
     ctx: WriteContext, record: InstitutionRecord, existing: Institution | None
 ) -> list[Base]:
@@ -119,7 +110,7 @@ def write_institution(
     part_of = ctx.maybe_institution(record.part_of)
     institution.part_of_id = _id(part_of)
     store.add_aliases(ctx.session, institution, names, respell=True)
-    _place_sites_again(ctx, names)
+    place_sites_again(ctx.session, names, ctx.precedence)
     return [institution]
 
 
@@ -147,7 +138,7 @@ def write_facility(
         )
         store.place_at_facility(ctx.session, named, facility.id)
         _absorb(ctx, named, owner.id, names=folded)
-    _place_sites_again(ctx, names)
+    place_sites_again(ctx.session, names, ctx.precedence)
     return [facility]
 
 

@@ -17,13 +17,14 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from model import EntityMerge, Institution
+from model import EntityMerge, Institution, TrialSite
 from model.merging import split
 from model.precedence import load_precedence
 from plugins.builtin.samples import sample_path
 from plugins.ingest import ingest
 from plugins.manager import build_plugin_host
 from tests.conftest import GraphQLClient
+from tests.factories import TRIALS_HEADER
 
 TOKEN = "test-admin-token"
 
@@ -259,3 +260,31 @@ def test_a_split_of_a_merge_an_ingest_made_survives_the_next_change(
         institution = session.get(Institution, centre_id)
         assert institution is not None
         assert institution.name == "Lund Stem Cell Center"
+
+
+@pytest.mark.parametrize("first", ["site", "sponsor"])
+def test_a_site_is_placed_at_an_institution_whichever_came_first(
+    engine: Engine, tmp_path: Path, first: str
+) -> None:
+    """One export names "Kliniken Nord" as a trial site, a later one as a sponsor: the site
+    belongs to that institution, as it would had the sponsor come first."""
+    exports = {
+        "site": "T-1;NCT90000001;;First trial;I;Rekryterar;Region Skåne;10;;;Kliniken Nord, Malmö;",
+        "sponsor": "T-2;NCT90000002;;Second trial;I;Rekryterar;Kliniken Nord;10;;;;",
+    }
+    host = build_plugin_host(load_entry_points=False)
+    order = [first, *(name for name in exports if name != first)]
+    for name in order:
+        directory = tmp_path / name
+        directory.mkdir()
+        rows = f"{TRIALS_HEADER}\n{exports[name]}\n"
+        (directory / "trials.csv").write_text(rows, encoding="utf-8-sig")
+        ingest(engine, host.builtin_feeds()["lund_skane"], directory, host=host)
+
+    with Session(engine) as session:
+        placed = session.execute(
+            select(TrialSite.name, Institution.name).join(
+                Institution, Institution.id == TrialSite.institution_id, isouter=True
+            )
+        ).all()
+    assert [tuple(row) for row in placed] == [("Kliniken Nord", "Kliniken Nord")]
