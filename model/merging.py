@@ -4,7 +4,7 @@ A merge re-points every row that refers to the merged-away node (foreign keys, a
 records that built it), drops the rows the survivor already has the like of, fills the
 survivor's empty columns from the merged node, deletes it and leaves a redirect.  All of it is
 written down in an `EntityMerge` (with both rows as they were), so `split` can put each row
-back where it was.  Only the kinds in MERGEABLE, whose ids are never reused, can merge.
+back where it was.  Only node kinds whose ids are never reused (`NodeIdMixin`) can merge.
 """
 
 import datetime as dt
@@ -35,8 +35,6 @@ from model.precedence import Precedence
 from model.provenance import EntitySource, PendingLink
 from model.resolution import resolve_many
 from model.trials import ClinicalTrial, TrialSite
-
-MERGEABLE = ("institution", "facility", "person", "condition", "product", "clinical_trial")
 
 
 class MergeError(ValueError):
@@ -153,7 +151,12 @@ def merge(
     """
     entity_type = store.entity_type_of(model)
     if not issubclass(model, NodeIdMixin):
-        raise MergeError(f"{entity_type} nodes cannot be merged (only {', '.join(MERGEABLE)})")
+        kinds = sorted(
+            mapper.local_table.name  # type: ignore[attr-defined]
+            for mapper in Base.registry.mappers
+            if issubclass(mapper.class_, NodeIdMixin)
+        )
+        raise MergeError(f"{entity_type} nodes cannot be merged (only {', '.join(kinds)})")
     if survivor_id == merged_id:
         raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
     session.flush()

@@ -21,7 +21,7 @@ from model.collaboration import Institution
 from model.identity import FieldConflict
 from model.normalize import fold_name
 from model.precedence import Precedence
-from model.sites import Site, SitePlace, site_place, site_rows
+from model.sites import PlaceCache, Site, SitePlace, site_rows
 from model.trials import ClinicalTrial, TrialSite
 
 # Kinds whose values also come from feeds that only name them (a sponsor's ROR id, a
@@ -89,7 +89,7 @@ class _Lookups:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.institutions: dict[str, int | None] = {}
-        self.places: dict[str, SitePlace] = {}
+        self.places = PlaceCache()
 
     def institution_id(self, ref: dict[str, Any]) -> int | None:
         key = _key(ref)
@@ -99,9 +99,7 @@ class _Lookups:
         return self.institutions[key]
 
     def place(self, name: str) -> SitePlace:
-        if name not in self.places:
-            self.places[name] = site_place(self.session, name)
-        return self.places[name]
+        return self.places.place(self.session, name)
 
 
 def resolve(session: Session, entity: Base, precedence: Precedence) -> None:

@@ -46,6 +46,26 @@ def site_place(session: Session, name: str) -> SitePlace:
     )
 
 
+class PlaceCache:
+    """`site_place` answers by folded name, for a batch that names the same sites again."""
+
+    def __init__(self) -> None:
+        self._places: dict[str, SitePlace] = {}
+
+    def place(self, session: Session, name: str) -> SitePlace:
+        folded = fold_name(name)
+        if folded not in self._places:
+            self._places[folded] = site_place(session, name)
+        return self._places[folded]
+
+    def forget(self, name: str) -> None:
+        """The name may mean something else now (it became an institution's)."""
+        self._places.pop(fold_name(name), None)
+
+    def clear(self) -> None:
+        self._places.clear()
+
+
 def site_rows(trial_id: int, sites: Iterable[tuple[Site, SitePlace]]) -> list[dict[str, Any]]:
     """The trial_site rows for these sites, best first: a later site the same as an earlier one
     (same name before any comma, or same institution) is left out; the feed's city and country

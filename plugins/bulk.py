@@ -6,7 +6,7 @@ record waiting for it, every product it names already stored) goes in here with 
 its batch; anything else goes the one-by-one way, which can merge, update and park links.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from model import ClinicalTrial, store
 from model.ids import allocate_ids
 from model.normalize import fold_name
 from model.resolution import resolve_many
-from model.sites import Site, SitePlace, site_place, site_rows
+from model.sites import PlaceCache, Site, SitePlace, site_rows
 from plugins.claims import TRIAL_FIELDS
 from plugins.context import WriteContext
 from plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
@@ -42,7 +42,7 @@ class LookupCache:
 
     institutions: dict[InstitutionRef, int] = field(default_factory=dict)
     conditions: dict[str, int] = field(default_factory=dict)
-    sites: dict[str, SitePlace] = field(default_factory=dict)
+    sites: PlaceCache = field(default_factory=PlaceCache)
 
     def clear(self) -> None:
         self.institutions.clear()
@@ -57,8 +57,7 @@ class LookupCache:
             ctx.session.flush()
             self.institutions[ref] = institution.id
             if ref.name:
-                # The name may have just become an institution's: place its sites afresh.
-                self.sites.pop(fold_name(ref.name), None)
+                self.sites.forget(ref.name)
         return self.institutions[ref]
 
     def condition_ids(self, ctx: WriteContext, names: Sequence[str]) -> list[int]:
@@ -68,10 +67,7 @@ class LookupCache:
         return [self.conditions[fold_name(name)] for name in names]
 
     def site(self, session: Session, name: str) -> SitePlace:
-        folded = fold_name(name)
-        if folded not in self.sites:
-            self.sites[folded] = site_place(session, name)
-        return self.sites[folded]
+        return self.sites.place(session, name)
 
 
 def _registry_ids(record: TrialRecord) -> set[tuple[str, str]]:
@@ -105,12 +101,18 @@ def _known_registry_ids(
     return known
 
 
+def _trials(batch: Sequence[Valid]) -> Iterator[tuple[Valid, TrialRecord]]:
+    for valid in batch:
+        if isinstance(valid.record, TrialRecord):
+            yield valid, valid.record
+
+
 def _batch_facts(
     ctx: WriteContext, batch: Sequence[Valid]
 ) -> tuple[list[TrialRecord], dict[str, int], set[str]]:
     """The batch's trial records, the feed's products they name (by source id) and which of
     them other records of the feed wait for: one query each for the whole batch."""
-    records = [v.record for v in batch if isinstance(v.record, TrialRecord)]
+    records = [record for _, record in _trials(batch)]
     products = store.built_entity_ids(
         ctx.session,
         feed=ctx.feed,
@@ -136,18 +138,15 @@ def write_new_trials(
     session = ctx.session
     records, products, waited_for = _batch_facts(ctx, batch)
     taken = set(_known_registry_ids(session, records))
-    chosen: list[Valid] = []
-    for valid in batch:
-        record = valid.record
-        if not isinstance(record, TrialRecord):
-            continue
+    chosen: list[tuple[Valid, TrialRecord]] = []
+    for valid, record in _trials(batch):
         ids = _registry_ids(record)
         if ids & taken or record.source_id in waited_for:
             continue
         if any(pid not in products for pid in record.product_ids):
             continue
         taken |= ids  # a second record with the same registry id merges, one by one
-        chosen.append(valid)
+        chosen.append((valid, record))
     if not chosen:
         return []
 
@@ -157,17 +156,15 @@ def write_new_trials(
     trials = [
         {
             "id": trial_id,
-            **{name: getattr(valid.record, name) for name in TRIAL_FIELDS},
-            "sponsor_id": cache.institution_id(ctx, getattr(valid.record, "sponsor", None)),
+            **{name: getattr(record, name) for name in TRIAL_FIELDS},
+            "sponsor_id": cache.institution_id(ctx, record.sponsor),
         }
-        for valid, trial_id in zip(chosen, trial_ids, strict=True)
+        for (_, record), trial_id in zip(chosen, trial_ids, strict=True)
     ]
     session.execute(insert(tables["clinical_trial"]), trials)
-    _insert_sources(session, chosen, trial_ids, source_values)
+    _insert_sources(session, [valid for valid, _ in chosen], trial_ids, source_values)
     sites = []
-    for valid, trial_id in zip(chosen, trial_ids, strict=True):
-        record = valid.record
-        assert isinstance(record, TrialRecord)
+    for (_, record), trial_id in zip(chosen, trial_ids, strict=True):
         sites += site_rows(
             trial_id,
             [
@@ -177,10 +174,10 @@ def write_new_trials(
         )
     if sites:
         session.execute(insert(tables["trial_site"]), sites)
-    links = _links(ctx, cache, [v.record for v in chosen], trial_ids, products)  # type: ignore[misc]
+    links = _links(ctx, cache, [record for _, record in chosen], trial_ids, products)
     for relation, pairs in links.items():
         store.insert_links(session, ClinicalTrial, relation, pairs)
-    return chosen
+    return [valid for valid, _ in chosen]
 
 
 def write_matched_trials(
@@ -199,10 +196,9 @@ def write_matched_trials(
     records, products, waited_for = _batch_facts(ctx, batch)
     known = _known_registry_ids(session, records)
     feeds = store.feeds_of(session, "clinical_trial", set(known.values()))
-    chosen: dict[int, Valid] = {}
-    for valid in batch:
-        record = valid.record
-        if not isinstance(record, TrialRecord) or record.source_id in waited_for:
+    chosen: dict[int, tuple[Valid, TrialRecord]] = {}
+    for valid, record in _trials(batch):
+        if record.source_id in waited_for:
             continue
         targets = {known[pair] for pair in _registry_ids(record) if pair in known}
         if len(targets) != 1 or any(pid not in products for pid in record.product_ids):
@@ -210,15 +206,16 @@ def write_matched_trials(
         (trial_id,) = targets
         if trial_id in chosen or ctx.feed in feeds.get(trial_id, {ctx.feed}):
             continue
-        chosen[trial_id] = valid
+        chosen[trial_id] = (valid, record)
     if not chosen:
         return []
-    trial_ids, written = list(chosen), list(chosen.values())
+    trial_ids = list(chosen)
+    written = [valid for valid, _ in chosen.values()]
+    records = [record for _, record in chosen.values()]
     _insert_sources(session, written, trial_ids, source_values)
-    for valid in written:
-        cache.institution_id(ctx, getattr(valid.record, "sponsor", None))
-    links = _links(ctx, cache, [v.record for v in written], trial_ids, products)  # type: ignore[misc]
-    for relation, pairs in links.items():
+    for record in records:
+        cache.institution_id(ctx, record.sponsor)
+    for relation, pairs in _links(ctx, cache, records, trial_ids, products).items():
         known_pairs = store.linked_pairs(session, ClinicalTrial, relation, trial_ids)
         store.insert_links(
             session, ClinicalTrial, relation, [p for p in pairs if p not in known_pairs]

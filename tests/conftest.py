@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
-from model import QuarantinedRecord
+from model import Base, QuarantinedRecord
 from model.database import make_engine, upgrade
 from plugins.builtin.collaboration import CollaborationFeed
 from plugins.ingest import ingest
@@ -172,6 +172,16 @@ def reference_engine(engine: Engine) -> Engine:
     reference = CollaborationFeed()
     ingest(engine, reference, reference.sample())
     return engine
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table, run bookkeeping aside: what a rerun that changes nothing leaves equal."""
+    with Session(engine) as session:
+        return {
+            table.name: session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+            if table.name not in {"ingest_run", "quarantined_record"}
+        }
 
 
 def assert_quarantined(

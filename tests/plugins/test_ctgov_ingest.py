@@ -19,6 +19,7 @@ from plugins.builtin.ctgov import CtGovFeed, atmp_graph_claim_source, atmp_graph
 from plugins.builtin.samples import sample_path
 from plugins.feeds import FeedAdapter
 from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
+from tests.conftest import row_counts
 
 SAMPLES = sample_path("ctgov")
 PAGES = Path(__file__).with_name("ctgov_pages")
@@ -182,15 +183,6 @@ def _landed(engine: Engine) -> dict[str, dict[str, Any]]:
         }
 
 
-def _counts(engine: Engine) -> dict[str, int]:
-    with Session(engine) as session:
-        return {
-            table.name: session.scalar(select(func.count()).select_from(table)) or 0
-            for table in m.Base.metadata.sorted_tables
-            if table.name not in {"ingest_run", "quarantined_record"}
-        }
-
-
 def _numbers(report: IngestReport) -> tuple[int, int, int, int, int]:
     return report.read, report.created, report.updated, report.unchanged, report.quarantined
 
@@ -279,14 +271,14 @@ def test_invalid_config_is_refused_before_anything_is_read(
 
 def test_second_ingest_changes_nothing(reference_engine: Engine) -> None:
     first = ingest(reference_engine, CtGovFeed(), SAMPLES)
-    before = _counts(reference_engine)
+    before = row_counts(reference_engine)
 
     again = ingest(reference_engine, CtGovFeed(), SAMPLES)
 
     assert _numbers(first) == (4, 4, 0, 0, 0)
     # The samples carry no lastUpdatePostDate, so they are read again, and nothing changes.
     assert _numbers(again) == (4, 0, 0, 4, 0)
-    assert _counts(reference_engine) == before
+    assert row_counts(reference_engine) == before
 
 
 @pytest.mark.parametrize("kind", ["directory", "api"])
@@ -296,7 +288,7 @@ def test_incremental_run_reads_only_newer_studies(
     api: RecordedApi | None = request.getfixturevalue("ctgov_api") if kind == "api" else None
     source = api.url if api else str(PAGES)
     first = ingest(reference_engine, CtGovFeed(), source)
-    before = _counts(reference_engine)
+    before = row_counts(reference_engine)
 
     again = ingest(reference_engine, CtGovFeed(), source)
     full = ingest(reference_engine, CtGovFeed(), source, full=True)
@@ -304,7 +296,7 @@ def test_incremental_run_reads_only_newer_studies(
     assert _numbers(first) == (4, 4, 0, 0, 0)
     assert _numbers(again) == (0, 0, 0, 0, 0)
     assert _numbers(full) == (4, 0, 0, 4, 0)
-    assert _counts(reference_engine) == before
+    assert row_counts(reference_engine) == before
     if api is not None:
         # The API is asked only for studies updated since the newest one already read.
         newer = "AREA[LastUpdatePostDate]RANGE[2024-05-02,MAX]"

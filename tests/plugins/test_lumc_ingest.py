@@ -28,7 +28,7 @@ from model.enums import (
 from plugins.builtin.lumc import LumcFeed
 from plugins.feeds import NoConfig
 from plugins.ingest import ingest
-from tests.conftest import assert_quarantined
+from tests.conftest import assert_quarantined, row_counts
 
 LUMC = "Leiden University Medical Center"
 EXPECTED_QUARANTINE = [
@@ -61,15 +61,6 @@ def _edit_study(export: Path, study_id: str, **changes: Any) -> None:
     study = next(item for item in document["studies"] if item["studyId"] == study_id)
     study.update(changes)
     path.write_text(json.dumps(document), encoding="utf-8")
-
-
-def _counts(engine: Engine) -> dict[str, int]:
-    with Session(engine) as session:
-        return {
-            table.name: session.scalar(select(func.count()).select_from(table)) or 0
-            for table in m.Base.metadata.sorted_tables
-            if table.name not in {"ingest_run", "quarantined_record"}
-        }
 
 
 def test_rows_come_in_reference_order_with_utc_cursors() -> None:
@@ -314,14 +305,14 @@ def test_second_ingest_changes_nothing(
     reference_engine: Engine, full: bool, expected: tuple[int, ...]
 ) -> None:
     ingest(reference_engine, LumcFeed(), LumcFeed().sample())
-    before = _counts(reference_engine)
+    before = row_counts(reference_engine)
 
     again = ingest(reference_engine, LumcFeed(), LumcFeed().sample(), full=full)
 
     assert (again.read, again.created, again.updated, again.unchanged, again.quarantined) == (
         expected
     )
-    assert _counts(reference_engine) == before
+    assert row_counts(reference_engine) == before
 
 
 def test_only_studies_modified_since_the_last_run_are_read(

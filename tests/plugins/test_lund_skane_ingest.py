@@ -11,7 +11,7 @@ import model as m
 from plugins.builtin.lund_skane import LundSkaneFeed
 from plugins.builtin.samples import sample_path
 from plugins.ingest import ingest
-from tests.conftest import assert_quarantined
+from tests.conftest import assert_quarantined, row_counts
 
 EXPECTED_QUARANTINE = [
     # file, row, source id, field, message; a repeated id is found when its batch is written,
@@ -60,15 +60,6 @@ EXPECTED_QUARANTINE = [
 ]  # fmt: skip
 
 
-def _counts(engine: Engine) -> dict[str, int]:
-    with Session(engine) as session:
-        return {
-            table.name: session.scalar(select(func.count()).select_from(table)) or 0
-            for table in m.Base.metadata.sorted_tables
-            if table.name not in {"ingest_run", "quarantined_record"}
-        }
-
-
 def test_sample_report_counts_every_record(reference_engine: Engine) -> None:
     report = ingest(reference_engine, LundSkaneFeed(), sample_path("lund_skane"))
 
@@ -88,21 +79,21 @@ def test_each_bad_row_is_quarantined_with_its_reason(reference_engine: Engine) -
 
 def test_second_ingest_changes_nothing(reference_engine: Engine) -> None:
     ingest(reference_engine, LundSkaneFeed(), sample_path("lund_skane"))
-    before = _counts(reference_engine)
+    before = row_counts(reference_engine)
 
     again = ingest(reference_engine, LundSkaneFeed(), sample_path("lund_skane"))
 
     assert (again.created, again.updated, again.unchanged, again.quarantined) == (0, 0, 13, 9)
-    assert _counts(reference_engine) == before
+    assert row_counts(reference_engine) == before
 
 
 def test_dry_run_writes_nothing(reference_engine: Engine) -> None:
-    before = _counts(reference_engine)
+    before = row_counts(reference_engine)
 
     report = ingest(reference_engine, LundSkaneFeed(), sample_path("lund_skane"), dry_run=True)
 
     assert (report.created, report.quarantined, report.run_id) == (13, 9, None)
-    assert _counts(reference_engine) == before
+    assert row_counts(reference_engine) == before
     with Session(reference_engine) as session:
         assert session.scalar(select(func.count()).select_from(m.IngestRun)) == 1
 
