@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session
 from model import (
     Base,
     ClinicalTrial,
-    EntitySource,
     Institution,
     PendingLink,
     QuarantinedRecord,
-    SourceRecord,
     store,
 )
 from model.enums import InstitutionKind
@@ -120,18 +118,8 @@ class WriteContext:
             )
 
     def built_by_other_feeds(self, model: type[Base], entity_id: int) -> bool:
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        EntitySource.source_record_id == SourceRecord.id,
-                        EntitySource.entity_type == store.entity_type_of(model),
-                        EntitySource.entity_id == entity_id,
-                        SourceRecord.feed != self.feed,
-                    )
-                )
-            )
-        )
+        feeds = store.feeds_of(self.session, store.entity_type_of(model), [entity_id])
+        return bool(feeds.get(entity_id, set()) - {self.feed})
 
     def institution(self, ref: InstitutionRef) -> Institution:
         """The institution `ref` means: by id, then name or alias, then a facility's owner.
