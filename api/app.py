@@ -12,13 +12,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.auth import is_admin
-from api.settings import Settings
-from model.database import make_async_engine
-from model.precedence import load_precedence
-from plugins.manager import PluginInfo, build_plugin_host
-from schema.context import Context
-from schema.schema import schema
+from atmp_graph.api.auth import is_admin
+from atmp_graph.api.settings import Settings
+from atmp_graph.model.database import make_async_engine
+from atmp_graph.model.precedence import load_precedence
+from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
+from atmp_graph.schema.context import Context
+from atmp_graph.schema.schema import schema
 
 
 class GraphQLView(GraphQL[Context, None]):

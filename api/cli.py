@@ -17,17 +17,17 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.demo import load_demo
-from api.progress import ingest_progress
-from api.settings import Settings
-from model import Base
-from model.database import UnsupportedDatabase, make_engine, upgrade
-from model.merging import MergeError, merge, split
-from model.precedence import Precedence, PrecedenceError, load_precedence
-from model.review import ALIASED, accept, add_alias, reject, remove_alias, review_queue
-from model.store import model_for
-from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
-from plugins.manager import PluginError, PluginHost, build_plugin_host
+from atmp_graph.api.demo import load_demo
+from atmp_graph.api.progress import ingest_progress
+from atmp_graph.api.settings import Settings
+from atmp_graph.model import Base
+from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
+from atmp_graph.model.merging import MergeError, merge, split
+from atmp_graph.model.precedence import Precedence, PrecedenceError, load_precedence
+from atmp_graph.model.review import ALIASED, accept, add_alias, reject, remove_alias, review_queue
+from atmp_graph.model.store import model_for
+from atmp_graph.plugins.ingest import ConfigError, IngestError, IngestReport, ingest
+from atmp_graph.plugins.manager import PluginError, PluginHost, build_plugin_host
 
 
 @contextmanager
@@ -98,7 +98,13 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["ATMP_DATABASE_URL"] = settings.database_url
     click.echo(f"GraphiQL: http://{host}:{port}/graphql")
-    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "atmp_graph.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+    )
 
 
 @main.command("ingest")
@@ -298,7 +304,7 @@ def db_upgrade(revision: str) -> None:
 def export_schema(output: Path | None) -> None:
     """Print the GraphQL schema (SDL)."""
     # Building the schema takes a while; only this command needs it in the CLI process.
-    from schema.schema import schema  # noqa: PLC0415
+    from atmp_graph.schema.schema import schema  # noqa: PLC0415
 
     sdl = schema.as_str() + "\n"
     if output is None:

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine
 
-from model.precedence import Precedence
-from plugins.ingest import IngestReport, ingest
-from plugins.manager import PluginHost
+from atmp_graph.model.precedence import Precedence
+from atmp_graph.plugins.ingest import IngestReport, ingest
+from atmp_graph.plugins.manager import PluginHost
 
 
 def load_demo(

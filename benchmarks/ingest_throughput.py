@@ -24,14 +24,14 @@ from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-import model as m
+import atmp_graph.model as m
+from atmp_graph.model.claims import encode
+from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
+from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from atmp_graph.plugins.claims import TRIAL_FIELDS
+from atmp_graph.plugins.ingest import BATCH_SIZE, ingest
 from benchmarks.scratch import add_postgres_option, scratch_database
-from model.claims import encode
-from model.database import make_engine, upgrade
-from plugins.builtin.collaboration import CollaborationFeed
-from plugins.builtin.lund_skane import LundSkaneFeed
-from plugins.claims import TRIAL_FIELDS
-from plugins.ingest import BATCH_SIZE, ingest
 from tests.factories import write_flat_trials_export as write_export
 
 

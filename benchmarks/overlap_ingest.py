@@ -33,14 +33,14 @@ from sqlalchemy import Engine, func, select
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-import model as m
+import atmp_graph.model as m
+from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
+from atmp_graph.plugins.builtin.lumc import LumcFeed
+from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.report import IngestReport
 from benchmarks.scratch import add_postgres_option, scratch_database
-from model.database import make_engine, upgrade
-from plugins.builtin.collaboration import CollaborationFeed
-from plugins.builtin.lumc import LumcFeed
-from plugins.builtin.lund_skane import LundSkaneFeed
-from plugins.ingest import ingest
-from plugins.report import IngestReport
 from tests.factories import write_flat_trials_export
 
 TARGET = 2.0

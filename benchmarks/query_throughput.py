@@ -27,14 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-import model as m
-from api.app import create_app
-from api.settings import Settings
+import atmp_graph.model as m
+from atmp_graph.api.app import create_app
+from atmp_graph.api.settings import Settings
+from atmp_graph.model.database import make_async_engine, make_engine, upgrade
+from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
+from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from atmp_graph.plugins.ingest import ingest
 from benchmarks.scratch import add_postgres_option, scratch_database
-from model.database import make_async_engine, make_engine, upgrade
-from plugins.builtin.collaboration import CollaborationFeed
-from plugins.builtin.lund_skane import LundSkaneFeed
-from plugins.ingest import ingest
 from tests.factories import write_trials_export
 
 QUERY = """query Page($first: Int!) {

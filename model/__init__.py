@@ -1,7 +1,7 @@
 """The shared model: one SQLAlchemy 2 typed ORM for every entity of the collaboration."""
 
-from model.base import Base
-from model.collaboration import (
+from atmp_graph.model.base import Base
+from atmp_graph.model.collaboration import (
     Agreement,
     Facility,
     FacilityAlias,
@@ -10,9 +10,9 @@ from model.collaboration import (
     Person,
     Signatory,
 )
-from model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
-from model.partnerships import Partnership, PartnershipTerms
-from model.provenance import (
+from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
+from atmp_graph.model.partnerships import Partnership, PartnershipTerms
+from atmp_graph.model.provenance import (
     EntitySource,
     FeedState,
     IngestRun,
@@ -20,8 +20,15 @@ from model.provenance import (
     QuarantinedRecord,
     SourceRecord,
 )
-from model.research import Condition, ConditionAlias, EducationActivity, Exchange, Product, Project
-from model.trials import ClinicalTrial, TrialSite
+from atmp_graph.model.research import (
+    Condition,
+    ConditionAlias,
+    EducationActivity,
+    Exchange,
+    Product,
+    Project,
+)
+from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 __all__ = [
     "Agreement",

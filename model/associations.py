@@ -2,7 +2,7 @@
 
 from sqlalchemy import Column, ForeignKey, Table
 
-from model.base import Base
+from atmp_graph.model.base import Base
 
 
 def link_table(name: str, left: str, right: str) -> Table:

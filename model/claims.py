@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, DateTime, Enum, Numeric, select
 from sqlalchemy.orm import Session
 
-from model.base import Base
-from model.provenance import EntitySource, SourceRecord
+from atmp_graph.model.base import Base
+from atmp_graph.model.provenance import EntitySource, SourceRecord
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from model.associations import agreement_party, person_affiliation
-from model.base import Base, IdMixin, NodeIdMixin, enum_column
-from model.enums import (
+from atmp_graph.model.associations import agreement_party, person_affiliation
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
+from atmp_graph.model.enums import (
     AgreementStatus,
     FacilityKind,
     FacilityStatus,
@@ -16,9 +16,9 @@ from model.enums import (
 )
 
 if TYPE_CHECKING:
-    from model.partnerships import Partnership
-    from model.research import Project
-    from model.trials import ClinicalTrial, TrialSite
+    from atmp_graph.model.partnerships import Partnership
+    from atmp_graph.model.research import Project
+    from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 
 class Agreement(IdMixin, Base):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 
-from model.base import Base
+from atmp_graph.model.base import Base
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from model.base import Base, IdMixin, enum_column
-from model.enums import SuggestionStatus
-from model.provenance import utcnow
+from atmp_graph.model.base import Base, IdMixin, enum_column
+from atmp_graph.model.enums import SuggestionStatus
+from atmp_graph.model.provenance import utcnow
 
 
 class EntityRedirect(Base):

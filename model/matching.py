@@ -17,15 +17,15 @@ from itertools import combinations
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from model import store
-from model.associations import trial_product
-from model.base import Base
-from model.collaboration import Institution, InstitutionAlias
-from model.enums import SuggestionStatus
-from model.identity import EntityRedirect, MatchSuggestion
-from model.normalize import fold_name
-from model.research import Condition, ConditionAlias, Product
-from model.trials import ClinicalTrial
+from atmp_graph.model import store
+from atmp_graph.model.associations import trial_product
+from atmp_graph.model.base import Base
+from atmp_graph.model.collaboration import Institution, InstitutionAlias
+from atmp_graph.model.enums import SuggestionStatus
+from atmp_graph.model.identity import EntityRedirect, MatchSuggestion
+from atmp_graph.model.normalize import fold_name
+from atmp_graph.model.research import Condition, ConditionAlias, Product
+from atmp_graph.model.trials import ClinicalTrial
 
 THRESHOLD = 0.6
 # A word that more nodes than this share says nothing about any two of them.

@@ -25,16 +25,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from model import store
-from model.base import Base, NodeIdMixin
-from model.claims import decode_value, encode
-from model.collaboration import Facility, Institution
-from model.enums import SuggestionStatus
-from model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
-from model.precedence import Precedence
-from model.provenance import EntitySource, PendingLink
-from model.resolution import resolve_many
-from model.trials import ClinicalTrial, TrialSite
+from atmp_graph.model import store
+from atmp_graph.model.base import Base, NodeIdMixin
+from atmp_graph.model.claims import decode_value, encode
+from atmp_graph.model.collaboration import Facility, Institution
+from atmp_graph.model.enums import SuggestionStatus
+from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
+from atmp_graph.model.precedence import Precedence
+from atmp_graph.model.provenance import EntitySource, PendingLink
+from atmp_graph.model.resolution import resolve_many
+from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 
 class MergeError(ValueError):

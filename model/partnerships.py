@@ -6,11 +6,15 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from model.associations import partnership_institution, partnership_product, partnership_project
-from model.base import Base, IdMixin, enum_column
-from model.collaboration import Institution
-from model.enums import PartnershipKind, PartnershipStatus
-from model.research import Product, Project
+from atmp_graph.model.associations import (
+    partnership_institution,
+    partnership_product,
+    partnership_project,
+)
+from atmp_graph.model.base import Base, IdMixin, enum_column
+from atmp_graph.model.collaboration import Institution
+from atmp_graph.model.enums import PartnershipKind, PartnershipStatus
+from atmp_graph.model.research import Product, Project
 
 
 class Partnership(IdMixin, Base):

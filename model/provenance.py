@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from model.base import Base, IdMixin, enum_column
-from model.enums import IngestRunStatus
+from atmp_graph.model.base import Base, IdMixin, enum_column
+from atmp_graph.model.enums import IngestRunStatus
 
 
 def utcnow() -> dt.datetime:

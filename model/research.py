@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from model.associations import (
+from atmp_graph.model.associations import (
     partnership_product,
     partnership_project,
     product_indication,
@@ -16,13 +16,13 @@ from model.associations import (
     trial_condition,
     trial_product,
 )
-from model.base import Base, IdMixin, NodeIdMixin, enum_column
-from model.collaboration import AliasMixin, Facility, Institution, Person
-from model.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
+from atmp_graph.model.collaboration import AliasMixin, Facility, Institution, Person
+from atmp_graph.model.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
 
 if TYPE_CHECKING:
-    from model.partnerships import Partnership
-    from model.trials import ClinicalTrial
+    from atmp_graph.model.partnerships import Partnership
+    from atmp_graph.model.trials import ClinicalTrial
 
 
 class Condition(NodeIdMixin, Base):

@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
-from model import store
-from model.base import Base
-from model.claims import Claim, claims_for, decode
-from model.collaboration import Institution
-from model.identity import FieldConflict
-from model.normalize import fold_name
-from model.precedence import Precedence
-from model.sites import PlaceCache, Site, SitePlace, site_rows
-from model.trials import ClinicalTrial, TrialSite
+from atmp_graph.model import store
+from atmp_graph.model.base import Base
+from atmp_graph.model.claims import Claim, claims_for, decode
+from atmp_graph.model.collaboration import Institution
+from atmp_graph.model.identity import FieldConflict
+from atmp_graph.model.normalize import fold_name
+from atmp_graph.model.precedence import Precedence
+from atmp_graph.model.sites import PlaceCache, Site, SitePlace, site_rows
+from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 # Kinds whose values also come from feeds that only name them (a sponsor's ROR id, a
 # company's registration number): a field no record of their own gives keeps that value.

@@ -7,14 +7,14 @@ caller.  Errors are `MergeError`s that say what is wrong in one sentence.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from model import store
-from model.base import Base
-from model.enums import SuggestionStatus
-from model.identity import EntityMerge, EntityRedirect, MatchSuggestion
-from model.matching import MODELS
-from model.merging import MergeError, merge, record_decision
-from model.normalize import fold_name
-from model.precedence import Precedence
+from atmp_graph.model import store
+from atmp_graph.model.base import Base
+from atmp_graph.model.enums import SuggestionStatus
+from atmp_graph.model.identity import EntityMerge, EntityRedirect, MatchSuggestion
+from atmp_graph.model.matching import MODELS
+from atmp_graph.model.merging import MergeError, merge, record_decision
+from atmp_graph.model.normalize import fold_name
+from atmp_graph.model.precedence import Precedence
 
 ALIASED = {store.entity_type_of(model): model for model in store.ALIASES}
 

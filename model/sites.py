@@ -9,9 +9,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from model import store
-from model.collaboration import Institution
-from model.normalize import fold_name
+from atmp_graph.model import store
+from atmp_graph.model.collaboration import Institution
+from atmp_graph.model.normalize import fold_name
 
 
 class SitePlace(NamedTuple):

@@ -10,18 +10,18 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from model.base import Base
-from model.collaboration import (
+from atmp_graph.model.base import Base
+from atmp_graph.model.collaboration import (
     Facility,
     FacilityAlias,
     Institution,
     InstitutionAlias,
 )
-from model.enums import InstitutionKind, SuggestionStatus
-from model.identity import MatchSuggestion
-from model.provenance import EntitySource, FeedState, PendingLink, SourceRecord
-from model.research import Condition, ConditionAlias, Product
-from model.trials import TrialSite
+from atmp_graph.model.enums import InstitutionKind, SuggestionStatus
+from atmp_graph.model.identity import MatchSuggestion
+from atmp_graph.model.provenance import EntitySource, FeedState, PendingLink, SourceRecord
+from atmp_graph.model.research import Condition, ConditionAlias, Product
+from atmp_graph.model.trials import TrialSite
 
 M = TypeVar("M", bound=Base)
 

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from model import ClinicalTrial, store
-from model.ids import allocate_ids
-from model.normalize import fold_name
-from model.resolution import resolve_many
-from model.sites import PlaceCache, Site, SitePlace, site_rows
-from plugins.claims import TRIAL_FIELDS
-from plugins.context import WriteContext
-from plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
+from atmp_graph.model import ClinicalTrial, store
+from atmp_graph.model.ids import allocate_ids
+from atmp_graph.model.normalize import fold_name
+from atmp_graph.model.resolution import resolve_many
+from atmp_graph.model.sites import PlaceCache, Site, SitePlace, site_rows
+from atmp_graph.plugins.claims import TRIAL_FIELDS
+from atmp_graph.plugins.context import WriteContext
+from atmp_graph.plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
 
 
 @dataclass

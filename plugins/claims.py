@@ -8,8 +8,14 @@ an entry here build nodes that only their own feed describes.
 from collections.abc import Callable
 from typing import Any
 
-from model.claims import encode
-from plugins.records import InstitutionRecord, InstitutionRef, ProductRecord, Record, TrialRecord
+from atmp_graph.model.claims import encode
+from atmp_graph.plugins.records import (
+    InstitutionRecord,
+    InstitutionRef,
+    ProductRecord,
+    Record,
+    TrialRecord,
+)
 
 TRIAL_FIELDS = (
     "nct_id", "eudract_id", "euct_id", "local_id", "title", "acronym", "phase", "status",

@@ -1,6 +1,6 @@
 """The conformance kit: prove a feed plugin keeps the contract, in a few lines of pytest.
 
-    from plugins.conformance import FeedConformance
+    from atmp_graph.plugins.conformance import FeedConformance
 
     class TestMyFeed(FeedConformance):
         feed_name = "my_feed"                      # the feed your plugin provides
@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from plugins.feeds import FeedAdapter
-from plugins.ingest import ConfigError, feed_config, validate_row
-from plugins.manager import PluginHost, build_plugin_host
-from plugins.records import RECORD_TYPES, Identifier, Record, SourceRow
+from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.plugins.ingest import ConfigError, feed_config, validate_row
+from atmp_graph.plugins.manager import PluginHost, build_plugin_host
+from atmp_graph.plugins.records import RECORD_TYPES, Identifier, Record, SourceRow
 
 FUTURE = "9999-12-31T23:59:59+00:00"
 

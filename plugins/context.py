@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from model import (
+from atmp_graph.model import (
     Base,
     ClinicalTrial,
     Institution,
@@ -17,11 +17,11 @@ from model import (
     QuarantinedRecord,
     store,
 )
-from model.enums import InstitutionKind
-from model.normalize import fold_name
-from model.precedence import Precedence
-from model.resolution import institution_for, resolve_many
-from plugins.records import InstitutionRef
+from atmp_graph.model.enums import InstitutionKind
+from atmp_graph.model.normalize import fold_name
+from atmp_graph.model.precedence import Precedence
+from atmp_graph.model.resolution import institution_for, resolve_many
+from atmp_graph.plugins.records import InstitutionRef
 
 
 class UnknownReference(Exception):

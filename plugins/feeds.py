@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from plugins.records import SourceRow
+from atmp_graph.plugins.records import SourceRow
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from plugins.feeds import FeedAdapter
-    from plugins.ingest import IngestReport
-    from plugins.records import Record
+    from atmp_graph.plugins.feeds import FeedAdapter
+    from atmp_graph.plugins.ingest import IngestReport
+    from atmp_graph.plugins.records import Record
 
 PROJECT_NAME = "atmp_graph"
 

@@ -17,19 +17,19 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from model import IngestRun, store
-from model.database import PlannerStatistics
-from model.enums import IngestRunStatus
-from model.matching import max_ids, suggest_matches
-from model.precedence import Precedence, load_precedence
-from plugins.feeds import FeedAdapter
-from plugins.pipeline import IngestRunner
-from plugins.records import SourceRow
-from plugins.report import IngestReport, Problem, Quarantined
-from plugins.validation import validate_row
+from atmp_graph.model import IngestRun, store
+from atmp_graph.model.database import PlannerStatistics
+from atmp_graph.model.enums import IngestRunStatus
+from atmp_graph.model.matching import max_ids, suggest_matches
+from atmp_graph.model.precedence import Precedence, load_precedence
+from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.plugins.pipeline import IngestRunner
+from atmp_graph.plugins.records import SourceRow
+from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
+from atmp_graph.plugins.validation import validate_row
 
 if TYPE_CHECKING:
-    from plugins.manager import PluginHost
+    from atmp_graph.plugins.manager import PluginHost
 
 BATCH_SIZE = 1000
 

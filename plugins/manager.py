@@ -14,9 +14,9 @@ from typing import Any
 
 import pluggy
 
-from plugins import hookspecs
-from plugins.builtin import BUILTIN_PLUGINS
-from plugins.feeds import FeedAdapter
+from atmp_graph.plugins import hookspecs
+from atmp_graph.plugins.builtin import BUILTIN_PLUGINS
+from atmp_graph.plugins.feeds import FeedAdapter
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 log = logging.getLogger(__name__)

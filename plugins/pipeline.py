@@ -15,20 +15,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from model import QuarantinedRecord, SourceRecord, store
-from model.precedence import Precedence
-from model.resolution import resolve
-from plugins.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
-from plugins.claims import claims_of
-from plugins.context import UnknownReference, WriteContext
-from plugins.feeds import FeedAdapter
-from plugins.records import Record, SourceRow
-from plugins.report import IngestReport, Problem, Quarantined
-from plugins.validation import content_hash, validate_row
-from plugins.writers import WRITERS
+from atmp_graph.model import QuarantinedRecord, SourceRecord, store
+from atmp_graph.model.precedence import Precedence
+from atmp_graph.model.resolution import resolve
+from atmp_graph.plugins.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
+from atmp_graph.plugins.claims import claims_of
+from atmp_graph.plugins.context import UnknownReference, WriteContext
+from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.plugins.records import Record, SourceRow
+from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
+from atmp_graph.plugins.validation import content_hash, validate_row
+from atmp_graph.plugins.writers import WRITERS
 
 if TYPE_CHECKING:
-    from plugins.manager import PluginHost
+    from atmp_graph.plugins.manager import PluginHost
 
 
 class IngestRunner:

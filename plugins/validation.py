@@ -5,11 +5,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from plugins.records import RECORD_TYPES, FieldProblem, Record, SourceRow
-from plugins.report import Problem
+from atmp_graph.plugins.records import RECORD_TYPES, FieldProblem, Record, SourceRow
+from atmp_graph.plugins.report import Problem
 
 if TYPE_CHECKING:
-    from plugins.manager import PluginHost
+    from atmp_graph.plugins.manager import PluginHost
 
 
 def _problems(error: ValidationError, labels: dict[str, str]) -> tuple[Problem, ...]:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 
-from model import (
+from atmp_graph.model import (
     Agreement,
     Base,
     ClinicalTrial,
@@ -26,12 +26,12 @@ from model import (
     Signatory,
     store,
 )
-from model.enums import CollaborationArea, InstitutionKind
-from model.merging import merge
-from model.normalize import fold_name
-from plugins.claims import TRIAL_FIELDS
-from plugins.context import FeedReferences, WriteContext, aliases, place_sites_again
-from plugins.records import (
+from atmp_graph.model.enums import CollaborationArea, InstitutionKind
+from atmp_graph.model.merging import merge
+from atmp_graph.model.normalize import fold_name
+from atmp_graph.plugins.claims import TRIAL_FIELDS
+from atmp_graph.plugins.context import FeedReferences, WriteContext, aliases, place_sites_again
+from atmp_graph.plugins.records import (
     AgreementRecord,
     FacilityRecord,
     InstitutionRecord,

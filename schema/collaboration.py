@@ -7,22 +7,22 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-import model as m
-from schema.context import Info
-from schema.enums import (
+import atmp_graph.model as m
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.enums import (
     AgreementStatus,
     FacilityKind,
     FacilityStatus,
     InstitutionKind,
 )
-from schema.filters import FacilityFilter, InstitutionFilter, PersonFilter, TitleFilter
-from schema.mapping import Mapped, MappedNode, maps, related
-from schema.pagination import connection_field
+from atmp_graph.schema.filters import FacilityFilter, InstitutionFilter, PersonFilter, TitleFilter
+from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
+from atmp_graph.schema.pagination import connection_field
 
 if TYPE_CHECKING:
-    from schema.partnerships import Partnership
-    from schema.research import Project
-    from schema.trials import ClinicalTrial, TrialSite
+    from atmp_graph.schema.partnerships import Partnership
+    from atmp_graph.schema.research import Project
+    from atmp_graph.schema.trials import ClinicalTrial, TrialSite
 
 Lazy = strawberry.lazy
 
@@ -57,24 +57,26 @@ class Institution(MappedNode):
     facilities: list["Facility"] = related(
         m.Institution.facilities, description="Facilities it owns."
     )
-    led_projects: list[Annotated["Project", Lazy("schema.research")]] = related(
+    led_projects: list[Annotated["Project", Lazy("atmp_graph.schema.research")]] = related(
         m.Institution.led_projects, description="Projects it leads."
     )
-    partner_projects: list[Annotated["Project", Lazy("schema.research")]] = related(
+    partner_projects: list[Annotated["Project", Lazy("atmp_graph.schema.research")]] = related(
         m.Institution.partner_projects, description="Projects it takes part in as a partner."
     )
-    sponsored_trials: list[Annotated["ClinicalTrial", Lazy("schema.trials")]] = related(
+    sponsored_trials: list[Annotated["ClinicalTrial", Lazy("atmp_graph.schema.trials")]] = related(
         m.Institution.sponsored_trials, description="Clinical trials it sponsors."
     )
-    trial_sites: list[Annotated["TrialSite", Lazy("schema.trials")]] = related(
+    trial_sites: list[Annotated["TrialSite", Lazy("atmp_graph.schema.trials")]] = related(
         m.Institution.trial_sites, description="Trial sites at this institution."
     )
-    partnerships: list[Annotated["Partnership", Lazy("schema.partnerships")]] = related(
+    partnerships: list[Annotated["Partnership", Lazy("atmp_graph.schema.partnerships")]] = related(
         m.Institution.partnerships, description="Industry partnerships it is an academic party to."
     )
-    company_partnerships: list[Annotated["Partnership", Lazy("schema.partnerships")]] = related(
-        m.Institution.company_partnerships,
-        description="Partnerships in which it is the industry partner (for companies).",
+    company_partnerships: list[Annotated["Partnership", Lazy("atmp_graph.schema.partnerships")]] = (
+        related(
+            m.Institution.company_partnerships,
+            description="Partnerships in which it is the industry partner (for companies).",
+        )
     )
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
-from model.precedence import Precedence, load_precedence
-from schema.loaders import Loaders
+from atmp_graph.model.precedence import Precedence, load_precedence
+from atmp_graph.schema.loaders import Loaders
 
 
 @dataclass

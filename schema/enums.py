@@ -2,7 +2,7 @@
 
 import strawberry
 
-from model.enums import (
+from atmp_graph.model.enums import (
     AgreementStatus,
     AtmpClass,
     CollaborationArea,

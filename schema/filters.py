@@ -4,7 +4,7 @@ from typing import ClassVar
 
 import strawberry
 
-from schema.enums import (
+from atmp_graph.schema.enums import (
     AtmpClass,
     CollaborationArea,
     DevelopmentStage,

@@ -17,20 +17,20 @@ from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
-import model as m
-from model import review
-from model.claims import record_claims
-from model.merging import MergeError, merge, split
-from model.resolution import field_views
-from model.store import model_for
-from schema.context import Info
-from schema.enums import SuggestionStatus
-from schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
-from schema.mapping import Mapped, MappedNode, entity, global_id, maps, model_of
-from schema.pagination import Connection, connection_field, page_bounds
+import atmp_graph.model as m
+from atmp_graph.model import review
+from atmp_graph.model.claims import record_claims
+from atmp_graph.model.merging import MergeError, merge, split
+from atmp_graph.model.resolution import field_views
+from atmp_graph.model.store import model_for
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.enums import SuggestionStatus
+from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
+from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps, model_of
+from atmp_graph.schema.pagination import Connection, connection_field, page_bounds
 
 T = TypeVar("T")
-EntityRef = Annotated[MappedNode, strawberry.lazy("schema.mapping")]
+EntityRef = Annotated[MappedNode, strawberry.lazy("atmp_graph.schema.mapping")]
 
 
 @strawberry.type(description="What one source record says of one field.")

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty, aliased
 from strawberry.dataloader import DataLoader
 
-from model import Base, EntityRedirect, EntitySource, FieldConflict, SourceRecord
+from atmp_graph.model import Base, EntityRedirect, EntitySource, FieldConflict, SourceRecord
 
 
 class Loaders:

@@ -14,13 +14,13 @@ import strawberry
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 
-import model as m
-from model import Base, store
-from schema.context import Info
+import atmp_graph.model as m
+from atmp_graph.model import Base, store
+from atmp_graph.schema.context import Info
 
 if TYPE_CHECKING:
-    from schema.identity import FieldProvenance
-    from schema.provenance import SourceRecord
+    from atmp_graph.schema.identity import FieldProvenance
+    from atmp_graph.schema.provenance import SourceRecord
 
 RELATION = "atmp_graph.relation"
 # model class -> the GraphQL type its rows appear as (filled in by `maps`)
@@ -58,7 +58,7 @@ class MappedNode(Mapped, relay.Node):
     @strawberry.field(description="The feed records this node was built from.")
     async def sources(
         self, info: Info
-    ) -> list[Annotated["SourceRecord", strawberry.lazy("schema.provenance")]]:
+    ) -> list[Annotated["SourceRecord", strawberry.lazy("atmp_graph.schema.provenance")]]:
         entity_type = self.__model__.__tablename__
         rows = await info.context.loaders.sources(entity_type).load(self.id)  # type: ignore[attr-defined]
         return _TYPES[m.SourceRecord].from_rows(rows)  # type: ignore[no-any-return]
@@ -73,8 +73,8 @@ class MappedNode(Mapped, relay.Node):
         fields: Annotated[
             list[str] | None, strawberry.argument(description="Only these fields (camelCase).")
         ] = None,
-    ) -> list[Annotated["FieldProvenance", strawberry.lazy("schema.identity")]]:
-        from schema.identity import field_provenance  # noqa: PLC0415 (the two modules need each other)
+    ) -> list[Annotated["FieldProvenance", strawberry.lazy("atmp_graph.schema.identity")]]:
+        from atmp_graph.schema.identity import field_provenance  # noqa: PLC0415 (the two modules need each other)
 
         return await field_provenance(info, self.__model__, self.id, fields)  # type: ignore[attr-defined]
 

@@ -8,9 +8,9 @@ import strawberry
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from strawberry import relay
 
-from model import Base
-from schema.context import Info
-from schema.mapping import Mapped
+from atmp_graph.model import Base
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.mapping import Mapped
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100

@@ -6,14 +6,14 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-import model as m
-from schema.collaboration import Institution
-from schema.context import Info
-from schema.enums import PartnershipKind, PartnershipStatus
-from schema.filters import PartnershipFilter
-from schema.mapping import Mapped, MappedNode, maps, related
-from schema.pagination import connection_field
-from schema.research import Product, Project
+import atmp_graph.model as m
+from atmp_graph.schema.collaboration import Institution
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.enums import PartnershipKind, PartnershipStatus
+from atmp_graph.schema.filters import PartnershipFilter
+from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
+from atmp_graph.schema.pagination import connection_field
+from atmp_graph.schema.research import Product, Project
 
 
 @maps(m.PartnershipTerms)

@@ -2,7 +2,7 @@
 
 import strawberry
 
-from schema.context import Info
+from atmp_graph.schema.context import Info
 
 
 @strawberry.type(description="An installed feed plugin, built-in or third-party.")

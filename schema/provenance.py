@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from strawberry import relay
 from strawberry.scalars import JSON
 
-import model as m
-from schema.context import Info
-from schema.enums import IngestRunStatus
-from schema.filters import IngestRunFilter, QuarantineFilter
-from schema.mapping import Mapped, MappedNode, maps, related
-from schema.pagination import Connection, connection_field, filter_conditions, paginate
+import atmp_graph.model as m
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.enums import IngestRunStatus
+from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
+from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
+from atmp_graph.schema.pagination import Connection, connection_field, filter_conditions, paginate
 
 
 @maps(m.SourceRecord)

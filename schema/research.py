@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-import model as m
-from schema.collaboration import Facility, Institution, Person
-from schema.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
-from schema.filters import NameFilter, ProductFilter, ProjectFilter, TitleFilter
-from schema.mapping import MappedNode, maps, related
-from schema.pagination import connection_field
+import atmp_graph.model as m
+from atmp_graph.schema.collaboration import Facility, Institution, Person
+from atmp_graph.schema.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
+from atmp_graph.schema.filters import NameFilter, ProductFilter, ProjectFilter, TitleFilter
+from atmp_graph.schema.mapping import MappedNode, maps, related
+from atmp_graph.schema.pagination import connection_field
 
 if TYPE_CHECKING:
-    from schema.partnerships import Partnership
-    from schema.trials import ClinicalTrial
+    from atmp_graph.schema.partnerships import Partnership
+    from atmp_graph.schema.trials import ClinicalTrial
 
 Lazy = strawberry.lazy
 
@@ -28,7 +28,7 @@ class Condition(MappedNode):
     mesh_id: str | None = strawberry.field(description="MeSH descriptor id, where known.")
     icd10: str | None = strawberry.field(description="ICD-10 code, where known.")
     mondo_id: str | None = strawberry.field(description="MONDO id, where known.")
-    trials: list[Annotated["ClinicalTrial", Lazy("schema.trials")]] = related(
+    trials: list[Annotated["ClinicalTrial", Lazy("atmp_graph.schema.trials")]] = related(
         m.Condition.trials, description="Trials that study it."
     )
     products: list["Product"] = related(
@@ -63,11 +63,11 @@ class Product(MappedNode):
     indications: list[Condition] = related(
         m.Product.indications, description="The conditions it is meant to treat."
     )
-    trials: list[Annotated["ClinicalTrial", Lazy("schema.trials")]] = related(
+    trials: list[Annotated["ClinicalTrial", Lazy("atmp_graph.schema.trials")]] = related(
         m.Product.trials, description="Trials that test it."
     )
     projects: list["Project"] = related(m.Product.projects, description="Projects about it.")
-    partnerships: list[Annotated["Partnership", Lazy("schema.partnerships")]] = related(
+    partnerships: list[Annotated["Partnership", Lazy("atmp_graph.schema.partnerships")]] = related(
         m.Product.partnerships, description="Industry partnerships around it."
     )
 
@@ -92,7 +92,7 @@ class Project(MappedNode):
     partners: list[Institution] = related(m.Project.partners, description="Partner institutions.")
     conditions: list[Condition] = related(m.Project.conditions, description="What it is about.")
     products: list[Product] = related(m.Project.products, description="Products it develops.")
-    partnerships: list[Annotated["Partnership", Lazy("schema.partnerships")]] = related(
+    partnerships: list[Annotated["Partnership", Lazy("atmp_graph.schema.partnerships")]] = related(
         m.Project.partnerships, description="Industry partnerships linked to it."
     )
 

@@ -6,13 +6,13 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema.collaboration import CollaborationQuery
-from schema.identity import IdentityMutation, IdentityQuery
-from schema.partnerships import PartnershipsQuery
-from schema.plugins import PluginsQuery
-from schema.provenance import ProvenanceQuery
-from schema.research import ResearchQuery
-from schema.trials import TrialsQuery
+from atmp_graph.schema.collaboration import CollaborationQuery
+from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.partnerships import PartnershipsQuery
+from atmp_graph.schema.plugins import PluginsQuery
+from atmp_graph.schema.provenance import ProvenanceQuery
+from atmp_graph.schema.research import ResearchQuery
+from atmp_graph.schema.trials import TrialsQuery
 
 
 @strawberry.type

@@ -7,15 +7,15 @@ import strawberry
 from sqlalchemy import or_, select
 from strawberry import relay
 
-import model as m
-from model.normalize import canonical_eudract
-from schema.collaboration import Facility, Institution
-from schema.context import Info
-from schema.enums import TrialPhase, TrialStatus
-from schema.filters import TrialFilter
-from schema.mapping import Mapped, MappedNode, maps, related
-from schema.pagination import connection_field
-from schema.research import Condition, Product
+import atmp_graph.model as m
+from atmp_graph.model.normalize import canonical_eudract
+from atmp_graph.schema.collaboration import Facility, Institution
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.enums import TrialPhase, TrialStatus
+from atmp_graph.schema.filters import TrialFilter
+from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
+from atmp_graph.schema.pagination import connection_field
+from atmp_graph.schema.research import Condition, Product
 
 
 @maps(m.TrialSite)

@@ -19,14 +19,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from api.app import create_app
-from api.demo import load_demo
-from api.settings import Settings
-from model import Base, QuarantinedRecord
-from model.database import make_engine, upgrade
-from plugins.builtin.collaboration import CollaborationFeed
-from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
+from atmp_graph.api.app import create_app
+from atmp_graph.api.demo import load_demo
+from atmp_graph.api.settings import Settings
+from atmp_graph.model import Base, QuarantinedRecord
+from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.manager import build_plugin_host
 
 POSTGRES_URL = os.environ.get(
     "ATMP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from plugins import hookspecs
+from atmp_graph.api.app import create_app
+from atmp_graph.api.settings import Settings
+from atmp_graph.plugins import hookspecs
 from tests.conftest import GraphQLClient
 
 ROOT = Path(__file__).parents[1]

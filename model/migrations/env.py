@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from model import Base
-from model.database import sync_url
+from atmp_graph.model import Base
+from atmp_graph.model.database import sync_url
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -2,7 +2,7 @@
 
 from types import ModuleType
 
-from plugins.builtin import collaboration, ctgov, identifiers, lumc, lund_skane
+from atmp_graph.plugins.builtin import collaboration, ctgov, identifiers, lumc, lund_skane
 
 # Registration order is the demo's ingest order: the reference data first, the registry last.
 BUILTIN_PLUGINS: tuple[ModuleType, ...] = (identifiers, collaboration, lund_skane, lumc, ctgov)

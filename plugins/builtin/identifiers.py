@@ -1,7 +1,7 @@
 """Canonical forms of the registry and researcher identifiers the feeds carry."""
 
-from model.normalize import canonical_eudract, compact_identifier, strip_ror_prefix
-from plugins.hookspecs import hookimpl
+from atmp_graph.model.normalize import canonical_eudract, compact_identifier, strip_ror_prefix
+from atmp_graph.plugins.hookspecs import hookimpl
 
 
 @hookimpl

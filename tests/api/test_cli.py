@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from plugins.builtin.samples import sample_path
+from atmp_graph.plugins.builtin.samples import sample_path
 
 ROOT = Path(__file__).parents[2]
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))

@@ -15,14 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from model import EntityMerge, Institution, TrialSite
-from model.merging import split
-from model.precedence import load_precedence
-from plugins.builtin.samples import sample_path
-from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
+from atmp_graph.api.app import create_app
+from atmp_graph.api.settings import Settings
+from atmp_graph.model import EntityMerge, Institution, TrialSite
+from atmp_graph.model.merging import split
+from atmp_graph.model.precedence import load_precedence
+from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.manager import build_plugin_host
 from tests.conftest import GraphQLClient
 from tests.factories import TRIALS_HEADER
 

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from model import ClinicalTrial
-from model.precedence import DEFAULT_RULES, PrecedenceError, load_precedence
-from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
+from atmp_graph.model import ClinicalTrial
+from atmp_graph.model.precedence import DEFAULT_RULES, PrecedenceError, load_precedence
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.manager import build_plugin_host
 
 PARTNER_FIRST = """
 [orders]

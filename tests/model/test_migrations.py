@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from model import Base
-from model.database import alembic_config, make_engine, upgrade
+from atmp_graph.model import Base
+from atmp_graph.model.database import alembic_config, make_engine, upgrade
 
 
 def test_upgrade_from_empty_creates_every_table_and_matches_the_model(database_url: str) -> None:

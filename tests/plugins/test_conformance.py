@@ -3,8 +3,8 @@
 from pathlib import Path
 from typing import Any, ClassVar
 
-from plugins.builtin.samples import sample_path
-from plugins.conformance import FeedConformance
+from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.conformance import FeedConformance
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-import model as m
-from plugins.builtin.ctgov import CtGovFeed, atmp_graph_claim_source, atmp_graph_feeds
-from plugins.builtin.samples import sample_path
-from plugins.feeds import FeedAdapter
-from plugins.ingest import ConfigError, IngestError, IngestReport, ingest
+import atmp_graph.model as m
+from atmp_graph.plugins.builtin.ctgov import CtGovFeed, atmp_graph_claim_source, atmp_graph_feeds
+from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.plugins.ingest import ConfigError, IngestError, IngestReport, ingest
 from tests.conftest import row_counts
 
 SAMPLES = sample_path("ctgov")

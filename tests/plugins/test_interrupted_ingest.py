@@ -10,8 +10,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-import model as m
-from model.database import make_engine
+import atmp_graph.model as m
+from atmp_graph.model.database import make_engine
 from tests.factories import write_flat_trials_export
 
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-import model as m
-from model.enums import (
+import atmp_graph.model as m
+from atmp_graph.model.enums import (
     AtmpClass,
     CollaborationArea,
     DevelopmentStage,
@@ -25,9 +25,9 @@ from model.enums import (
     TrialPhase,
     TrialStatus,
 )
-from plugins.builtin.lumc import LumcFeed
-from plugins.feeds import NoConfig
-from plugins.ingest import ingest
+from atmp_graph.plugins.builtin.lumc import LumcFeed
+from atmp_graph.plugins.feeds import NoConfig
+from atmp_graph.plugins.ingest import ingest
 from tests.conftest import assert_quarantined, row_counts
 
 LUMC = "Leiden University Medical Center"

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-import model as m
-from plugins.builtin.lund_skane import LundSkaneFeed
-from plugins.builtin.samples import sample_path
-from plugins.ingest import ingest
+import atmp_graph.model as m
+from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.ingest import ingest
 from tests.conftest import assert_quarantined, row_counts
 
 EXPECTED_QUARANTINE = [

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from plugins.builtin.samples import sample_path
-from plugins.hookspecs import hookimpl
-from plugins.ingest import ingest
-from plugins.manager import PluginHost, build_plugin_host
+from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.hookspecs import hookimpl
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.manager import PluginHost, build_plugin_host
 from tests.plugins.installed import install_plugin
 
 BUILTIN_FEEDS = ["collaboration", "ctgov", "lumc", "lund_skane"]

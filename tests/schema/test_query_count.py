@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from plugins.builtin.lund_skane import LundSkaneFeed
-from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
+from atmp_graph.api.app import create_app
+from atmp_graph.api.settings import Settings
+from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.manager import build_plugin_host
 from tests.conftest import GraphQLClient
 from tests.factories import write_trials_export
 

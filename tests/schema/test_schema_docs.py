@@ -10,7 +10,7 @@ from graphql import (
     GraphQLScalarType,
 )
 
-from schema.schema import schema
+from atmp_graph.schema.schema import schema
 
 ROOT = Path(__file__).parents[2]
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}

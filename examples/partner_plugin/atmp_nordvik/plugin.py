@@ -12,8 +12,8 @@ from typing import Any
 from pluggy import HookimplMarker
 from pydantic import BaseModel
 
-from plugins.feeds import NoConfig, Stream
-from plugins.records import Identifier, Record, SourceRow, TrialRecord
+from atmp_graph.plugins.feeds import NoConfig, Stream
+from atmp_graph.plugins.records import Identifier, Record, SourceRow, TrialRecord
 
 hookimpl = HookimplMarker("atmp_graph")
 

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
+from atmp_graph.plugins.conformance import FeedConformance
 from atmp_nordvik.plugin import SAMPLE
-
-from plugins.conformance import FeedConformance
 
 
 class TestNordvikFeed(FeedConformance):

@@ -3,14 +3,14 @@
 from pathlib import Path
 
 import pytest
-from atmp_nordvik.plugin import SAMPLE, NordvikFeed
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-import model as m
-from model.database import make_engine, upgrade
-from plugins.ingest import ingest
-from plugins.manager import build_plugin_host
+import atmp_graph.model as m
+from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.plugins.ingest import ingest
+from atmp_graph.plugins.manager import build_plugin_host
+from atmp_nordvik.plugin import SAMPLE, NordvikFeed
 
 
 @pytest.fixture

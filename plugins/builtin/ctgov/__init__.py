@@ -13,18 +13,18 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from plugins.builtin.ctgov.mapping import (
+from atmp_graph.plugins.builtin.ctgov.mapping import (
     CURSOR_FIELD,
     IDENTIFICATION,
     INTERVENTIONS,
     last_update,
     study_rows,
 )
-from plugins.builtin.ctgov.sources import CtGovConfig, SourceUnreadable, pages
-from plugins.builtin.samples import sample_path
-from plugins.feeds import Stream
-from plugins.hookspecs import hookimpl
-from plugins.records import SourceRow
+from atmp_graph.plugins.builtin.ctgov.sources import CtGovConfig, SourceUnreadable, pages
+from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.feeds import Stream
+from atmp_graph.plugins.hookspecs import hookimpl
+from atmp_graph.plugins.records import SourceRow
 
 __all__ = [
     "CtGovConfig",

@@ -1,0 +1,1 @@
+"""ATMP Graph: one GraphQL graph of the Lund/Skåne/LUMC ATMP collaboration, fed by plugins."""
