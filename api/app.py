@@ -14,8 +14,8 @@ from strawberry.asgi import GraphQL
 
 from atmp_graph.api.auth import is_admin
 from atmp_graph.api.settings import Settings
+from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.model.database import make_async_engine
-from atmp_graph.model.precedence import load_precedence
 from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
 from atmp_graph.schema.context import Context
 from atmp_graph.schema.schema import schema

@@ -20,14 +20,23 @@ from sqlalchemy.orm import Session
 from atmp_graph.api.demo import load_demo
 from atmp_graph.api.progress import ingest_progress
 from atmp_graph.api.settings import Settings
+from atmp_graph.identity.merging import MergeError, merge, split
+from atmp_graph.identity.precedence import Precedence, PrecedenceError, load_precedence
+from atmp_graph.identity.review import (
+    ALIASED,
+    accept,
+    add_alias,
+    reject,
+    remove_alias,
+    review_queue,
+)
+from atmp_graph.ingest import IngestError, ingest
 from atmp_graph.model import Base
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
-from atmp_graph.model.merging import MergeError, merge, split
-from atmp_graph.model.precedence import Precedence, PrecedenceError, load_precedence
-from atmp_graph.model.review import ALIASED, accept, add_alias, reject, remove_alias, review_queue
-from atmp_graph.model.store import model_for
-from atmp_graph.plugins.ingest import ConfigError, IngestError, IngestReport, ingest
+from atmp_graph.model.kinds import model_for
+from atmp_graph.plugins.feeds import ConfigError
 from atmp_graph.plugins.manager import PluginError, PluginHost, build_plugin_host
+from atmp_graph.plugins.report import IngestReport
 
 
 @contextmanager

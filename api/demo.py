@@ -4,9 +4,10 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine
 
-from atmp_graph.model.precedence import Precedence
-from atmp_graph.plugins.ingest import IngestReport, ingest
+from atmp_graph.identity.precedence import Precedence
+from atmp_graph.ingest import ingest
 from atmp_graph.plugins.manager import PluginHost
+from atmp_graph.plugins.report import IngestReport
 
 
 def load_demo(

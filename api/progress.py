@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from atmp_graph.plugins.ingest import IngestReport
+from atmp_graph.plugins.report import IngestReport
 
 LOG_EVERY = 10_000
 

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     precedence: Path | None = Field(
         default=None,
         description="ATMP_PRECEDENCE: a TOML file of which feed wins each field "
-        "(default: the bundled model/precedence.toml).",
+        "(default: the bundled identity/precedence.toml).",
     )
 
     @property

@@ -25,14 +25,14 @@ from sqlalchemy import insert, select, text
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import atmp_graph.model as m
-from atmp_graph.model.claims import encode
+from atmp_graph.identity.claims import encode
+from atmp_graph.ingest import BATCH_SIZE, ingest
+from atmp_graph.ingest.claims import TRIAL_FIELDS
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
-from atmp_graph.plugins.claims import TRIAL_FIELDS
-from atmp_graph.plugins.ingest import BATCH_SIZE, ingest
+from benchmarks.exports import write_flat_trials_export as write_export
 from benchmarks.scratch import add_postgres_option, scratch_database
-from tests.factories import write_flat_trials_export as write_export
 
 
 def raw_rows(count: int, source_uri: str) -> Iterator[tuple[dict[str, object], dict[str, object]]]:

@@ -34,14 +34,14 @@ from sqlalchemy import Engine, func, select
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import atmp_graph.model as m
+from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lumc import LumcFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.report import IngestReport
+from benchmarks.exports import write_flat_trials_export
 from benchmarks.scratch import add_postgres_option, scratch_database
-from tests.factories import write_flat_trials_export
 
 TARGET = 2.0
 # LUMC's words, cycled with periods other than set A's (six phases, always recruiting).

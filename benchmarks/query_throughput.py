@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 import atmp_graph.model as m
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_async_engine, make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
-from atmp_graph.plugins.ingest import ingest
+from benchmarks.exports import write_trials_export
 from benchmarks.scratch import add_postgres_option, scratch_database
-from tests.factories import write_trials_export
 
 QUERY = """query Page($first: Int!) {
   trials(first: $first) { totalCount edges { node {

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from atmp_graph.model.associations import agreement_party, person_affiliation
-from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
-from atmp_graph.model.enums import (
+from atmp_graph.enums import (
     AgreementStatus,
     FacilityKind,
     FacilityStatus,
     InstitutionKind,
 )
+from atmp_graph.model.associations import agreement_party, person_affiliation
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
 
 if TYPE_CHECKING:
     from atmp_graph.model.partnerships import Partnership

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from atmp_graph.enums import SuggestionStatus
 from atmp_graph.model.base import Base, IdMixin, enum_column
-from atmp_graph.model.enums import SuggestionStatus
 from atmp_graph.model.provenance import utcnow
 
 
@@ -67,7 +67,7 @@ class EntityMerge(IdMixin, Base):
 
 
 class FieldConflict(Base):
-    """A field of a node on which its source records disagree (kept by model/resolution.py)."""
+    """A field of a node on which its source records disagree (kept by identity/resolution.py)."""
 
     __tablename__ = "field_conflict"
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from atmp_graph.enums import PartnershipKind, PartnershipStatus
 from atmp_graph.model.associations import (
     partnership_institution,
     partnership_product,
@@ -13,7 +14,6 @@ from atmp_graph.model.associations import (
 )
 from atmp_graph.model.base import Base, IdMixin, enum_column
 from atmp_graph.model.collaboration import Institution
-from atmp_graph.model.enums import PartnershipKind, PartnershipStatus
 from atmp_graph.model.research import Product, Project
 
 

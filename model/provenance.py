@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from atmp_graph.enums import IngestRunStatus
 from atmp_graph.model.base import Base, IdMixin, enum_column
-from atmp_graph.model.enums import IngestRunStatus
 
 
 def utcnow() -> dt.datetime:
@@ -31,7 +31,7 @@ class SourceRecord(IdMixin, Base):
     # External identifiers the record carried, as [scheme, value] pairs (NCT, EudraCT, ROR, ...).
     identifiers: Mapped[list[Any] | None] = mapped_column(JSON)
     # What the record says of each field of the node it built ({"phase": "PHASE1", ...}):
-    # the node's values are chosen from its records' claims (model/resolution.py).
+    # the node's values are chosen from its records' claims (identity/resolution.py).
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # The last run that read the record, and where in the export it was: a record read twice
     # in one run is found in the database, so memory does not grow with the feed.

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from atmp_graph.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
 from atmp_graph.model.associations import (
     partnership_product,
     partnership_project,
@@ -18,7 +19,6 @@ from atmp_graph.model.associations import (
 )
 from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
 from atmp_graph.model.collaboration import AliasMixin, Facility, Institution, Person
-from atmp_graph.model.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
 
 if TYPE_CHECKING:
     from atmp_graph.model.partnerships import Partnership

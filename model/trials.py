@@ -5,10 +5,10 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from atmp_graph.enums import TrialPhase, TrialStatus
 from atmp_graph.model.associations import trial_collaborator, trial_condition, trial_product
 from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
 from atmp_graph.model.collaboration import Facility, Institution
-from atmp_graph.model.enums import TrialPhase, TrialStatus
 from atmp_graph.model.research import Condition, Product
 
 

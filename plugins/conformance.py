@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from atmp_graph.plugins.feeds import FeedAdapter
-from atmp_graph.plugins.ingest import ConfigError, feed_config, validate_row
+from atmp_graph.plugins.feeds import ConfigError, FeedAdapter, feed_config
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
 from atmp_graph.plugins.records import RECORD_TYPES, Identifier, Record, SourceRow
+from atmp_graph.plugins.validation import validate_row
 
 FUTURE = "9999-12-31T23:59:59+00:00"
 

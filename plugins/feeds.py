@@ -2,9 +2,9 @@
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from atmp_graph.plugins.records import SourceRow
 
@@ -52,3 +52,19 @@ class FeedAdapter(Protocol):
     def sample(self) -> str | None:
         """A bundled sample export, ingested by `serve --demo`; None if there is none."""
         ...
+
+
+class ConfigError(ValueError):
+    """A feed's configuration does not fit its `config_model`."""
+
+
+def feed_config(adapter: FeedAdapter, config: Mapping[str, Any] | None) -> BaseModel:
+    """Validate `config` against the feed's own model; the error names the feed and key."""
+    try:
+        return adapter.config_model.model_validate(dict(config or {}))
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg'].lower()}"
+            for detail in error.errors()
+        )
+        raise ConfigError(f"{adapter.name}: configuration: {reasons}") from None

@@ -11,8 +11,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from atmp_graph.plugins.feeds import FeedAdapter
-    from atmp_graph.plugins.ingest import IngestReport
     from atmp_graph.plugins.records import Record
+    from atmp_graph.plugins.report import IngestReport
 
 PROJECT_NAME = "atmp_graph"
 

@@ -16,6 +16,7 @@ import pluggy
 
 from atmp_graph.plugins import hookspecs
 from atmp_graph.plugins.builtin import BUILTIN_PLUGINS
+from atmp_graph.plugins.contract import contract_problem
 from atmp_graph.plugins.feeds import FeedAdapter
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
@@ -177,6 +178,10 @@ class PluginHost:
 
 def _register(host: PluginHost, plugin: object, name: str) -> None:
     """Register one plugin, and take it out again if its hooks break the contract."""
+    refused = contract_problem(plugin)
+    if refused:
+        host.fail(name, refused)
+        return
     try:
         host.manager.register(plugin, name=name)
         host.manager.check_pending()

@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from atmp_graph.model.enums import (
+from atmp_graph.enums import (
     AgreementStatus,
     AtmpClass,
     CollaborationArea,
@@ -31,7 +31,7 @@ from atmp_graph.model.enums import (
     TrialPhase,
     TrialStatus,
 )
-from atmp_graph.model.normalize import (
+from atmp_graph.normalize import (
     EU_CT_NUMBER,
     EUDRACT_NUMBER,
     NCT_ID,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
-from atmp_graph.model.precedence import Precedence, load_precedence
+from atmp_graph.identity.precedence import Precedence, load_precedence
 from atmp_graph.schema.loaders import Loaders
 
 

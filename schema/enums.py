@@ -2,7 +2,7 @@
 
 import strawberry
 
-from atmp_graph.model.enums import (
+from atmp_graph.enums import (
     AgreementStatus,
     AtmpClass,
     CollaborationArea,

@@ -1,7 +1,7 @@
 """GraphQL for one graph from many feeds: per-field provenance, conflicts, the review queue of
 uncertain matches, merges, and the admin mutations that judge, merge, split and edit aliases.
 
-The rules themselves live in the model (model/resolution.py, model/review.py); this module
+The rules themselves live in identity/ (identity/resolution.py, identity/review.py); this module
 only reads them out and hands admin requests to them.
 """
 
@@ -18,11 +18,11 @@ from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
 import atmp_graph.model as m
-from atmp_graph.model import review
-from atmp_graph.model.claims import record_claims
-from atmp_graph.model.merging import MergeError, merge, split
-from atmp_graph.model.resolution import field_views
-from atmp_graph.model.store import model_for
+from atmp_graph.identity import review
+from atmp_graph.identity.claims import record_claims
+from atmp_graph.identity.merging import MergeError, merge, split
+from atmp_graph.identity.resolution import field_views
+from atmp_graph.model.kinds import model_for
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import SuggestionStatus
 from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
@@ -47,7 +47,7 @@ class FieldProvenance:
     field: str = strawberry.field(description="The field, as the node's GraphQL type names it.")
     value: JSON | None = strawberry.field(description="The value shown, as its source gave it.")
     rule: str = strawberry.field(
-        description="The precedence order that chose it (see model/precedence.toml)."
+        description="The precedence order that chose it (see identity/precedence.toml)."
     )
     conflicting: bool = strawberry.field(description="Whether the sources give different values.")
     claims: list[FieldClaim] = strawberry.field(

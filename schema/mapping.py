@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 
 import atmp_graph.model as m
-from atmp_graph.model import Base, store
+from atmp_graph.model import Base, kinds
 from atmp_graph.schema.context import Info
 
 if TYPE_CHECKING:
@@ -103,13 +103,13 @@ class MappedNode(Mapped, relay.Node):
 
 async def entity(info: Info, entity_type: str, entity_id: int) -> Any:
     """The node of this table and id (or its survivor), as its GraphQL type."""
-    node_type = _TYPES[store.model_for(entity_type)]
+    node_type = _TYPES[kinds.model_for(entity_type)]
     nodes = await node_type.resolve_nodes(info=info, node_ids=[str(entity_id)])
     return nodes[0]
 
 
 def global_id(entity_type: str, entity_id: int) -> relay.GlobalID:
-    return relay.GlobalID(_TYPES[store.model_for(entity_type)].__name__, str(entity_id))
+    return relay.GlobalID(_TYPES[kinds.model_for(entity_type)].__name__, str(entity_id))
 
 
 def model_of(type_name: str) -> type[Base]:

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from strawberry import relay
 
 import atmp_graph.model as m
-from atmp_graph.model.normalize import canonical_eudract
+from atmp_graph.normalize import canonical_eudract
 from atmp_graph.schema.collaboration import Facility, Institution
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import TrialPhase, TrialStatus

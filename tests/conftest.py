@@ -22,10 +22,10 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.demo import load_demo
 from atmp_graph.api.settings import Settings
+from atmp_graph.ingest import ingest
 from atmp_graph.model import Base, QuarantinedRecord
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import build_plugin_host
 
 POSTGRES_URL = os.environ.get(

@@ -1,7 +1,9 @@
 """ruff and mypy run as part of the suite, so `pytest` alone says whether a change is done."""
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,19 +39,50 @@ def test_no_postponed_annotations_in_schema() -> None:
     assert offenders == []
 
 
-@pytest.mark.parametrize(
-    ("package", "forbidden"),
-    [
-        ("model", ("plugins", "schema", "api")),
-        ("plugins", ("schema", "api")),
-        ("schema", ("plugins", "api")),
-    ],
-)
-def test_dependencies_point_one_way(package: str, forbidden: tuple[str, ...]) -> None:
-    offenders = [
-        f"{path.relative_to(ROOT)}: {line.strip()}"
-        for path in (ROOT / package).rglob("*.py")
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.startswith(tuple(f"{kw} {name}" for kw in ("import", "from") for name in forbidden))
-    ]
+# Which of our packages each folder may not import: api → schema → identity → model,
+# api → ingest → identity → model, ingest → plugins (the contract, which loads no ORM).
+# `src/atmp_graph` holds the public plugin API and the leaf modules everyone may use.
+ARROWS = {
+    "src/atmp_graph": ("api", "schema", "ingest", "identity", "model"),
+    "plugins": ("api", "schema", "ingest", "identity", "model"),
+    "model": ("api", "schema", "ingest", "identity", "plugins"),
+    "identity": ("api", "schema", "ingest", "plugins"),
+    "ingest": ("api", "schema"),
+    "schema": ("api", "ingest", "plugins"),
+    "benchmarks": ("tests",),
+}
+
+
+def _imported_modules(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+@pytest.mark.parametrize(("folder", "forbidden"), ARROWS.items(), ids=list(ARROWS))
+def test_dependencies_point_one_way(folder: str, forbidden: tuple[str, ...]) -> None:
+    names = {f"atmp_graph.{package}" for package in forbidden} | set(forbidden)
+    offenders = sorted(
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / folder).rglob("*.py")
+        for module in _imported_modules(path)
+        if module in names or module.startswith(tuple(f"{name}." for name in names))
+    )
+    assert offenders == []
+
+
+@pytest.mark.parametrize("old_name", ["api", "schema", "plugins", "model", "ingest", "identity"])
+def test_code_is_imported_only_through_atmp_graph(old_name: str) -> None:
+    """A file imported as `model.x` and as `atmp_graph.model.x` would be two modules."""
+    offenders = sorted(
+        f"{path.relative_to(ROOT)} imports {module}"
+        for folder in ("api", "schema", "plugins", "model", "ingest", "identity", "benchmarks",
+                       "tests", "examples", "src")
+        for path in (ROOT / folder).rglob("*.py")
+        for module in _imported_modules(path)
+        if module == old_name or module.startswith(f"{old_name}.")
+    )  # fmt: skip
     assert offenders == []

@@ -1,7 +1,8 @@
 """Canonical forms of the registry and researcher identifiers the feeds carry."""
 
-from atmp_graph.model.normalize import canonical_eudract, compact_identifier, strip_ror_prefix
-from atmp_graph.plugins.hookspecs import hookimpl
+from atmp_graph import canonical_eudract, compact_identifier, hookimpl, strip_ror_prefix
+
+ATMP_GRAPH_CONTRACT = "1.0"
 
 
 @hookimpl

@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.builtin.vocabulary import translate
-from atmp_graph.plugins.feeds import NoConfig, Stream
-from atmp_graph.plugins.hookspecs import hookimpl
-from atmp_graph.plugins.records import Identifier, SourceRow
+
+ATMP_GRAPH_CONTRACT = "1.0"
 
 FEED = "lund_skane"
 # The export covers both institutions and does not say which signed each agreement.

@@ -1,1 +1,96 @@
-"""ATMP Graph: one GraphQL graph of the Lund/Skåne/LUMC ATMP collaboration, fed by plugins."""
+"""ATMP Graph's public plugin API: everything a feed plugin needs, and nothing else.
+
+    from atmp_graph import CONTRACT_VERSION, FeedAdapter, SourceRow, Stream, hookimpl
+
+A plugin module declares the contract it was written for (`ATMP_GRAPH_CONTRACT = "1.0"`);
+the host refuses one written for another major version.  Importing this module loads neither
+SQLAlchemy nor the ORM: the contract is hooks, records, enums and identifier rules.
+"""
+
+from atmp_graph.enums import (
+    AgreementStatus,
+    AtmpClass,
+    CollaborationArea,
+    DevelopmentStage,
+    FacilityKind,
+    FacilityStatus,
+    InstitutionKind,
+    PartnershipKind,
+    PartnershipStatus,
+    ProjectStatus,
+    TrialPhase,
+    TrialStatus,
+)
+from atmp_graph.normalize import (
+    EU_CT_NUMBER,
+    EUDRACT_NUMBER,
+    NCT_ID,
+    canonical_eudract,
+    compact_identifier,
+    strip_ror_prefix,
+)
+from atmp_graph.plugins.contract import CONTRACT_VERSION
+from atmp_graph.plugins.feeds import FeedAdapter, NoConfig, Stream
+from atmp_graph.plugins.hookspecs import hookimpl
+from atmp_graph.plugins.records import (
+    AgreementRecord,
+    CompanyRef,
+    FacilityRecord,
+    Identifier,
+    InstitutionRecord,
+    InstitutionRef,
+    PartnershipRecord,
+    ProductRecord,
+    ProjectRecord,
+    Record,
+    SignatoryRecord,
+    SiteRecord,
+    SourceRow,
+    TermsRecord,
+    TrialRecord,
+)
+from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "EUDRACT_NUMBER",
+    "EU_CT_NUMBER",
+    "NCT_ID",
+    "AgreementRecord",
+    "AgreementStatus",
+    "AtmpClass",
+    "CollaborationArea",
+    "CompanyRef",
+    "DevelopmentStage",
+    "FacilityKind",
+    "FacilityRecord",
+    "FacilityStatus",
+    "FeedAdapter",
+    "Identifier",
+    "IngestReport",
+    "InstitutionKind",
+    "InstitutionRecord",
+    "InstitutionRef",
+    "NoConfig",
+    "PartnershipKind",
+    "PartnershipRecord",
+    "PartnershipStatus",
+    "Problem",
+    "ProductRecord",
+    "ProjectRecord",
+    "ProjectStatus",
+    "Quarantined",
+    "Record",
+    "SignatoryRecord",
+    "SiteRecord",
+    "SourceRow",
+    "Stream",
+    "TermsRecord",
+    "TrialPhase",
+    "TrialRecord",
+    "TrialStatus",
+    "canonical_eudract",
+    "compact_identifier",
+    "hookimpl",
+    "strip_ror_prefix",
+]

@@ -1,10 +1,8 @@
 """The `atmp-graph` command as a user runs it: real processes, real databases, real HTTP."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import httpx2
 import pytest
 
 from atmp_graph.plugins.builtin.samples import sample_path
+from tests.live_server import serving
 
 ROOT = Path(__file__).parents[2]
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
@@ -97,37 +96,11 @@ def test_export_schema_prints_the_committed_sdl() -> None:
     assert result.stdout == (ROOT / "schema.graphql").read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def demo_server(tmp_path: Path) -> Iterator[str]:
     """`atmp-graph serve --demo` in an empty directory, as the quick start runs it."""
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key != "ATMP_DATABASE_URL"}
-    log = tmp_path / "serve.log"
-    with log.open("w") as output, subprocess.Popen(
-        [COMMAND, "serve", "--demo", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
-    ) as server:  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                try:
-                    if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with serving(COMMAND, "--demo", cwd=tmp_path) as base:
+        yield base
     assert (tmp_path / "atmp-graph.db").exists()
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 import atmp_graph.model as m
-from atmp_graph.model.merging import MergeError, merge, split
-from atmp_graph.model.precedence import load_precedence
+from atmp_graph.identity.merging import MergeError, merge, split
+from atmp_graph.identity.precedence import load_precedence
 
 # What a merge and its split leave behind on purpose: the record of them, the redirect (gone
 # again), the decision on the pair, and ids of rows resolution rebuilds.

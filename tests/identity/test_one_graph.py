@@ -17,14 +17,14 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from atmp_graph.identity.merging import split
+from atmp_graph.identity.precedence import load_precedence
+from atmp_graph.ingest import ingest
 from atmp_graph.model import EntityMerge, Institution, TrialSite
-from atmp_graph.model.merging import split
-from atmp_graph.model.precedence import load_precedence
 from atmp_graph.plugins.builtin.samples import sample_path
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import build_plugin_host
+from benchmarks.exports import TRIALS_HEADER
 from tests.conftest import GraphQLClient
-from tests.factories import TRIALS_HEADER
 
 TOKEN = "test-admin-token"
 

@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_engine, upgrade
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
 from tests.conftest import GraphQLClient, empty_database
 from tests.identity.graph_snapshot import changed_nodes, graph_snapshot, to_text

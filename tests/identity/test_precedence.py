@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from atmp_graph.identity.precedence import DEFAULT_RULES, PrecedenceError, load_precedence
+from atmp_graph.ingest import ingest
 from atmp_graph.model import ClinicalTrial
-from atmp_graph.model.precedence import DEFAULT_RULES, PrecedenceError, load_precedence
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import build_plugin_host
 
 PARTNER_FIRST = """

@@ -15,10 +15,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 import atmp_graph.model as m
+from atmp_graph.ingest import IngestError, ingest
 from atmp_graph.plugins.builtin.ctgov import CtGovFeed, atmp_graph_claim_source, atmp_graph_feeds
 from atmp_graph.plugins.builtin.samples import sample_path
-from atmp_graph.plugins.feeds import FeedAdapter
-from atmp_graph.plugins.ingest import ConfigError, IngestError, IngestReport, ingest
+from atmp_graph.plugins.feeds import ConfigError, FeedAdapter
+from atmp_graph.plugins.report import IngestReport
 from tests.conftest import row_counts
 
 SAMPLES = sample_path("ctgov")

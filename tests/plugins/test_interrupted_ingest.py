@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import atmp_graph.model as m
 from atmp_graph.model.database import make_engine
-from tests.factories import write_flat_trials_export
+from benchmarks.exports import write_flat_trials_export
 
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
 TRIALS = 30_000

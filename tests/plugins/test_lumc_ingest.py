@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 import atmp_graph.model as m
-from atmp_graph.model.enums import (
+from atmp_graph.enums import (
     AtmpClass,
     CollaborationArea,
     DevelopmentStage,
@@ -25,9 +25,9 @@ from atmp_graph.model.enums import (
     TrialPhase,
     TrialStatus,
 )
+from atmp_graph.ingest import ingest
 from atmp_graph.plugins.builtin.lumc import LumcFeed
 from atmp_graph.plugins.feeds import NoConfig
-from atmp_graph.plugins.ingest import ingest
 from tests.conftest import assert_quarantined, row_counts
 
 LUMC = "Leiden University Medical Center"

@@ -8,9 +8,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import atmp_graph.model as m
+from atmp_graph.ingest import ingest
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from atmp_graph.plugins.builtin.samples import sample_path
-from atmp_graph.plugins.ingest import ingest
 from tests.conftest import assert_quarantined, row_counts
 
 EXPECTED_QUARANTINE = [

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from atmp_graph.ingest import ingest
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.hookspecs import hookimpl
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
 from tests.plugins.installed import install_plugin
 
 BUILTIN_FEEDS = ["collaboration", "ctgov", "lumc", "lund_skane"]
 
 GOOD = """
-    from pluggy import HookimplMarker
+    from atmp_graph import hookimpl
 
-    hookimpl = HookimplMarker("atmp_graph")
+    ATMP_GRAPH_CONTRACT = "1.0"
     seen = []
 
     @hookimpl
@@ -31,24 +31,46 @@ GOOD = """
 BROKEN = {
     "import_error": "import no_such_module_anywhere\n",
     "raising_hook": """
-        from pluggy import HookimplMarker
+        from atmp_graph import hookimpl
 
-        @HookimplMarker("atmp_graph")
+        ATMP_GRAPH_CONTRACT = "1.0"
+
+        @hookimpl
         def atmp_graph_feeds():
             raise RuntimeError("feed list unavailable")
     """,
     "wrong_signature": """
-        from pluggy import HookimplMarker
+        from atmp_graph import hookimpl
 
-        @HookimplMarker("atmp_graph")
+        ATMP_GRAPH_CONTRACT = "1.0"
+
+        @hookimpl
         def atmp_graph_feeds(colour):
             return []
     """,
     "misspelt_hook": """
-        from pluggy import HookimplMarker
+        from atmp_graph import hookimpl
 
-        @HookimplMarker("atmp_graph")
+        ATMP_GRAPH_CONTRACT = "1.0"
+
+        @hookimpl
         def atmp_graph_feed():
+            return []
+    """,
+    "older_contract": """
+        from atmp_graph import hookimpl
+
+        ATMP_GRAPH_CONTRACT = "0.9"
+
+        @hookimpl
+        def atmp_graph_feeds():
+            return []
+    """,
+    "undeclared_contract": """
+        from atmp_graph import hookimpl
+
+        @hookimpl
+        def atmp_graph_feeds():
             return []
     """,
 }
@@ -58,6 +80,10 @@ REASONS = {
     "raising_hook": "atmp_graph_feeds raised RuntimeError: feed list unavailable",
     "wrong_signature": "hook 'atmp_graph_feeds'",
     "misspelt_hook": "unknown hook 'atmp_graph_feed'",
+    "older_contract": "was written for plugin contract 0.9, and this ATMP Graph has contract "
+    "1.0: install a version of the plugin made for contract 1.x",
+    "undeclared_contract": "does not say which plugin contract it was written for: "
+    'add ATMP_GRAPH_CONTRACT = "1.0" to the module its entry point names',
 }
 
 
@@ -104,6 +130,15 @@ def test_a_broken_plugin_is_named_and_set_aside(site: Path, engine: Engine, kind
     report = ingest(engine, host.feeds()["lund_skane"], sample_path("lund_skane"), host=host)
     assert report.read == 22
     assert sys.modules["good_plugin"].seen == ["lund_skane"]
+
+
+def test_a_plugin_for_a_later_minor_contract_loads(site: Path) -> None:
+    install_plugin(site, "newer_minor", GOOD.replace('"1.0"', '"1.7"'))
+
+    host = build_plugin_host()
+
+    assert host.failures == []
+    assert "newer_minor" in [info.name for info in host.describe()]
 
 
 def test_only_the_named_plugins_load(site: Path) -> None:

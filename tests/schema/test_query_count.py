@@ -10,11 +10,11 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from atmp_graph.ingest import ingest
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import build_plugin_host
+from benchmarks.exports import write_trials_export
 from tests.conftest import GraphQLClient
-from tests.factories import write_trials_export
 
 NESTED = """
 query Trials($first: Int!) {

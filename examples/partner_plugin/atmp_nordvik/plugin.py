@@ -9,13 +9,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pluggy import HookimplMarker
 from pydantic import BaseModel
 
-from atmp_graph.plugins.feeds import NoConfig, Stream
-from atmp_graph.plugins.records import Identifier, Record, SourceRow, TrialRecord
+from atmp_graph import Identifier, NoConfig, Record, SourceRow, Stream, TrialRecord, hookimpl
 
-hookimpl = HookimplMarker("atmp_graph")
+# The plugin contract this plugin was written for; the host refuses another major version.
+ATMP_GRAPH_CONTRACT = "1.0"
 
 FEED = "nordvik"
 INSTITUTION = "Nordvik University Hospital"

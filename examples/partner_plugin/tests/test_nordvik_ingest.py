@@ -7,8 +7,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 import atmp_graph.model as m
+from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_engine, upgrade
-from atmp_graph.plugins.ingest import ingest
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_nordvik.plugin import SAMPLE, NordvikFeed
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from atmp_graph import SourceRow, Stream, hookimpl
 from atmp_graph.plugins.builtin.ctgov.mapping import (
     CURSOR_FIELD,
     IDENTIFICATION,
@@ -22,9 +23,8 @@ from atmp_graph.plugins.builtin.ctgov.mapping import (
 )
 from atmp_graph.plugins.builtin.ctgov.sources import CtGovConfig, SourceUnreadable, pages
 from atmp_graph.plugins.builtin.samples import sample_path
-from atmp_graph.plugins.feeds import Stream
-from atmp_graph.plugins.hookspecs import hookimpl
-from atmp_graph.plugins.records import SourceRow
+
+ATMP_GRAPH_CONTRACT = "1.0"
 
 __all__ = [
     "CtGovConfig",

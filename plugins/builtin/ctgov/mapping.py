@@ -12,9 +12,8 @@ from typing import Any
 
 import pycountry
 
-from atmp_graph.model.normalize import EU_CT_NUMBER, EUDRACT_NUMBER, canonical_eudract
+from atmp_graph import EU_CT_NUMBER, EUDRACT_NUMBER, Identifier, SourceRow, canonical_eudract
 from atmp_graph.plugins.builtin.ctgov.sources import Origin
-from atmp_graph.plugins.records import Identifier, SourceRow
 
 PROTOCOL = "protocolSection"
 IDENTIFICATION = f"{PROTOCOL}.identificationModule"

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atmp_graph.model.normalize import NCT_ID
+from atmp_graph import NCT_ID
 
 USER_AGENT = "atmp-graph-ctgov/1.0 (+https://clinicaltrials.gov/data-api/api)"
 _HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)

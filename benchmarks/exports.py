@@ -1,4 +1,4 @@
-"""Build exports in the Lund/Skåne CSV shape, for tests that need many records."""
+"""Generated exports in the feeds' own shapes, for benchmarks and tests that need many records."""
 
 from pathlib import Path
 

@@ -2,31 +2,31 @@
 
 Every record read is either stored (created, updated or unchanged) or quarantined with its
 field and reason: read = stored + quarantined, always.  Records are written in batches, each
-its own transaction (plugins/pipeline.py), and a record that fails half-way leaves nothing
+its own transaction (ingest/batches.py), and a record that fails half-way leaves nothing
 behind, so a crash leaves whole batches only and a rerun completes the feed.
 """
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import IngestRun, store
+from atmp_graph.enums import IngestRunStatus
+from atmp_graph.identity.matching import max_ids, suggest_matches
+from atmp_graph.identity.precedence import Precedence, load_precedence
+from atmp_graph.ingest.batches import IngestRunner
+from atmp_graph.ingest.feed_state import advance_feed_state, feed_state
+from atmp_graph.model import IngestRun
 from atmp_graph.model.database import PlannerStatistics
-from atmp_graph.model.enums import IngestRunStatus
-from atmp_graph.model.matching import max_ids, suggest_matches
-from atmp_graph.model.precedence import Precedence, load_precedence
-from atmp_graph.plugins.feeds import FeedAdapter
-from atmp_graph.plugins.pipeline import IngestRunner
+from atmp_graph.plugins.feeds import FeedAdapter, feed_config
 from atmp_graph.plugins.records import SourceRow
-from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
-from atmp_graph.plugins.validation import validate_row
+from atmp_graph.plugins.report import IngestReport
 
 if TYPE_CHECKING:
     from atmp_graph.plugins.manager import PluginHost
@@ -73,22 +73,6 @@ def _mark_interrupted_runs(session: Session, feed: str, current: int) -> None:
     )
 
 
-class ConfigError(ValueError):
-    """A feed's configuration does not fit its `config_model`."""
-
-
-def feed_config(adapter: FeedAdapter, config: Mapping[str, Any] | None) -> BaseModel:
-    """Validate `config` against the feed's own model; the error names the feed and key."""
-    try:
-        return adapter.config_model.model_validate(dict(config or {}))
-    except ValidationError as error:
-        reasons = "; ".join(
-            f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg'].lower()}"
-            for detail in error.errors()
-        )
-        raise ConfigError(f"{adapter.name}: configuration: {reasons}") from None
-
-
 def ingest(
     engine: Engine,
     adapter: FeedAdapter,
@@ -107,7 +91,7 @@ def ingest(
     Reads only what is new since the feed's last complete run, unless `full`; the feed's new
     state is committed with the run's last batch, so a run that stops part-way is read again.
     Nodes several feeds describe take each field from the feed `precedence` ranks first (the
-    default rule is model/precedence.toml); similar nodes the run made become suggestions.
+    default rule is identity/precedence.toml); similar nodes the run made become suggestions.
     """
     with _fewer_collections():
         return _ingest(
@@ -167,7 +151,7 @@ def _ingest(
         )
         try:
             _mark_interrupted_runs(session, adapter.name, run.id)
-            previous = {} if full else store.feed_state(session, adapter.name)
+            previous = {} if full else feed_state(session, adapter.name)
             before = max_ids(session)
             statistics.refresh()
             for row in _rows(adapter, source, state=previous, config=settings):
@@ -175,7 +159,7 @@ def _ingest(
                 if on_record:
                     on_record(report)
             # The feed's new state goes in with the last batch: all of it, or none.
-            store.advance_feed_state(session, adapter.name, runner.cursors)
+            advance_feed_state(session, adapter.name, runner.cursors)
             runner.flush()
             report.suggested = suggest_matches(session, since=before)
             run.status, run.finished_at = IngestRunStatus.SUCCEEDED, dt.datetime.now(dt.UTC)
@@ -212,16 +196,3 @@ def _record_failure(
             _save_counts(run, report)
             run.status, run.error = IngestRunStatus.FAILED, str(error)
             run.finished_at = dt.datetime.now(dt.UTC)
-
-
-__all__: Sequence[str] = [
-    "BATCH_SIZE",
-    "ConfigError",
-    "IngestError",
-    "IngestReport",
-    "Problem",
-    "Quarantined",
-    "feed_config",
-    "ingest",
-    "validate_row",
-]

@@ -14,15 +14,16 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import store
+from atmp_graph.identity import lookup
+from atmp_graph.identity.claims import Claim, claims_for, decode
+from atmp_graph.identity.precedence import Precedence
+from atmp_graph.identity.sites import PlaceCache, Site, SitePlace, site_rows
+from atmp_graph.model import kinds
 from atmp_graph.model.base import Base
-from atmp_graph.model.claims import Claim, claims_for, decode
 from atmp_graph.model.collaboration import Institution
 from atmp_graph.model.identity import FieldConflict
-from atmp_graph.model.normalize import fold_name
-from atmp_graph.model.precedence import Precedence
-from atmp_graph.model.sites import PlaceCache, Site, SitePlace, site_rows
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
+from atmp_graph.normalize import fold_name
 
 # Kinds whose values also come from feeds that only name them (a sponsor's ROR id, a
 # company's registration number): a field no record of their own gives keeps that value.
@@ -69,7 +70,7 @@ def institution_for(session: Session, ref: dict[str, Any]) -> Institution | None
     writers and for choosing values, so both find the same node."""
     name = ref.get("name")
     folded = [fold_name(name)] if name else []
-    found = store.find_institution(
+    found = lookup.find_institution(
         session,
         folded_names=folded,
         ror_id=ref.get("ror"),
@@ -77,7 +78,7 @@ def institution_for(session: Session, ref: dict[str, Any]) -> Institution | None
         registration_number=ref.get("registration_number"),
     )
     if found is None and folded:
-        facility = store.find_facility(session, folded_names=folded)
+        facility = lookup.find_facility(session, folded_names=folded)
         if facility is not None and facility.owner_id is not None:
             found = session.get(Institution, facility.owner_id)
     return found
@@ -113,8 +114,8 @@ def resolve_many(
     session: Session, model: type[Base], ids: Sequence[int], precedence: Precedence
 ) -> None:
     """`resolve` for many nodes of one kind, with a handful of statements in all."""
-    entity_type = store.entity_type_of(model)
-    table = store.table_of(model)
+    entity_type = kinds.entity_type_of(model)
+    table = kinds.table_of(model)
     claims = claims_for(session, entity_type, ids)
     lookups = _Lookups(session)
     refs = INSTITUTION_REFS.get(entity_type, {})

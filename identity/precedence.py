@@ -1,6 +1,6 @@
 """The rule for which feed's value wins each field of a node that several feeds describe.
 
-Configured in TOML (model/precedence.toml is the default and documents the format); a rank is
+Configured in TOML (identity/precedence.toml is the default and documents the format); a rank is
 a plain sort key, so the winner never depends on the order feeds were ingested in.
 """
 

@@ -1,7 +1,7 @@
 """The ingest runner: validated records go out in batches, new trials in bulk.
 
 Within a batch, records the feed already stored unchanged are counted and left alone (one
-query for the whole batch), new trials are written together (plugins/bulk.py), and everything
+query for the whole batch), new trials are written together (ingest/bulk.py), and everything
 else is written one by one, each in its own savepoint, so a record that fails half-way leaves
 nothing behind and is quarantined with the reason.  A record read twice in one run is found
 through its source record's run id, so memory stays flat however long the feed is.
@@ -15,17 +15,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from atmp_graph.model import QuarantinedRecord, SourceRecord, store
-from atmp_graph.model.precedence import Precedence
-from atmp_graph.model.resolution import resolve
-from atmp_graph.plugins.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
-from atmp_graph.plugins.claims import claims_of
-from atmp_graph.plugins.context import UnknownReference, WriteContext
+from atmp_graph.identity import lookup
+from atmp_graph.identity.precedence import Precedence
+from atmp_graph.identity.resolution import resolve
+from atmp_graph.ingest import source_records
+from atmp_graph.ingest.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
+from atmp_graph.ingest.claims import claims_of
+from atmp_graph.ingest.context import UnknownReference, WriteContext
+from atmp_graph.ingest.writers import WRITERS
+from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links
 from atmp_graph.plugins.feeds import FeedAdapter
 from atmp_graph.plugins.records import Record, SourceRow
 from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
 from atmp_graph.plugins.validation import content_hash, validate_row
-from atmp_graph.plugins.writers import WRITERS
 
 if TYPE_CHECKING:
     from atmp_graph.plugins.manager import PluginHost
@@ -78,7 +80,7 @@ class IngestRunner:
 
     def _write(self, batch: list[Valid]) -> None:
         entity = batch[0].row.entity
-        known = store.known_source_records(
+        known = source_records.known_source_records(
             self.session,
             feed=self.adapter.name,
             entity_type=entity,
@@ -102,7 +104,9 @@ class IngestRunner:
             else:
                 firsts[source_id] = valid
                 todo.append((valid, stored))
-        store.mark_read(self.session, [stored.id for stored in unchanged], self.report.run_id)
+        source_records.mark_read(
+            self.session, [stored.id for stored in unchanged], self.report.run_id
+        )
         for stored in unchanged:
             # The UPDATE went around the ORM; keep the loaded objects telling the truth.
             set_committed_value(stored, "run_id", self.report.run_id)
@@ -155,7 +159,7 @@ class IngestRunner:
     def _store(self, valid: Valid, source: SourceRecord | None) -> None:
         row, record = valid.row, valid.record
         model, write = WRITERS[type(record)]
-        existing = store.built_entity(self.session, model, source) if source else None
+        existing = lookup.built_entity(self.session, model, source) if source else None
         built = write(self.context, record, existing)
         if source is None:
             source = SourceRecord(
@@ -165,7 +169,7 @@ class IngestRunner:
         for name, value in self._source_values(valid).items():
             setattr(source, name, value)
         for entity in built:
-            store.link_source(self.session, source, entity)
+            source_records.link_source(self.session, source, entity)
         if source.claims is not None:
             resolve(self.session, built[0], self.precedence)
         self._resolve_waiting_links(row.entity, record.source_id, built[0])
@@ -196,15 +200,15 @@ class IngestRunner:
         return self.host.normalize_identifier(scheme, value) if self.host else value
 
     def _resolve_waiting_links(self, entity: str, source_id: str, target: Any) -> None:
-        waiting = store.waiting_links(
+        waiting = source_records.waiting_links(
             self.session,
             feed=self.adapter.name,
             target_entity_type=entity,
             target_source_id=source_id,
         )
         for link in waiting:
-            owner = store.model_for(link.entity_type)
-            store.add_link(self.session, owner, link.entity_id, link.relation, target.id)
+            owner = kinds.model_for(link.entity_type)
+            links.add_link(self.session, owner, link.entity_id, link.relation, target.id)
             self.session.delete(link)
 
     def _quarantine(self, row: SourceRow, *problems: Problem) -> None:

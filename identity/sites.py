@@ -9,9 +9,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import store
+from atmp_graph.identity import lookup
 from atmp_graph.model.collaboration import Institution
-from atmp_graph.model.normalize import fold_name
+from atmp_graph.normalize import fold_name
 
 
 class SitePlace(NamedTuple):
@@ -34,8 +34,8 @@ class Site(NamedTuple):
 def site_place(session: Session, name: str) -> SitePlace:
     """Resolve a site name to a facility, an institution, or a facility's owner."""
     folded = [fold_name(name)]
-    facility = store.find_facility(session, folded_names=folded)
-    institution = store.find_institution(session, folded_names=folded)
+    facility = lookup.find_facility(session, folded_names=folded)
+    institution = lookup.find_institution(session, folded_names=folded)
     if institution is None and facility is not None and facility.owner_id is not None:
         institution = session.get(Institution, facility.owner_id)
     return SitePlace(

@@ -7,16 +7,16 @@ caller.  Errors are `MergeError`s that say what is wrong in one sentence.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import store
+from atmp_graph.enums import SuggestionStatus
+from atmp_graph.identity import aliases
+from atmp_graph.identity.merging import MergeError, merge, record_decision
+from atmp_graph.identity.precedence import Precedence
+from atmp_graph.model import kinds
 from atmp_graph.model.base import Base
-from atmp_graph.model.enums import SuggestionStatus
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, MatchSuggestion
-from atmp_graph.model.matching import MODELS
-from atmp_graph.model.merging import MergeError, merge, record_decision
-from atmp_graph.model.normalize import fold_name
-from atmp_graph.model.precedence import Precedence
+from atmp_graph.normalize import fold_name
 
-ALIASED = {store.entity_type_of(model): model for model in store.ALIASES}
+ALIASED = {kinds.entity_type_of(model): model for model in aliases.ALIASES}
 
 
 def review_queue(session: Session, *, pending_only: bool = True) -> list[str]:
@@ -26,9 +26,9 @@ def review_queue(session: Session, *, pending_only: bool = True) -> list[str]:
         statement = statement.where(MatchSuggestion.status == SuggestionStatus.PENDING)
     lines = []
     for suggestion in session.scalars(statement):
-        model = MODELS.get(suggestion.entity_type)
+        model = kinds.model_for(suggestion.entity_type)
         names = [
-            getattr(session.get(model, node_id), "name", "(merged)") if model else "?"
+            getattr(session.get(model, node_id), "name", "(merged)")
             for node_id in (suggestion.entity_id, suggestion.other_id)
         ]
         lines.append(
@@ -83,7 +83,7 @@ def accept(
     (merged,) = pair - {survivor}
     record = merge(
         session,
-        MODELS[entity_type],
+        kinds.model_for(entity_type),
         survivor,
         merged,
         reason=f"suggestion {suggestion_id} accepted: {suggestion.reason}",
@@ -118,7 +118,7 @@ def _aliased(session: Session, entity_type: str, node_id: int) -> Base:
 
 
 def aliases_of(session: Session, node: Base) -> list[str]:
-    alias_model, owner_column = store.ALIASES[type(node)]
+    alias_model, owner_column = aliases.ALIASES[type(node)]
     owner_id = node.id  # type: ignore[attr-defined]
     return list(
         session.scalars(
@@ -135,12 +135,12 @@ def add_alias(session: Session, entity_type: str, node_id: int, alias: str) -> l
     folded = fold_name(alias)
     if not folded:
         raise MergeError(f"alias {alias!r} has no letters or digits")
-    owner = store.alias_owner(session, type(node), folded)
+    owner = aliases.alias_owner(session, type(node), folded)
     if owner is not None and owner != node_id:
         raise MergeError(
             f"{alias!r} already names {entity_type} {owner}; merge the two nodes instead"
         )
-    store.add_aliases(session, node, [(alias, folded)])  # type: ignore[arg-type]
+    aliases.add_aliases(session, node, [(alias, folded)])  # type: ignore[arg-type]
     return aliases_of(session, node)
 
 
@@ -150,6 +150,6 @@ def remove_alias(session: Session, entity_type: str, node_id: int, alias: str) -
     folded = fold_name(alias)
     if folded == fold_name(node.name):  # type: ignore[attr-defined]
         raise MergeError(f"{alias!r} is the {entity_type}'s own name")
-    if not store.remove_aliases(session, type(node), node_id, [folded]):
+    if not aliases.remove_aliases(session, type(node), node_id, [folded]):
         raise MergeError(f"{entity_type} {node_id} has no alias {alias!r}")
     return aliases_of(session, node)

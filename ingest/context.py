@@ -9,18 +9,21 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from atmp_graph.enums import InstitutionKind
+from atmp_graph.identity import aliases, lookup
+from atmp_graph.identity.precedence import Precedence
+from atmp_graph.identity.resolution import institution_for, resolve_many
+from atmp_graph.ingest import source_records
 from atmp_graph.model import (
     Base,
     ClinicalTrial,
     Institution,
     PendingLink,
     QuarantinedRecord,
-    store,
+    kinds,
+    links,
 )
-from atmp_graph.model.enums import InstitutionKind
-from atmp_graph.model.normalize import fold_name
-from atmp_graph.model.precedence import Precedence
-from atmp_graph.model.resolution import institution_for, resolve_many
+from atmp_graph.normalize import fold_name
 from atmp_graph.plugins.records import InstitutionRef
 
 
@@ -57,7 +60,7 @@ class WriteContext:
         for record_field, relation, target_entity, source_ids in wanted:
             ids = references.resolved.setdefault(relation, [])
             for source_id in source_ids:
-                target = store.built_entity_id(
+                target = lookup.built_entity_id(
                     self.session, feed=self.feed, entity_type=target_entity, source_id=source_id
                 )
                 if target is not None:
@@ -101,15 +104,15 @@ class WriteContext:
         for relation, ids in {**references.resolved, **(extra or {})}.items():
             if additive:
                 for target in ids:
-                    store.add_link(self.session, owner_type, owner_id, relation, target)
+                    links.add_link(self.session, owner_type, owner_id, relation, target)
             else:
-                store.replace_links(self.session, owner_type, owner_id, relation, ids)
+                links.replace_links(self.session, owner_type, owner_id, relation, ids)
         for relation, target_entity, source_id in references.parked:
-            store.park_link(
+            source_records.park_link(
                 self.session,
                 PendingLink(
                     feed=self.feed,
-                    entity_type=store.entity_type_of(owner_type),
+                    entity_type=kinds.entity_type_of(owner_type),
                     entity_id=owner_id,
                     relation=relation,
                     target_entity_type=target_entity,
@@ -118,7 +121,7 @@ class WriteContext:
             )
 
     def built_by_other_feeds(self, model: type[Base], entity_id: int) -> bool:
-        feeds = store.feeds_of(self.session, store.entity_type_of(model), [entity_id])
+        feeds = lookup.feeds_of(self.session, kinds.entity_type_of(model), [entity_id])
         return bool(feeds.get(entity_id, set()) - {self.feed})
 
     def institution(self, ref: InstitutionRef) -> Institution:
@@ -130,18 +133,18 @@ class WriteContext:
         if found is not None:
             if ref.name and (ref.ror or ref.key or ref.registration_number):
                 # The name a feed gives with the id finds it next time, without the id.
-                store.add_aliases(self.session, found, aliases([ref.name]))
+                aliases.add_aliases(self.session, found, alias_pairs([ref.name]))
             _fill_gaps(found, ref)
             return found
-        institution = store.new_institution(
+        institution = lookup.new_institution(
             self.session, name=ref.name or ref.key or ref.ror or "?", kind=ref.kind
         )
         institution.key, institution.ror_id = ref.key, ref.ror
         institution.registration_number = ref.registration_number
         institution.country, institution.city = ref.country, ref.city
         if ref.name:
-            names = aliases([ref.name])
-            store.add_aliases(self.session, institution, names)
+            names = alias_pairs([ref.name])
+            aliases.add_aliases(self.session, institution, names)
             # Sites of that name, placed when nothing had it, are this institution's.
             place_sites_again(self.session, names, self.precedence)
         return institution
@@ -155,7 +158,7 @@ class WriteContext:
         return None if ref is None else self.institution(ref)
 
     def conditions(self, names: Sequence[str]) -> list[int]:
-        return store.condition_ids(self.session, aliases(names))
+        return lookup.condition_ids(self.session, alias_pairs(names))
 
 
 def _fill_gaps(institution: Institution, ref: InstitutionRef) -> None:
@@ -180,10 +183,10 @@ def place_sites_again(
 ) -> None:
     """Trials with sites under these names, placed before the names were known, are placed
     again (and sites that turn out to be one place become one)."""
-    trial_ids = store.trials_at_sites(session, [folded for _, folded in names])
+    trial_ids = lookup.trials_at_sites(session, [folded for _, folded in names])
     if trial_ids:
         resolve_many(session, ClinicalTrial, trial_ids, precedence)
 
 
-def aliases(names: Sequence[str]) -> list[tuple[str, str]]:
+def alias_pairs(names: Sequence[str]) -> list[tuple[str, str]]:
     return [(name, fold_name(name)) for name in names if fold_name(name)]

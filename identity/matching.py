@@ -17,15 +17,16 @@ from itertools import combinations
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import store
+from atmp_graph.enums import SuggestionStatus
+from atmp_graph.identity import lookup
+from atmp_graph.model import kinds
 from atmp_graph.model.associations import trial_product
 from atmp_graph.model.base import Base
 from atmp_graph.model.collaboration import Institution, InstitutionAlias
-from atmp_graph.model.enums import SuggestionStatus
 from atmp_graph.model.identity import EntityRedirect, MatchSuggestion
-from atmp_graph.model.normalize import fold_name
 from atmp_graph.model.research import Condition, ConditionAlias, Product
 from atmp_graph.model.trials import ClinicalTrial
+from atmp_graph.normalize import fold_name
 
 THRESHOLD = 0.6
 # A word that more nodes than this share says nothing about any two of them.
@@ -39,11 +40,8 @@ _GENERIC_WORDS = """
 """
 GENERIC = frozenset(_GENERIC_WORDS.split())
 Pair = tuple[int, int, float, str]  # low id, high id, score, reason
-MODELS: dict[str, type[Base]] = {
-    "institution": Institution,
-    "condition": Condition,
-    "product": Product,
-}
+# The kinds whose new nodes are compared with the others of their kind.
+SUGGESTED_KINDS: tuple[type[Base], ...] = (Institution, Condition, Product)
 
 
 def words(name: str) -> frozenset[str]:
@@ -122,7 +120,7 @@ def _products_of_one_trial(session: Session, new: set[int]) -> Iterator[Pair]:
     for trial_id, product_id, nct_id in rows:
         trials[trial_id].add(product_id)
         labels[trial_id] = nct_id or f"#{trial_id}"
-    feeds = store.feeds_of(session, "product", set().union(*trials.values()))
+    feeds = lookup.feeds_of(session, "product", set().union(*trials.values()))
     for trial_id, products in sorted(trials.items()):
         for a, b in combinations(sorted(products), 2):
             of_a, of_b = feeds.get(a, set()), feeds.get(b, set())
@@ -163,9 +161,11 @@ def _distinct_institutions(session: Session, pairs: list[Pair]) -> set[tuple[int
 def max_ids(session: Session) -> dict[str, int]:
     """The highest id of each kind, so that the next run's new nodes can be told apart."""
     return {
-        entity_type: session.scalar(select(func.coalesce(func.max(model.id), 0)))  # type: ignore[attr-defined]
+        kinds.entity_type_of(model): session.scalar(
+            select(func.coalesce(func.max(model.id), 0))  # type: ignore[attr-defined]
+        )
         or 0
-        for entity_type, model in MODELS.items()
+        for model in SUGGESTED_KINDS
     }
 
 
@@ -210,7 +210,8 @@ def _prune(session: Session, entity_type: str, model: type[Base]) -> None:
 def suggest_matches(session: Session, since: dict[str, int]) -> int:
     """Suggest pairs for the nodes made after `since` (see `max_ids`); returns how many."""
     made = 0
-    for entity_type, model in MODELS.items():
+    for model in SUGGESTED_KINDS:
+        entity_type = kinds.entity_type_of(model)
         _prune(session, entity_type, model)
         new = set(
             session.scalars(select(model.id).where(model.id > since.get(entity_type, 0)))  # type: ignore[attr-defined]

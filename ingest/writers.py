@@ -10,6 +10,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 
+from atmp_graph.enums import CollaborationArea, InstitutionKind
+from atmp_graph.identity import aliases, lookup
+from atmp_graph.identity.merging import merge
+from atmp_graph.ingest import source_records
+from atmp_graph.ingest.claims import TRIAL_FIELDS
+from atmp_graph.ingest.context import FeedReferences, WriteContext, alias_pairs, place_sites_again
 from atmp_graph.model import (
     Agreement,
     Base,
@@ -24,13 +30,9 @@ from atmp_graph.model import (
     Product,
     Project,
     Signatory,
-    store,
+    links,
 )
-from atmp_graph.model.enums import CollaborationArea, InstitutionKind
-from atmp_graph.model.merging import merge
-from atmp_graph.model.normalize import fold_name
-from atmp_graph.plugins.claims import TRIAL_FIELDS
-from atmp_graph.plugins.context import FeedReferences, WriteContext, aliases, place_sites_again
+from atmp_graph.normalize import fold_name
 from atmp_graph.plugins.records import (
     AgreementRecord,
     FacilityRecord,
@@ -65,9 +67,9 @@ def _absorb(
     the record describing them arrived) into `into`: an exact name or identifier is a sure
     match, so the graph comes out the same whichever feed came first.  `names` are aliases
     that belong to something else (a facility) and are dropped rather than carried over."""
-    described = store.described(ctx.session, Institution, institution_ids)
+    described = lookup.described(ctx.session, Institution, institution_ids)
     for provisional in sorted(set(institution_ids) - described - {into}):
-        if store.kept_apart(ctx.session, "institution", provisional, into):
+        if lookup.kept_apart(ctx.session, "institution", provisional, into):
             continue
         merge(
             ctx.session,
@@ -84,8 +86,8 @@ def _absorb(
 def write_institution(
     ctx: WriteContext, record: InstitutionRecord, existing: Institution | None
 ) -> list[Base]:
-    names = aliases([record.name, *record.aliases])
-    matching = store.institutions_matching(
+    names = alias_pairs([record.name, *record.aliases])
+    matching = lookup.institutions_matching(
         ctx.session,
         folded_names=[folded for _, folded in names],
         ror_id=record.ror,
@@ -93,7 +95,7 @@ def write_institution(
         registration_number=record.registration_number,
     )
     if existing is None and matching:
-        described = store.described(ctx.session, Institution, matching)
+        described = lookup.described(ctx.session, Institution, matching)
         existing = ctx.session.get(Institution, min(described or matching))
     if existing is not None:
         # First, so that the identifiers they hold are free for this record to set.
@@ -109,7 +111,7 @@ def write_institution(
     ctx.session.flush()
     part_of = ctx.maybe_institution(record.part_of)
     institution.part_of_id = _id(part_of)
-    store.add_aliases(ctx.session, institution, names, respell=True)
+    aliases.add_aliases(ctx.session, institution, names, respell=True)
     place_sites_again(ctx.session, names, ctx.precedence)
     return [institution]
 
@@ -117,26 +119,26 @@ def write_institution(
 def write_facility(
     ctx: WriteContext, record: FacilityRecord, existing: Facility | None
 ) -> list[Base]:
-    names = aliases([record.name, *record.aliases])
+    names = alias_pairs([record.name, *record.aliases])
     folded = [f for _, f in names]
     owner = ctx.maybe_institution(record.owner)
     ctx.session.flush()
     facility = _row(
-        ctx, Facility, existing or store.find_facility(ctx.session, folded_names=folded)
+        ctx, Facility, existing or lookup.find_facility(ctx.session, folded_names=folded)
     )
     facility.key, facility.name, facility.kind = record.key, record.name, record.kind
     facility.owner_id = _id(owner)
     facility.description, facility.status = record.description, record.status
     facility.opened_year, facility.cluster = record.opened_year, record.cluster
     facility.city, facility.country = record.city, record.country
-    store.add_aliases(ctx.session, facility, names, respell=True)
+    aliases.add_aliases(ctx.session, facility, names, respell=True)
     if owner is not None:
         # An institution made up from this facility's name, before the facility was known, is
         # the facility: what was made or run there is made or run at the facility, by its owner.
-        named = store.institutions_matching(
+        named = lookup.institutions_matching(
             ctx.session, folded_names=folded, ror_id=None, key=None, registration_number=None
         )
-        store.place_at_facility(ctx.session, named, facility.id)
+        source_records.place_at_facility(ctx.session, named, facility.id)
         _absorb(ctx, named, owner.id, names=folded)
     place_sites_again(ctx.session, names, ctx.precedence)
     return [facility]
@@ -162,7 +164,7 @@ def write_agreement(
     agreement.areas, agreement.therapy_areas = list(record.areas), list(record.therapy_areas)
     parties = ctx.institution_ids(record.parties)
     ctx.session.flush()
-    store.replace_links(ctx.session, Agreement, agreement.id, "parties", parties)
+    links.replace_links(ctx.session, Agreement, agreement.id, "parties", parties)
     ctx.session.execute(delete(Signatory).where(Signatory.agreement_id == agreement.id))
     for signatory in record.signatories:
         person = _person(ctx, signatory.name, signatory.orcid)
@@ -177,7 +179,7 @@ def write_agreement(
             )
         )
         if institution is not None:
-            store.add_link(ctx.session, Person, person.id, "affiliations", institution.id)
+            links.add_link(ctx.session, Person, person.id, "affiliations", institution.id)
     return [agreement]
 
 
@@ -185,7 +187,7 @@ def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | 
     facility = manufacturer = None
     if record.manufacturing_site:
         site = record.manufacturing_site
-        facility = store.find_facility(ctx.session, folded_names=[fold_name(site)])
+        facility = lookup.find_facility(ctx.session, folded_names=[fold_name(site)])
         if facility is None:
             manufacturer = ctx.institution(InstitutionRef(name=site))
     originator = ctx.maybe_institution(record.originator)
@@ -223,8 +225,8 @@ def write_project(ctx: WriteContext, record: ProjectRecord, existing: Project | 
     project.start_date, project.end_date = record.start_date, record.end_date
     project.lead_unit, project.lead_institution_id = record.lead_unit, _id(lead)
     ctx.session.flush()
-    store.replace_links(ctx.session, Project, project.id, "partners", partners)
-    store.replace_links(
+    links.replace_links(ctx.session, Project, project.id, "partners", partners)
+    links.replace_links(
         ctx.session, Project, project.id, "conditions", ctx.conditions(record.conditions)
     )
     ctx.link(project, references)
@@ -265,7 +267,7 @@ def write_trial(
     ctx: WriteContext, record: TrialRecord, existing: ClinicalTrial | None
 ) -> list[Base]:
     """A new trial takes this record's values; a known one gets them chosen afresh from all
-    its records' claims once this record's are stored (model/resolution.py)."""
+    its records' claims once this record's are stored (identity/resolution.py)."""
     references = ctx.references([("product_ids", "products", "product", record.product_ids)])
     sponsor = ctx.maybe_institution(record.sponsor)
     collaborators = ctx.institution_ids(record.collaborators)
@@ -300,7 +302,7 @@ def write_partnership(
     partnership.start_date, partnership.end_date = record.start_date, record.end_date
     partnership.partner_id = partner.id
     ctx.session.flush()
-    store.replace_links(ctx.session, Partnership, partnership.id, "institutions", institutions)
+    links.replace_links(ctx.session, Partnership, partnership.id, "institutions", institutions)
     ctx.link(partnership, references)
     ctx.session.execute(
         delete(PartnershipTerms).where(PartnershipTerms.partnership_id == partnership.id)

@@ -13,13 +13,15 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import ClinicalTrial, store
+from atmp_graph.identity import lookup
+from atmp_graph.identity.resolution import resolve_many
+from atmp_graph.identity.sites import PlaceCache, Site, SitePlace, site_rows
+from atmp_graph.ingest import source_records
+from atmp_graph.ingest.claims import TRIAL_FIELDS
+from atmp_graph.ingest.context import WriteContext
+from atmp_graph.model import ClinicalTrial, links
 from atmp_graph.model.ids import allocate_ids
-from atmp_graph.model.normalize import fold_name
-from atmp_graph.model.resolution import resolve_many
-from atmp_graph.model.sites import PlaceCache, Site, SitePlace, site_rows
-from atmp_graph.plugins.claims import TRIAL_FIELDS
-from atmp_graph.plugins.context import WriteContext
+from atmp_graph.normalize import fold_name
 from atmp_graph.plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
 
 
@@ -113,13 +115,13 @@ def _batch_facts(
     """The batch's trial records, the feed's products they name (by source id) and which of
     them other records of the feed wait for: one query each for the whole batch."""
     records = [record for _, record in _trials(batch)]
-    products = store.built_entity_ids(
+    products = lookup.built_entity_ids(
         ctx.session,
         feed=ctx.feed,
         entity_type="product",
         source_ids=[pid for record in records for pid in record.product_ids],
     )
-    waited_for = store.waiting_target_ids(
+    waited_for = source_records.waiting_target_ids(
         ctx.session,
         feed=ctx.feed,
         target_entity_type="clinical_trial",
@@ -174,9 +176,9 @@ def write_new_trials(
         )
     if sites:
         session.execute(insert(tables["trial_site"]), sites)
-    links = _links(ctx, cache, [record for _, record in chosen], trial_ids, products)
-    for relation, pairs in links.items():
-        store.insert_links(session, ClinicalTrial, relation, pairs)
+    new_links = _links(ctx, cache, [record for _, record in chosen], trial_ids, products)
+    for relation, pairs in new_links.items():
+        links.insert_links(session, ClinicalTrial, relation, pairs)
     return [valid for valid, _ in chosen]
 
 
@@ -195,7 +197,7 @@ def write_matched_trials(
     session = ctx.session
     records, products, waited_for = _batch_facts(ctx, batch)
     known = _known_registry_ids(session, records)
-    feeds = store.feeds_of(session, "clinical_trial", set(known.values()))
+    feeds = lookup.feeds_of(session, "clinical_trial", set(known.values()))
     chosen: dict[int, tuple[Valid, TrialRecord]] = {}
     for valid, record in _trials(batch):
         if record.source_id in waited_for:
@@ -216,8 +218,8 @@ def write_matched_trials(
     for record in records:
         cache.institution_id(ctx, record.sponsor)
     for relation, pairs in _links(ctx, cache, records, trial_ids, products).items():
-        known_pairs = store.linked_pairs(session, ClinicalTrial, relation, trial_ids)
-        store.insert_links(
+        known_pairs = links.linked_pairs(session, ClinicalTrial, relation, trial_ids)
+        links.insert_links(
             session, ClinicalTrial, relation, [p for p in pairs if p not in known_pairs]
         )
     resolve_many(session, ClinicalTrial, trial_ids, ctx.precedence)
@@ -257,17 +259,17 @@ def _links(
     products: dict[str, int],
 ) -> dict[str, list[tuple[int, int]]]:
     """The (trial, target) pairs of each many-to-many relation the records name."""
-    links: dict[str, list[tuple[int, int]]] = {
+    pairs: dict[str, list[tuple[int, int]]] = {
         "conditions": [],
         "products": [],
         "collaborators": [],
     }
     for record, trial_id in zip(records, trial_ids, strict=True):
-        links["conditions"] += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
-        links["products"] += [(trial_id, products[pid]) for pid in record.product_ids]
-        links["collaborators"] += [
+        pairs["conditions"] += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
+        pairs["products"] += [(trial_id, products[pid]) for pid in record.product_ids]
+        pairs["collaborators"] += [
             (trial_id, i)
             for ref in record.collaborators
             if (i := cache.institution_id(ctx, ref)) is not None
         ]
-    return links
+    return pairs

@@ -1,14 +1,14 @@
 """What a validated record claims about the node it builds, field by field.
 
 The claims are stored on the record's source record; the node's values are then chosen from
-all of its records' claims by the precedence rule (model/resolution.py).  Record types without
+all of its records' claims by the precedence rule (identity/resolution.py).  Record types without
 an entry here build nodes that only their own feed describes.
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from atmp_graph.model.claims import encode
+from atmp_graph.identity.claims import encode
 from atmp_graph.plugins.records import (
     InstitutionRecord,
     InstitutionRef,

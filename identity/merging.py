@@ -25,15 +25,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from atmp_graph.model import store
+from atmp_graph.enums import SuggestionStatus
+from atmp_graph.identity import aliases
+from atmp_graph.identity.claims import decode_value, encode
+from atmp_graph.identity.precedence import Precedence
+from atmp_graph.identity.resolution import resolve_many
+from atmp_graph.model import kinds
 from atmp_graph.model.base import Base, NodeIdMixin
-from atmp_graph.model.claims import decode_value, encode
 from atmp_graph.model.collaboration import Facility, Institution
-from atmp_graph.model.enums import SuggestionStatus
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
-from atmp_graph.model.precedence import Precedence
 from atmp_graph.model.provenance import EntitySource, PendingLink
-from atmp_graph.model.resolution import resolve_many
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 
@@ -74,13 +75,13 @@ def _references(model: type[Base]) -> Iterator[Reference]:
         for column in table.columns:
             if any(fk.column is target for fk in column.foreign_keys):
                 yield Reference(column)
-    entity_type = store.entity_type_of(model)
+    entity_type = kinds.entity_type_of(model)
     for named_by, id_column in (
         (EntitySource, "entity_id"),
         (PendingLink, "entity_id"),
         (EntityRedirect, "new_id"),
     ):
-        table = store.table_of(named_by)
+        table = kinds.table_of(named_by)
         yield Reference(table.c[id_column], table.c.entity_type == entity_type)
 
 
@@ -124,8 +125,8 @@ def _move(session: Session, ref: Reference, from_id: int, to_id: int, log: Merge
 def _shed_aliases(
     session: Session, model: type[Base], node_id: int, folded: Sequence[str], log: MergeLog
 ) -> None:
-    alias_model, owner_column = store.ALIASES[model]
-    table = store.table_of(alias_model)
+    alias_model, owner_column = aliases.ALIASES[model]
+    table = kinds.table_of(alias_model)
     where = [table.c[owner_column] == node_id, table.c.normalized.in_(folded)]
     rows = session.execute(select(table).where(*where)).all()
     log.dropped.setdefault(table.name, []).extend(dict(row._mapping) for row in rows)
@@ -149,18 +150,14 @@ def merge(
     folded aliases of the merged node the survivor must not take (they name something else);
     a split gives them back.
     """
-    entity_type = store.entity_type_of(model)
+    entity_type = kinds.entity_type_of(model)
     if not issubclass(model, NodeIdMixin):
-        kinds = sorted(
-            mapper.local_table.name  # type: ignore[attr-defined]
-            for mapper in Base.registry.mappers
-            if issubclass(mapper.class_, NodeIdMixin)
-        )
-        raise MergeError(f"{entity_type} nodes cannot be merged (only {', '.join(kinds)})")
+        mergeable = ", ".join(sorted(kinds.entity_type_of(kind) for kind in kinds.node_kinds()))
+        raise MergeError(f"{entity_type} nodes cannot be merged (only {mergeable})")
     if survivor_id == merged_id:
         raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
     session.flush()
-    table = store.table_of(model)
+    table = kinds.table_of(model)
     rows = {node: _row(session, table, node, entity_type) for node in (survivor_id, merged_id)}
     log = MergeLog()
     if shed:
@@ -213,7 +210,7 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
         raise MergeError(f"there is no merge {merge_id}")
     if record.split_at is not None:
         raise MergeError(f"merge {merge_id} was split already")
-    model = store.model_for(record.entity_type)
+    model = kinds.model_for(record.entity_type)
     survivor_id, merged_id = record.survivor_id, record.merged_id
     later = session.scalar(
         select(EntityMerge.id).where(
@@ -227,7 +224,7 @@ def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityM
             f"{record.entity_type} {survivor_id} was merged away since (merge {later}): "
             f"split merge {later} first"
         )
-    table = store.table_of(model)
+    table = kinds.table_of(model)
     references = {ref.column: ref for ref in _references(model)}
     self_references = [ref.column.name for ref in _self_references(model)]
     survivor = _decoded(table, record.snapshot["survivor"])
@@ -299,7 +296,7 @@ def _row(session: Session, table: Table, node_id: int, entity_type: str) -> dict
 
 
 def _self_references(model: type[Base]) -> list[Reference]:
-    table = store.table_of(model)
+    table = kinds.table_of(model)
     return [ref for ref in _references(model) if ref.column.table is table]
 
 

@@ -1,0 +1,1 @@
+"""Which node a record is: lookups, claims, precedence, matching, merge and split, review."""

@@ -1,0 +1,44 @@
+"""A real `atmp-graph serve` process on a free port of 127.0.0.1, for tests over live HTTP."""
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(command: str, *args: str, cwd: Path, startup_seconds: float = 60) -> Iterator[str]:
+    """Run `command serve ARGS --port P` in `cwd` until /healthz answers; yield its base URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "ATMP_DATABASE_URL"}
+    log = cwd / "serve.log"
+    with log.open("w") as output, subprocess.Popen(
+        [command, "serve", *args, "--port", str(port)],
+        cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
+    ) as server:  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + startup_seconds
+            while True:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                try:
+                    if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
