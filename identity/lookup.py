@@ -1,8 +1,10 @@
 """Finding the node a record or a reference means: by identifier, alias, or its records."""
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from atmp_graph.enums import InstitutionKind, SuggestionStatus
@@ -18,69 +20,59 @@ from atmp_graph.model.identity import MatchSuggestion
 from atmp_graph.model.kinds import M, entity_type_of
 from atmp_graph.model.provenance import EntitySource, SourceRecord
 from atmp_graph.model.research import Condition
-from atmp_graph.model.trials import TrialSite
+from atmp_graph.model.trials import ClinicalTrial, TrialSite
+from atmp_graph.normalize import fold_name
 
 
-def find_institution(
+def institutions_matching(
     session: Session,
     *,
-    folded_names: Sequence[str] = (),
+    names: Sequence[str] = (),
     ror_id: str | None = None,
     key: str | None = None,
     registration_number: str | None = None,
-) -> Institution | None:
-    """The institution with this ROR id, key or registration number, else one of these names."""
+) -> list[int]:
+    """Every institution these identifiers or names could mean, the surest first: the one with
+    the ROR id, the key, the registration number, then those with one of the names among their
+    aliases (compared folded), oldest first."""
+    found: list[int] = []
     for column, value in (
         (Institution.ror_id, ror_id),
         (Institution.key, key),
         (Institution.registration_number, registration_number),
     ):
         if value:
-            found = session.scalars(select(Institution).where(column == value)).first()
-            if found:
-                return found
-    if folded_names:
-        return session.scalars(
-            select(Institution)
-            .join(InstitutionAlias)
-            .where(InstitutionAlias.normalized.in_(folded_names))
-            .order_by(Institution.id)
-        ).first()
-    return None
-
-
-def institutions_matching(
-    session: Session,
-    *,
-    folded_names: Sequence[str],
-    ror_id: str | None,
-    key: str | None,
-    registration_number: str | None,
-) -> list[int]:
-    """Every institution with one of these identifiers or names, oldest first."""
-    conditions = [
-        column == value
-        for column, value in (
-            (Institution.ror_id, ror_id),
-            (Institution.key, key),
-            (Institution.registration_number, registration_number),
-        )
-        if value
-    ]
-    ids = (
-        set(session.scalars(select(Institution.id).where(or_(*conditions))))
-        if conditions
-        else set()
-    )
-    if folded_names:
-        ids |= set(
-            session.scalars(
-                select(InstitutionAlias.institution_id).where(
-                    InstitutionAlias.normalized.in_(folded_names)
-                )
+            found += session.scalars(
+                select(Institution.id).where(column == value).order_by(Institution.id)
             )
+    folded = [name for name in (fold_name(name) for name in names) if name]
+    if folded:
+        found += session.scalars(
+            select(InstitutionAlias.institution_id)
+            .where(InstitutionAlias.normalized.in_(folded))
+            .order_by(InstitutionAlias.institution_id)
         )
-    return sorted(ids)
+    return list(dict.fromkeys(found))
+
+
+def institution_for(session: Session, ref: Mapping[str, Any]) -> Institution | None:
+    """The institution a reference ({"name", "ror", "key", "registration_number"}) means now:
+    the surest match, else the owner of a facility of that name.  The one lookup for the
+    writers, for choosing values and for placing sites, so all of them find the same node."""
+    name = ref.get("name")
+    matching = institutions_matching(
+        session,
+        names=[name] if name else [],
+        ror_id=ref.get("ror"),
+        key=ref.get("key"),
+        registration_number=ref.get("registration_number"),
+    )
+    if matching:
+        return session.get(Institution, matching[0])
+    facility = find_facility(session, folded_names=[fold_name(name)]) if name else None
+    if facility is not None and facility.owner_id is not None:
+        return session.get(Institution, facility.owner_id)
+    return None
 
 
 def described(session: Session, model: type[Base], ids: Iterable[int]) -> set[int]:
@@ -211,3 +203,69 @@ def kept_apart(session: Session, entity_type: str, a: int, b: int) -> bool:
             )
         )
     )
+
+
+# A trial's registry ids by scheme: one trial, whichever feed or registry names it.
+REGISTRY_COLUMNS = {
+    "nct": ClinicalTrial.nct_id,
+    "eudract": ClinicalTrial.eudract_id,
+    "euct": ClinicalTrial.euct_id,
+}
+RegistryId = tuple[str, str]  # (scheme, canonical value)
+
+
+def registry_ids_of(trial: Any) -> set[RegistryId]:
+    """The (scheme, value) registry ids a trial record or row carries."""
+    return {
+        (scheme, value)
+        for scheme in REGISTRY_COLUMNS
+        if (value := getattr(trial, f"{scheme}_id", None))
+    }
+
+
+def trials_by_registry_id_statement(
+    wanted: Iterable[RegistryId],
+) -> Select[Any] | None:
+    """The one statement that finds the trials holding any of these registry ids (None when
+    there are none to look for).  Sync writers and the async API both run it."""
+    by_scheme: dict[str, list[str]] = defaultdict(list)
+    for scheme, value in wanted:
+        by_scheme[scheme].append(value)
+    if not by_scheme:
+        return None
+    columns: list[Any] = [ClinicalTrial.id, *REGISTRY_COLUMNS.values()]
+    return (
+        select(*columns)
+        .where(or_(*(REGISTRY_COLUMNS[s].in_(values) for s, values in by_scheme.items())))
+        .order_by(ClinicalTrial.id)
+    )
+
+
+def registry_id_owners(rows: Iterable[Sequence[Any]]) -> dict[RegistryId, int]:
+    """From that statement's rows: the trial that holds each registry id (the oldest, if two
+    ever do)."""
+    owners: dict[RegistryId, int] = {}
+    for trial_id, *values in rows:
+        for scheme, value in zip(REGISTRY_COLUMNS, values, strict=True):
+            if value:
+                owners.setdefault((scheme, value), trial_id)
+    return owners
+
+
+def trials_by_registry_id(session: Session, wanted: Iterable[RegistryId]) -> dict[RegistryId, int]:
+    """Which of these registry ids the graph knows, and the trial that holds each."""
+    statement = trials_by_registry_id_statement(wanted)
+    return {} if statement is None else registry_id_owners(session.execute(statement))
+
+
+def matching_trial(session: Session, record: Any) -> int | None:
+    """The trial a record means by its registry ids (NCT first, then EudraCT, then EU CT)."""
+    wanted = registry_ids_of(record)
+    owners = trials_by_registry_id(session, wanted)
+    return next(
+        (owners[pair] for pair in sorted(wanted, key=_scheme_order) if pair in owners), None
+    )
+
+
+def _scheme_order(pair: RegistryId) -> int:
+    return list(REGISTRY_COLUMNS).index(pair[0])

@@ -150,37 +150,18 @@ def merge(
     folded aliases of the merged node the survivor must not take (they name something else);
     a split gives them back.
     """
-    entity_type = kinds.entity_type_of(model)
-    if not issubclass(model, NodeIdMixin):
-        mergeable = ", ".join(sorted(kinds.entity_type_of(kind) for kind in kinds.node_kinds()))
-        raise MergeError(f"{entity_type} nodes cannot be merged (only {mergeable})")
-    if survivor_id == merged_id:
-        raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
+    entity_type = _mergeable(model, survivor_id, merged_id)
     session.flush()
     table = kinds.table_of(model)
     rows = {node: _row(session, table, node, entity_type) for node in (survivor_id, merged_id)}
     log = MergeLog()
     if shed:
         _shed_aliases(session, model, merged_id, shed, log)
-    for ref in _references(model):
-        _move(session, ref, merged_id, survivor_id, None if ref.derived else log)
-    session.execute(
-        delete(FieldConflict).where(
-            FieldConflict.entity_type == entity_type, FieldConflict.entity_id == merged_id
-        )
-    )
-    session.execute(delete(table).where(table.c.id == merged_id))
+    _fold_into(session, model, merged_id, survivor_id, log)
     survivor, merged = rows[survivor_id], rows[merged_id]
-    values = {k: v for k, v in merged.items() if fill and survivor[k] is None and v is not None}
-    if values:
-        session.execute(update(table).where(table.c.id == survivor_id).values(values))
-    for ref in _self_references(model):
-        # Through the merged node the survivor would be part of itself.
-        session.execute(
-            update(table)
-            .where(table.c.id == survivor_id, ref.column == survivor_id)
-            .values({ref.column.name: None})
-        )
+    if fill:
+        _fill_gaps(session, table, survivor_id, survivor, merged)
+    _not_part_of_itself(session, model, survivor_id)
     session.add(EntityRedirect(entity_type=entity_type, old_id=merged_id, new_id=survivor_id))
     record_decision(
         session, entity_type, (survivor_id, merged_id), SuggestionStatus.ACCEPTED, reason
@@ -199,93 +180,169 @@ def merge(
     return record
 
 
+def _mergeable(model: type[Base], survivor_id: int, merged_id: int) -> str:
+    """The pair's entity type, if these two may merge at all."""
+    entity_type = kinds.entity_type_of(model)
+    if not issubclass(model, NodeIdMixin):
+        mergeable = ", ".join(sorted(kinds.entity_type_of(kind) for kind in kinds.node_kinds()))
+        raise MergeError(f"{entity_type} nodes cannot be merged (only {mergeable})")
+    if survivor_id == merged_id:
+        raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
+    return entity_type
+
+
+def _fold_into(
+    session: Session, model: type[Base], merged_id: int, survivor_id: int, log: MergeLog
+) -> None:
+    """Re-point everything that refers to the merged node, then delete it."""
+    for ref in _references(model):
+        _move(session, ref, merged_id, survivor_id, None if ref.derived else log)
+    entity_type = kinds.entity_type_of(model)
+    session.execute(
+        delete(FieldConflict).where(
+            FieldConflict.entity_type == entity_type, FieldConflict.entity_id == merged_id
+        )
+    )
+    table = kinds.table_of(model)
+    session.execute(delete(table).where(table.c.id == merged_id))
+
+
+def _fill_gaps(
+    session: Session,
+    table: Table,
+    survivor_id: int,
+    survivor: dict[str, Any],
+    merged: dict[str, Any],
+) -> None:
+    """The survivor takes the merged node's values where it has none."""
+    values = {k: v for k, v in merged.items() if survivor[k] is None and v is not None}
+    if values:
+        session.execute(update(table).where(table.c.id == survivor_id).values(values))
+
+
+def _not_part_of_itself(session: Session, model: type[Base], survivor_id: int) -> None:
+    """Through the merged node the survivor would be part of itself."""
+    table = kinds.table_of(model)
+    for ref in _self_references(model):
+        session.execute(
+            update(table)
+            .where(table.c.id == survivor_id, ref.column == survivor_id)
+            .values({ref.column.name: None})
+        )
+
+
 def split(session: Session, merge_id: int, *, precedence: Precedence) -> EntityMerge:
     """Undo merge `merge_id`: both nodes are as they were before it, under their own ids, each
     with the records that built it, and the pair is kept apart (never suggested again).
 
     An identifier the survivor's own records have given it since stays with the survivor.
     """
-    record = session.get(EntityMerge, merge_id)
-    if record is None:
-        raise MergeError(f"there is no merge {merge_id}")
-    if record.split_at is not None:
-        raise MergeError(f"merge {merge_id} was split already")
+    record = _splittable(session, merge_id)
     model = kinds.model_for(record.entity_type)
-    survivor_id, merged_id = record.survivor_id, record.merged_id
-    later = session.scalar(
-        select(EntityMerge.id).where(
-            EntityMerge.entity_type == record.entity_type,
-            EntityMerge.merged_id == survivor_id,
-            EntityMerge.split_at.is_(None),
-        )
-    )
-    if later is not None:
-        raise MergeError(
-            f"{record.entity_type} {survivor_id} was merged away since (merge {later}): "
-            f"split merge {later} first"
-        )
-    table = kinds.table_of(model)
-    references = {ref.column: ref for ref in _references(model)}
-    self_references = [ref.column.name for ref in _self_references(model)]
-    survivor = _decoded(table, record.snapshot["survivor"])
-    merged = _decoded(table, record.snapshot["merged"])
     session.flush()
-
-    def move_back(polymorphic: bool) -> None:
-        for label, keys in record.moved.items():
-            table_name, column_name = label.split(".")
-            ref = references[Base.metadata.tables[table_name].c[column_name]]
-            if (ref.condition is not None) != polymorphic:
-                continue
-            for key in keys:
-                where = [ref.column.table.c[k] == v for k, v in key.items()]
-                if ref.column.name not in key:
-                    where += ref.to(survivor_id)
-                session.execute(
-                    update(ref.column.table).where(*where).values({ref.column.name: merged_id})
-                )
-
     try:
         # The records that built the merged node go back first; the survivor takes its own
         # values back and has them chosen again from its own records.
-        move_back(polymorphic=True)
+        _move_back(session, record, polymorphic=True)
         session.execute(
             delete(EntityRedirect).where(
                 EntityRedirect.entity_type == record.entity_type,
-                EntityRedirect.old_id == merged_id,
+                EntityRedirect.old_id == record.merged_id,
             )
         )
-        restored = {k: v for k, v in survivor.items() if k != "id" and k not in self_references}
-        session.execute(update(table).where(table.c.id == survivor_id).values(restored))
-        _resolve_afresh(session, model, [survivor_id], precedence)
-        merged |= _taken_since(session, table, merged)
-        session.execute(insert(table).values(merged))
-        move_back(polymorphic=False)
-        if self_references:
-            session.execute(
-                update(table)
-                .where(table.c.id == survivor_id)
-                .values({name: survivor[name] for name in self_references})
-            )
-        for table_name, rows in record.dropped.items():
-            target = Base.metadata.tables[table_name]
-            session.execute(insert(target), [_decoded(target, row) for row in rows])
+        _restore_survivor(session, record, precedence)
+        _restore_merged(session, record)
         record.split_at = dt.datetime.now(dt.UTC)
         record_decision(
             session,
             record.entity_type,
-            (survivor_id, merged_id),
+            (record.survivor_id, record.merged_id),
             SuggestionStatus.REJECTED,
             "split",
         )
-        _resolve_afresh(session, model, [merged_id], precedence)
-        _place_sites_again(session, model, [survivor_id, merged_id], precedence)
+        _resolve_afresh(session, model, [record.merged_id], precedence)
+        _place_sites_again(session, model, [record.survivor_id, record.merged_id], precedence)
     except IntegrityError as error:
         raise MergeError(
             f"merge {merge_id} cannot be split: both nodes would hold the same identifier "
             f"({getattr(error, 'orig', error)})"
         ) from None
     return record
+
+
+def _splittable(session: Session, merge_id: int) -> EntityMerge:
+    """Merge `merge_id`, if it can be split now."""
+    record = session.get(EntityMerge, merge_id)
+    if record is None:
+        raise MergeError(f"there is no merge {merge_id}")
+    if record.split_at is not None:
+        raise MergeError(f"merge {merge_id} was split already")
+    later = session.scalar(
+        select(EntityMerge.id).where(
+            EntityMerge.entity_type == record.entity_type,
+            EntityMerge.merged_id == record.survivor_id,
+            EntityMerge.split_at.is_(None),
+        )
+    )
+    if later is not None:
+        raise MergeError(
+            f"{record.entity_type} {record.survivor_id} was merged away since (merge {later}): "
+            f"split merge {later} first"
+        )
+    return record
+
+
+def _move_back(session: Session, record: EntityMerge, *, polymorphic: bool) -> None:
+    """Put the rows the merge moved back under the merged node's id (the rows that name a
+    node by kind and id, such as source records, when `polymorphic`; the others when not)."""
+    model = kinds.model_for(record.entity_type)
+    references = {ref.column: ref for ref in _references(model)}
+    for label, keys in record.moved.items():
+        table_name, column_name = label.split(".")
+        ref = references[Base.metadata.tables[table_name].c[column_name]]
+        if (ref.condition is not None) != polymorphic:
+            continue
+        for key in keys:
+            where = [ref.column.table.c[k] == v for k, v in key.items()]
+            if ref.column.name not in key:
+                where += ref.to(record.survivor_id)
+            session.execute(
+                update(ref.column.table).where(*where).values({ref.column.name: record.merged_id})
+            )
+
+
+def _restore_survivor(session: Session, record: EntityMerge, precedence: Precedence) -> None:
+    """The survivor's row as it was before the merge, its values chosen again from its own
+    records (its self-references wait until the merged node is back)."""
+    model = kinds.model_for(record.entity_type)
+    table = kinds.table_of(model)
+    survivor = _decoded(table, record.snapshot["survivor"])
+    self_references = {ref.column.name for ref in _self_references(model)}
+    restored = {k: v for k, v in survivor.items() if k != "id" and k not in self_references}
+    session.execute(update(table).where(table.c.id == record.survivor_id).values(restored))
+    _resolve_afresh(session, model, [record.survivor_id], precedence)
+
+
+def _restore_merged(session: Session, record: EntityMerge) -> None:
+    """The merged node's row again, the rows that pointed at it, and the rows the merge
+    dropped as duplicates."""
+    model = kinds.model_for(record.entity_type)
+    table = kinds.table_of(model)
+    merged = _decoded(table, record.snapshot["merged"])
+    merged |= _taken_since(session, table, merged)
+    session.execute(insert(table).values(merged))
+    _move_back(session, record, polymorphic=False)
+    self_references = [ref.column.name for ref in _self_references(model)]
+    if self_references:
+        survivor = _decoded(table, record.snapshot["survivor"])
+        session.execute(
+            update(table)
+            .where(table.c.id == record.survivor_id)
+            .values({name: survivor[name] for name in self_references})
+        )
+    for table_name, rows in record.dropped.items():
+        target = Base.metadata.tables[table_name]
+        session.execute(insert(target), [_decoded(target, row) for row in rows])
 
 
 def _row(session: Session, table: Table, node_id: int, entity_type: str) -> dict[str, Any]:

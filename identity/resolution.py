@@ -14,16 +14,14 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
-from atmp_graph.identity import lookup
 from atmp_graph.identity.claims import Claim, claims_for, decode
+from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.precedence import Precedence
-from atmp_graph.identity.sites import PlaceCache, Site, SitePlace, site_rows
+from atmp_graph.identity.sites import Site, site_rows
 from atmp_graph.model import kinds
 from atmp_graph.model.base import Base
-from atmp_graph.model.collaboration import Institution
 from atmp_graph.model.identity import FieldConflict
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
-from atmp_graph.normalize import fold_name
 
 # Kinds whose values also come from feeds that only name them (a sponsor's ROR id, a
 # company's registration number): a field no record of their own gives keeps that value.
@@ -64,45 +62,6 @@ def field_views(
     return views
 
 
-def institution_for(session: Session, ref: dict[str, Any]) -> Institution | None:
-    """The institution a reference ({"name", "ror", "key", ...}) means now: by identifier,
-    then by name or alias, then the owner of a facility of that name.  The one lookup for the
-    writers and for choosing values, so both find the same node."""
-    name = ref.get("name")
-    folded = [fold_name(name)] if name else []
-    found = lookup.find_institution(
-        session,
-        folded_names=folded,
-        ror_id=ref.get("ror"),
-        key=ref.get("key"),
-        registration_number=ref.get("registration_number"),
-    )
-    if found is None and folded:
-        facility = lookup.find_facility(session, folded_names=folded)
-        if facility is not None and facility.owner_id is not None:
-            found = session.get(Institution, facility.owner_id)
-    return found
-
-
-class _Lookups:
-    """What resolving a batch of nodes asks again and again (the same sponsor, the same site)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.institutions: dict[str, int | None] = {}
-        self.places = PlaceCache()
-
-    def institution_id(self, ref: dict[str, Any]) -> int | None:
-        key = _key(ref)
-        if key not in self.institutions:
-            found = institution_for(self.session, ref)
-            self.institutions[key] = found.id if found else None
-        return self.institutions[key]
-
-    def place(self, name: str) -> SitePlace:
-        return self.places.place(self.session, name)
-
-
 def resolve(session: Session, entity: Base, precedence: Precedence) -> None:
     """Set `entity`'s claimed fields to their winning values and record its conflicts."""
     session.flush()
@@ -111,13 +70,18 @@ def resolve(session: Session, entity: Base, precedence: Precedence) -> None:
 
 
 def resolve_many(
-    session: Session, model: type[Base], ids: Sequence[int], precedence: Precedence
+    session: Session,
+    model: type[Base],
+    ids: Sequence[int],
+    precedence: Precedence,
+    *,
+    cache: LookupCache | None = None,
 ) -> None:
     """`resolve` for many nodes of one kind, with a handful of statements in all."""
     entity_type = kinds.entity_type_of(model)
     table = kinds.table_of(model)
     claims = claims_for(session, entity_type, ids)
-    lookups = _Lookups(session)
+    lookups = cache or LookupCache(session)
     refs = INSTITUTION_REFS.get(entity_type, {})
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     conflicts = []
@@ -158,7 +122,7 @@ def resolve_many(
         _resolve_sites(session, claims, precedence, lookups)
 
 
-def _disagree(view: FieldView, lookups: _Lookups, refs: dict[str, str]) -> bool:
+def _disagree(view: FieldView, lookups: LookupCache, refs: dict[str, str]) -> bool:
     """Whether the claims give different values; references compare by the node they mean."""
     given = [c.values[view.field] for c in view.ranked if c.values[view.field] is not None]
     if view.field in refs:
@@ -171,7 +135,10 @@ def _key(value: Any) -> str:
 
 
 def _resolve_sites(
-    session: Session, claims: dict[int, list[Claim]], precedence: Precedence, lookups: _Lookups
+    session: Session,
+    claims: dict[int, list[Claim]],
+    precedence: Precedence,
+    lookups: LookupCache,
 ) -> None:
     """A trial's sites are every feed's sites, the best-ranked feed's name for a shared one."""
     rows = []

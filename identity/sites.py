@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 from sqlalchemy.orm import Session
 
 from atmp_graph.identity import lookup
-from atmp_graph.model.collaboration import Institution
 from atmp_graph.normalize import fold_name
 
 
@@ -33,37 +32,14 @@ class Site(NamedTuple):
 
 def site_place(session: Session, name: str) -> SitePlace:
     """Resolve a site name to a facility, an institution, or a facility's owner."""
-    folded = [fold_name(name)]
-    facility = lookup.find_facility(session, folded_names=folded)
-    institution = lookup.find_institution(session, folded_names=folded)
-    if institution is None and facility is not None and facility.owner_id is not None:
-        institution = session.get(Institution, facility.owner_id)
+    facility = lookup.find_facility(session, folded_names=[fold_name(name)])
+    institution = lookup.institution_for(session, {"name": name})
     return SitePlace(
         institution.id if institution else None,
         facility.id if facility else None,
         institution.city if institution else None,
         institution.country if institution else None,
     )
-
-
-class PlaceCache:
-    """`site_place` answers by folded name, for a batch that names the same sites again."""
-
-    def __init__(self) -> None:
-        self._places: dict[str, SitePlace] = {}
-
-    def place(self, session: Session, name: str) -> SitePlace:
-        folded = fold_name(name)
-        if folded not in self._places:
-            self._places[folded] = site_place(session, name)
-        return self._places[folded]
-
-    def forget(self, name: str) -> None:
-        """The name may mean something else now (it became an institution's)."""
-        self._places.pop(fold_name(name), None)
-
-    def clear(self) -> None:
-        self._places.clear()
 
 
 def site_rows(trial_id: int, sites: Iterable[tuple[Site, SitePlace]]) -> list[dict[str, Any]]:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from atmp_graph.identity import lookup
+from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.resolution import resolve
 from atmp_graph.ingest import source_records
-from atmp_graph.ingest.bulk import LookupCache, Valid, write_matched_trials, write_new_trials
+from atmp_graph.ingest.bulk import Valid, write_matched_trials, write_new_trials
 from atmp_graph.ingest.claims import claims_of
 from atmp_graph.ingest.context import UnknownReference, WriteContext
 from atmp_graph.ingest.writers import WRITERS
@@ -51,7 +52,7 @@ class IngestRunner:
         self.precedence = precedence
         self.batch_size, self.after_batch = batch_size, after_batch
         self.context = WriteContext(session=session, feed=adapter.name, precedence=precedence)
-        self.cache = LookupCache()
+        self.cache = LookupCache(session)
         self.pending: list[Valid] = []
         self.cursors: dict[str, str] = {}
         self.started_at = dt.datetime.now(dt.UTC)

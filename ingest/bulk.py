@@ -7,21 +7,21 @@ its batch; anything else goes the one-by-one way, which can merge, update and pa
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from atmp_graph.identity import lookup
+from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.resolution import resolve_many
-from atmp_graph.identity.sites import PlaceCache, Site, SitePlace, site_rows
+from atmp_graph.identity.sites import Site, site_rows
 from atmp_graph.ingest import source_records
 from atmp_graph.ingest.claims import TRIAL_FIELDS
 from atmp_graph.ingest.context import WriteContext
 from atmp_graph.model import ClinicalTrial, links
 from atmp_graph.model.ids import allocate_ids
-from atmp_graph.normalize import fold_name
 from atmp_graph.plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
 
 
@@ -34,73 +34,19 @@ class Valid:
     content_hash: str
 
 
-@dataclass
-class LookupCache:
-    """Answers to the lookups a batch repeats (the same sponsor on every row).
+def _institution_id(
+    ctx: WriteContext, cache: LookupCache, ref: InstitutionRef | None
+) -> int | None:
+    """The institution `ref` means, written the first time the ingest meets it."""
+    if ref is None:
+        return None
 
-    Rows created inside a savepoint vanish when it rolls back, so the pipeline clears this
-    cache whenever one does.
-    """
+    def write() -> int:
+        institution = ctx.institution(ref)
+        ctx.session.flush()
+        return institution.id
 
-    institutions: dict[InstitutionRef, int] = field(default_factory=dict)
-    conditions: dict[str, int] = field(default_factory=dict)
-    sites: PlaceCache = field(default_factory=PlaceCache)
-
-    def clear(self) -> None:
-        self.institutions.clear()
-        self.conditions.clear()
-        self.sites.clear()
-
-    def institution_id(self, ctx: WriteContext, ref: InstitutionRef | None) -> int | None:
-        if ref is None:
-            return None
-        if ref not in self.institutions:
-            institution = ctx.institution(ref)
-            ctx.session.flush()
-            self.institutions[ref] = institution.id
-            if ref.name:
-                self.sites.forget(ref.name)
-        return self.institutions[ref]
-
-    def condition_ids(self, ctx: WriteContext, names: Sequence[str]) -> list[int]:
-        missing = [name for name in names if fold_name(name) not in self.conditions]
-        for name, condition_id in zip(missing, ctx.conditions(missing), strict=True):
-            self.conditions[fold_name(name)] = condition_id
-        return [self.conditions[fold_name(name)] for name in names]
-
-    def site(self, session: Session, name: str) -> SitePlace:
-        return self.sites.place(session, name)
-
-
-def _registry_ids(record: TrialRecord) -> set[tuple[str, str]]:
-    pairs = (("nct", record.nct_id), ("eudract", record.eudract_id), ("euct", record.euct_id))
-    return {(scheme, value) for scheme, value in pairs if value}
-
-
-def _known_registry_ids(
-    session: Session, records: Sequence[TrialRecord]
-) -> dict[tuple[str, str], int]:
-    """Which of the records' registry ids the graph knows, and the trial that holds each."""
-    columns = {
-        "nct": ClinicalTrial.nct_id,
-        "eudract": ClinicalTrial.eudract_id,
-        "euct": ClinicalTrial.euct_id,
-    }
-    wanted = {pair for record in records for pair in _registry_ids(record)}
-    conditions = [
-        column.in_([value for scheme, value in wanted if scheme == name])
-        for name, column in columns.items()
-        if any(scheme == name for scheme, _ in wanted)
-    ]
-    if not conditions:
-        return {}
-    known: dict[tuple[str, str], int] = {}
-    for trial_id, *values in session.execute(
-        select(ClinicalTrial.id, *columns.values()).where(or_(*conditions))
-    ):
-        pairs = zip(columns, values, strict=True)
-        known |= {(name, value): trial_id for name, value in pairs if value}
-    return known
+    return cache.institution_id(ref.model_dump(exclude_none=True), make=write)
 
 
 def _trials(batch: Sequence[Valid]) -> Iterator[tuple[Valid, TrialRecord]]:
@@ -139,10 +85,14 @@ def write_new_trials(
     """Insert the trials of `batch` that are new to the graph; return the ones written."""
     session = ctx.session
     records, products, waited_for = _batch_facts(ctx, batch)
-    taken = set(_known_registry_ids(session, records))
+    taken = set(
+        lookup.trials_by_registry_id(
+            session, {pair for record in records for pair in lookup.registry_ids_of(record)}
+        )
+    )
     chosen: list[tuple[Valid, TrialRecord]] = []
     for valid, record in _trials(batch):
-        ids = _registry_ids(record)
+        ids = lookup.registry_ids_of(record)
         if ids & taken or record.source_id in waited_for:
             continue
         if any(pid not in products for pid in record.product_ids):
@@ -159,7 +109,7 @@ def write_new_trials(
         {
             "id": trial_id,
             **{name: getattr(record, name) for name in TRIAL_FIELDS},
-            "sponsor_id": cache.institution_id(ctx, record.sponsor),
+            "sponsor_id": _institution_id(ctx, cache, record.sponsor),
         }
         for (_, record), trial_id in zip(chosen, trial_ids, strict=True)
     ]
@@ -170,7 +120,7 @@ def write_new_trials(
         sites += site_rows(
             trial_id,
             [
-                (Site(site.name, site.city, site.country), cache.site(session, site.name))
+                (Site(site.name, site.city, site.country), cache.place(site.name))
                 for site in record.sites
             ],
         )
@@ -196,13 +146,15 @@ def write_matched_trials(
     """
     session = ctx.session
     records, products, waited_for = _batch_facts(ctx, batch)
-    known = _known_registry_ids(session, records)
+    known = lookup.trials_by_registry_id(
+        session, {pair for record in records for pair in lookup.registry_ids_of(record)}
+    )
     feeds = lookup.feeds_of(session, "clinical_trial", set(known.values()))
     chosen: dict[int, tuple[Valid, TrialRecord]] = {}
     for valid, record in _trials(batch):
         if record.source_id in waited_for:
             continue
-        targets = {known[pair] for pair in _registry_ids(record) if pair in known}
+        targets = {known[pair] for pair in lookup.registry_ids_of(record) if pair in known}
         if len(targets) != 1 or any(pid not in products for pid in record.product_ids):
             continue
         (trial_id,) = targets
@@ -216,13 +168,13 @@ def write_matched_trials(
     records = [record for _, record in chosen.values()]
     _insert_sources(session, written, trial_ids, source_values)
     for record in records:
-        cache.institution_id(ctx, record.sponsor)
+        _institution_id(ctx, cache, record.sponsor)
     for relation, pairs in _links(ctx, cache, records, trial_ids, products).items():
         known_pairs = links.linked_pairs(session, ClinicalTrial, relation, trial_ids)
         links.insert_links(
             session, ClinicalTrial, relation, [p for p in pairs if p not in known_pairs]
         )
-    resolve_many(session, ClinicalTrial, trial_ids, ctx.precedence)
+    resolve_many(session, ClinicalTrial, trial_ids, ctx.precedence, cache=cache)
     return written
 
 
@@ -265,11 +217,13 @@ def _links(
         "collaborators": [],
     }
     for record, trial_id in zip(records, trial_ids, strict=True):
-        pairs["conditions"] += [(trial_id, c) for c in cache.condition_ids(ctx, record.conditions)]
+        pairs["conditions"] += [
+            (trial_id, c) for c in cache.condition_ids(record.conditions, make=ctx.conditions)
+        ]
         pairs["products"] += [(trial_id, products[pid]) for pid in record.product_ids]
         pairs["collaborators"] += [
             (trial_id, i)
             for ref in record.collaborators
-            if (i := cache.institution_id(ctx, ref)) is not None
+            if (i := _institution_id(ctx, cache, ref)) is not None
         ]
     return pairs

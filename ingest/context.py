@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from atmp_graph.enums import InstitutionKind
 from atmp_graph.identity import aliases, lookup
 from atmp_graph.identity.precedence import Precedence
-from atmp_graph.identity.resolution import institution_for, resolve_many
+from atmp_graph.identity.resolution import resolve_many
 from atmp_graph.ingest import source_records
 from atmp_graph.model import (
     Base,
@@ -129,7 +129,7 @@ class WriteContext:
 
         An institution nobody has named before is created, with its name as its first alias.
         """
-        found = institution_for(self.session, ref.model_dump(exclude_none=True))
+        found = lookup.institution_for(self.session, ref.model_dump(exclude_none=True))
         if found is not None:
             if ref.name and (ref.ror or ref.key or ref.registration_number):
                 # The name a feed gives with the id finds it next time, without the id.

@@ -89,7 +89,7 @@ def write_institution(
     names = alias_pairs([record.name, *record.aliases])
     matching = lookup.institutions_matching(
         ctx.session,
-        folded_names=[folded for _, folded in names],
+        names=[record.name, *record.aliases],
         ror_id=record.ror,
         key=record.key,
         registration_number=record.registration_number,
@@ -135,9 +135,7 @@ def write_facility(
     if owner is not None:
         # An institution made up from this facility's name, before the facility was known, is
         # the facility: what was made or run there is made or run at the facility, by its owner.
-        named = lookup.institutions_matching(
-            ctx.session, folded_names=folded, ror_id=None, key=None, registration_number=None
-        )
+        named = lookup.institutions_matching(ctx.session, names=[name for name, _ in names])
         source_records.place_at_facility(ctx.session, named, facility.id)
         _absorb(ctx, named, owner.id, names=folded)
     place_sites_again(ctx.session, names, ctx.precedence)
@@ -249,20 +247,6 @@ def write_project(ctx: WriteContext, record: ProjectRecord, existing: Project | 
     return built
 
 
-def _matching_trial(ctx: WriteContext, record: TrialRecord) -> ClinicalTrial | None:
-    """The same trial under any of its registry ids, from whichever feed stored it."""
-    for column, value in (
-        (ClinicalTrial.nct_id, record.nct_id),
-        (ClinicalTrial.eudract_id, record.eudract_id),
-        (ClinicalTrial.euct_id, record.euct_id),
-    ):
-        if value:
-            found = ctx.session.scalars(select(ClinicalTrial).where(column == value)).first()
-            if found is not None:
-                return found
-    return None
-
-
 def write_trial(
     ctx: WriteContext, record: TrialRecord, existing: ClinicalTrial | None
 ) -> list[Base]:
@@ -271,7 +255,10 @@ def write_trial(
     references = ctx.references([("product_ids", "products", "product", record.product_ids)])
     sponsor = ctx.maybe_institution(record.sponsor)
     collaborators = ctx.institution_ids(record.collaborators)
-    trial = _row(ctx, ClinicalTrial, existing or _matching_trial(ctx, record))
+    if existing is None and (same := lookup.matching_trial(ctx.session, record)) is not None:
+        # The same trial under one of its registry ids, from whichever feed stored it.
+        existing = ctx.session.get(ClinicalTrial, same)
+    trial = _row(ctx, ClinicalTrial, existing)
     if trial.id is None:
         for name in TRIAL_FIELDS:
             setattr(trial, name, getattr(record, name))

@@ -17,9 +17,10 @@ from strawberry import relay
 import atmp_graph.model as m
 from atmp_graph.model import Base, kinds
 from atmp_graph.schema.context import Info
+from atmp_graph.schema.field_provenance import field_provenance
 
 if TYPE_CHECKING:
-    from atmp_graph.schema.identity import FieldProvenance
+    from atmp_graph.schema.field_provenance import FieldProvenance
     from atmp_graph.schema.provenance import SourceRecord
 
 RELATION = "atmp_graph.relation"
@@ -73,9 +74,7 @@ class MappedNode(Mapped, relay.Node):
         fields: Annotated[
             list[str] | None, strawberry.argument(description="Only these fields (camelCase).")
         ] = None,
-    ) -> list[Annotated["FieldProvenance", strawberry.lazy("atmp_graph.schema.identity")]]:
-        from atmp_graph.schema.identity import field_provenance  # noqa: PLC0415 (the two modules need each other)
-
+    ) -> list[Annotated["FieldProvenance", strawberry.lazy("atmp_graph.schema.field_provenance")]]:
         return await field_provenance(info, self.__model__, self.id, fields)  # type: ignore[attr-defined]
 
     @classmethod

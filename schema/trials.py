@@ -4,10 +4,10 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import or_, select
 from strawberry import relay
 
 import atmp_graph.model as m
+from atmp_graph.identity import lookup
 from atmp_graph.normalize import canonical_eudract
 from atmp_graph.schema.collaboration import Facility, Institution
 from atmp_graph.schema.context import Info
@@ -80,10 +80,12 @@ class TrialsQuery:
         ],
     ) -> ClinicalTrial | None:
         wanted = canonical_eudract(registry_id)  # also upper-cases and compacts NCT and EU CT ids
-        trial = m.ClinicalTrial
-        query = select(trial).where(
-            or_(trial.nct_id == wanted, trial.eudract_id == wanted, trial.euct_id == wanted)
+        statement = lookup.trials_by_registry_id_statement(
+            (scheme, wanted) for scheme in lookup.REGISTRY_COLUMNS
         )
+        assert statement is not None
         async with info.context.sessions() as session:
-            row = (await session.scalars(query.order_by(trial.id).limit(1))).first()
+            owners = lookup.registry_id_owners(await session.execute(statement))
+            trial_id = min(owners.values(), default=None)
+            row = None if trial_id is None else await session.get(m.ClinicalTrial, trial_id)
         return None if row is None else ClinicalTrial.from_row(row)

@@ -1,0 +1,71 @@
+"""The one lookup cache of an ingest: which institution a reference means, which condition a
+name is, where a site is.
+
+A batch asks the same things again and again (the same sponsor on every row, the same site
+for every trial).  The ingest keeps one cache for its whole run and hands it to the bulk
+writers and to value resolution, so both find the same node and ask the database once.
+Rows made inside a savepoint vanish when it rolls back, so the pipeline clears the cache
+whenever one does.  Outside an ingest (a merge, an admin's edit) a call makes its own.
+"""
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from atmp_graph.identity import lookup
+from atmp_graph.identity.sites import SitePlace, site_place
+from atmp_graph.normalize import fold_name
+
+
+def reference_key(ref: Mapping[str, Any]) -> str:
+    """A reference's identity as a cache key: its non-empty fields, in a stable order."""
+    return json.dumps({k: v for k, v in ref.items() if v is not None}, sort_keys=True)
+
+
+class LookupCache:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._institutions: dict[str, int | None] = {}
+        self._conditions: dict[str, int] = {}
+        self._places: dict[str, SitePlace] = {}
+
+    def institution_id(
+        self, ref: Mapping[str, Any], *, make: Callable[[], int] | None = None
+    ) -> int | None:
+        """The institution `ref` means; with `make`, one that writes it when it is not known
+        yet (the writers), else None for an unknown one (choosing values)."""
+        key = reference_key(ref)
+        if self._institutions.get(key) is None:
+            if make is not None:
+                self._institutions[key] = make()
+                if ref.get("name"):
+                    # A new institution of that name is where sites of that name are now.
+                    self._places.pop(fold_name(str(ref["name"])), None)
+            elif key not in self._institutions:
+                found = lookup.institution_for(self.session, ref)
+                self._institutions[key] = None if found is None else found.id
+        return self._institutions[key]
+
+    def condition_ids(
+        self, names: Sequence[str], *, make: Callable[[list[str]], list[int]]
+    ) -> list[int]:
+        """The conditions of these names; `make` finds or creates the ones not asked yet."""
+        for name in names:
+            if fold_name(name) not in self._conditions:
+                # One at a time: two spellings may be aliases of one condition.
+                (self._conditions[fold_name(name)],) = make([name])
+        return [self._conditions[fold_name(name)] for name in names]
+
+    def place(self, name: str) -> SitePlace:
+        """Where a site of this name is: its facility, institution, city and country."""
+        folded = fold_name(name)
+        if folded not in self._places:
+            self._places[folded] = site_place(self.session, name)
+        return self._places[folded]
+
+    def clear(self) -> None:
+        self._institutions.clear()
+        self._conditions.clear()
+        self._places.clear()
