@@ -1,4 +1,7 @@
-"""The Starlette app: GraphQL (and GraphiQL) at /graphql, a health check at /healthz."""
+"""The Starlette app: GraphQL (and GraphiQL) at /graphql, a health check at /healthz.
+
+GraphiQL's scripts and stylesheets come from the package, under /graphiql/static: no CDN.
+"""
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
@@ -8,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from atmp_graph.api.auth import is_admin
+from atmp_graph.api.graphiql import graphiql_assets, graphiql_page
 from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.model.database import make_async_engine
@@ -33,6 +37,11 @@ class GraphQLView(GraphQL[Context, None]):
         self.sessions, self.plugins = sessions, plugins
         self.precedence = load_precedence(settings.precedence)
         self.admin_token = settings.admin_token
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # Strawberry's own page loads its assets from a CDN; ours, from this app.
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -72,13 +81,16 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
     )
     graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings)
+    routes: list[BaseRoute] = [
+        Route("/", home),
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+    ]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     app = Starlette(
-        routes=[
-            Route("/", home),
-            Route("/graphql", graphql),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )
     app.state.engine = engine

@@ -38,14 +38,35 @@ def _undocumented() -> list[str]:
                 for field_name, field in graphql_type.fields.items()
                 if not field.description
             ]
+        elif isinstance(graphql_type, GraphQLEnumType):
+            missing += [
+                f"{name}.{value_name}"
+                for value_name, value in graphql_type.values.items()
+                if not value.description
+            ]
         else:
-            assert isinstance(graphql_type, GraphQLEnumType | GraphQLScalarType)
+            assert isinstance(graphql_type, GraphQLScalarType), f"{name}: a kind of type to check"
     return missing
 
 
-def test_every_type_field_and_argument_has_a_description() -> None:
+def test_every_type_field_argument_and_enum_value_has_a_description() -> None:
     # Query and Mutation are root types: GraphiQL shows their fields, which are documented.
     assert [name for name in _undocumented() if name not in {"Query", "Mutation"}] == []
+
+
+def test_graphiql_users_read_what_each_enum_value_means() -> None:
+    # GraphiQL's docs explorer and autocompletion show what introspection gives them.
+    result = schema.execute_sync(
+        '{ __type(name: "TrialStatus") { enumValues { name description } } }'
+    )
+
+    assert result.errors is None
+    assert result.data is not None
+    values = {value["name"]: value["description"] for value in result.data["__type"]["enumValues"]}
+    assert values["WITHDRAWN"] == "Stopped before its first participant enrolled."
+    assert values["ACTIVE_NOT_RECRUITING"] == (
+        "Going on (participants treated or followed up), but recruiting no one new."
+    )
 
 
 def test_committed_schema_matches_the_code() -> None:
