@@ -97,7 +97,10 @@ def _with_unchecked_records(settings: Settings, infos: list[PluginInfo]) -> list
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
         return infos  # opening it would create the file
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except UnsupportedDatabase:
+        return infos
     try:
         if "alembic_version" not in inspect(engine).get_table_names():
             return infos

@@ -73,7 +73,10 @@ def _implementation_problem(name: str, function: object, options: pluggy.Hookimp
     if options.get("wrapper") or options.get("hookwrapper"):
         # The host calls each implementation on its own (so one cannot take the others down),
         # which a wrapper around the others cannot be.
-        return f"{name} is declared as a wrapper, which this host does not run: remove wrapper"
+        return (
+            f"{name} is declared as a wrapper, which this host does not run: remove "
+            "wrapper=True or hookwrapper=True from its @hookimpl"
+        )
     known = _required_arguments(getattr(hookspecs, name))
     unknown = [argument for argument in _required_arguments(function) if argument not in known]
     if unknown:

@@ -122,6 +122,7 @@ def test_an_unknown_plugin_name_stops_the_command(
 
 
 def test_the_app_refuses_to_start_with_an_unknown_plugin_name(site: Path, tmp_path: Path) -> None:
+    install_plugin(site, "good_plugin", HEADER)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", graph_plugins="nope,nada")
 
     with pytest.raises(PluginError) as refused:
