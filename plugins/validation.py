@@ -28,26 +28,36 @@ def _problems(error: ValidationError, labels: dict[str, str]) -> tuple[Problem, 
     return tuple(problems)
 
 
-def validate_row(
-    row: SourceRow, *, feed: str, host: "PluginHost | None" = None
-) -> Record | tuple[Problem, ...]:
-    """The validated record, or the problems that send the row to quarantine.
-
-    Checks, in order: what the adapter itself reported, the record type's own rules, then any
-    rules that plugins add through `atmp_graph_validate_record`.
-    """
+def builtin_check(row: SourceRow) -> Record | tuple[Problem, ...]:
+    """The validated record, or what the adapter and the record type's own rules find wrong."""
     if row.problem:
         return (Problem(None, None, row.problem),)
     record_type = RECORD_TYPES.get(row.entity)
     if record_type is None:
         return (Problem(None, row.entity, "is not a known entity type"),)
     try:
-        record = record_type.model_validate({**row.data, "source_id": row.source_id})
+        return record_type.model_validate({**row.data, "source_id": row.source_id})
     except ValidationError as error:
         return _problems(error, dict(row.labels))
-    extra = host.extra_problems(feed, record) if host is not None else []
-    if extra:
-        return tuple(Problem(row.labels.get(f, f), None, reason) for f, reason in extra)
+
+
+def validate_row(
+    row: SourceRow, *, feed: str, host: "PluginHost | None" = None
+) -> Record | tuple[Problem, ...]:
+    """The validated record, or the problems that send the row to quarantine.
+
+    Checks, in order: what the adapter itself reported, the record type's own rules, then any
+    rules that plugins add through `atmp_graph_validate_record`, which see every row (a hook
+    that names `row`, also one the built-in checks rejected) and whose reasons follow the
+    built-in ones.
+    """
+    checked = builtin_check(row)
+    record = checked if isinstance(checked, Record) else None
+    problems: tuple[Problem, ...] = () if isinstance(checked, Record) else checked
+    if host is not None:
+        problems += host.extra_problems(feed=feed, row=row, record=record, problems=problems)
+    if record is None or problems:
+        return problems
     return record
 
 

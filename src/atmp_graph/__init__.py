@@ -2,8 +2,9 @@
 
     from atmp_graph import CONTRACT_VERSION, FeedAdapter, SourceRow, Stream, hookimpl
 
-A plugin module declares the contract it was written for (`ATMP_GRAPH_CONTRACT = "1.0"`);
-the host refuses one written for another major version.  Importing this module loads neither
+A plugin module declares the contract it was written for (`ATMP_GRAPH_CONTRACT = "1.1"`,
+or the older version whose hooks it uses); the host refuses one written for another major
+version.  Importing this module loads neither
 SQLAlchemy nor the ORM: the contract is hooks, records, enums and identifier rules.
 """
 
