@@ -52,6 +52,16 @@ PUBLIC_API = {
     "canonical_eudract",
     "compact_identifier",
     "strip_ror_prefix",
+    # the limits a record is read within, and the reasons that quarantine what exceeds them
+    "MAX_FIELD_LENGTH",
+    "MAX_NESTING_DEPTH",
+    "MAX_RECORD_SIZE",
+    "MAX_SOURCE_ID_LENGTH",
+    "field_too_long",
+    "kept_text",
+    "nested_too_deep",
+    "record_too_big",
+    "undecodable",
 }
 
 
