@@ -37,6 +37,9 @@ from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict
 from atmp_graph.model.provenance import EntitySource, PendingLink
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
+# Whether a node is retired follows from its records, never from the node merged into it.
+RETIREMENT = ("retired_at", "retired_by_run_id")
+
 
 class MergeError(ValueError):
     """A merge or split that cannot be done, said in one sentence."""
@@ -171,7 +174,14 @@ def merge(
     )
     session.execute(delete(table).where(table.c.id == merged_id))
     survivor, merged = rows[survivor_id], rows[merged_id]
-    values = {k: v for k, v in merged.items() if fill and survivor[k] is None and v is not None}
+    values = {
+        k: v
+        for k, v in merged.items()
+        if fill and k not in RETIREMENT and survivor[k] is None and v is not None
+    }
+    if survivor.get("retired_at") is not None and merged.get("retired_at") is None:
+        # The merged node's feeds still send it, so the one node is live.
+        values |= dict.fromkeys(RETIREMENT)
     if values:
         session.execute(update(table).where(table.c.id == survivor_id).values(values))
     for ref in _self_references(model):

@@ -2,10 +2,12 @@
 
 Major versions change what a plugin must do (a hook's meaning, a record's required fields);
 minor versions only add (a new optional hook, a new record field).  A plugin written for
-1.x runs on any 1.y host.
+1.x runs on any 1.y host.  1.1 added a stream's `cursor_type` and `full_read_is_complete`,
+deletion records (`SourceRow.deleted`), a config model's `narrows_read(source)`, and the report's
+`deleted`, `retired` and `still_open` counts.
 """
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 DECLARATION = "ATMP_GRAPH_CONTRACT"
 
 

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from atmp_graph.plugins.cursors import CursorError
+from atmp_graph.plugins.feeds import Stream
 from atmp_graph.plugins.records import RECORD_TYPES, FieldProblem, Record, SourceRow
 from atmp_graph.plugins.report import Problem
 
@@ -28,27 +30,46 @@ def _problems(error: ValidationError, labels: dict[str, str]) -> tuple[Problem, 
     return tuple(problems)
 
 
+def cursor_problem(row: SourceRow, stream: Stream) -> Problem | None:
+    """Why the row's cursor is not of its stream's type, naming the field and the value."""
+    if row.cursor is None or not row.cursor.strip():
+        return None
+    try:
+        stream.cursor_value(row.cursor)
+    except CursorError as error:
+        label = row.labels.get("cursor") or stream.cursor_field or "cursor"
+        return Problem(label, row.cursor, str(error))
+    return None
+
+
 def validate_row(
-    row: SourceRow, *, feed: str, host: "PluginHost | None" = None
+    row: SourceRow,
+    *,
+    feed: str,
+    host: "PluginHost | None" = None,
+    stream: Stream | None = None,
 ) -> Record | tuple[Problem, ...]:
     """The validated record, or the problems that send the row to quarantine.
 
-    Checks, in order: what the adapter itself reported, the record type's own rules, then any
-    rules that plugins add through `atmp_graph_validate_record`.
+    Checks, in order: what the adapter itself reported, the cursor against its `stream`'s
+    cursor type, the record type's own rules, then any rules that plugins add through
+    `atmp_graph_validate_record`.
     """
     if row.problem:
         return (Problem(None, None, row.problem),)
+    cursor = None if stream is None else cursor_problem(row, stream)
+    early = () if cursor is None else (cursor,)
     record_type = RECORD_TYPES.get(row.entity)
     if record_type is None:
-        return (Problem(None, row.entity, "is not a known entity type"),)
+        return (*early, Problem(None, row.entity, "is not a known entity type"))
     try:
         record = record_type.model_validate({**row.data, "source_id": row.source_id})
     except ValidationError as error:
-        return _problems(error, dict(row.labels))
+        return (*early, *_problems(error, dict(row.labels)))
     extra = host.extra_problems(feed, record) if host is not None else []
     if extra:
-        return tuple(Problem(row.labels.get(f, f), None, reason) for f, reason in extra)
-    return record
+        return (*early, *(Problem(row.labels.get(f, f), None, reason) for f, reason in extra))
+    return early or record
 
 
 def content_hash(record: Record) -> str:

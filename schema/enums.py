@@ -14,6 +14,7 @@ from atmp_graph.enums import (
     PartnershipKind,
     PartnershipStatus,
     ProjectStatus,
+    QuarantineStatus,
     SuggestionStatus,
     TrialPhase,
     TrialStatus,
@@ -35,6 +36,9 @@ _DESCRIPTIONS = {
     PartnershipStatus: "Where a partnership stands.",
     IngestRunStatus: "How an ingest run ended.",
     SuggestionStatus: "Where a match suggestion stands: waiting for an admin, or decided.",
+    QuarantineStatus: "Where a quarantined record stands: OPEN while it is still wrong; "
+    "RESOLVED once a later run stored it (or its source deleted it); SUPERSEDED when a later "
+    "run quarantined it again (that entry is the open one); DISCARDED by an admin.",
 }
 for _enum, _description in _DESCRIPTIONS.items():
     strawberry.enum(_enum, description=_description)
@@ -51,6 +55,7 @@ __all__ = [
     "PartnershipKind",
     "PartnershipStatus",
     "ProjectStatus",
+    "QuarantineStatus",
     "SuggestionStatus",
     "TrialPhase",
     "TrialStatus",

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl
 from atmp_graph.plugins.builtin.samples import sample_path
 
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 FEED = "collaboration"
 _INSTITUTION_KINDS = {"regional healthcare authority": "HEALTHCARE_AUTHORITY"}
@@ -37,10 +37,11 @@ class CollaborationFeed:
     title = "Collaboration reference data (agreement, parties, facilities)"
     version = "1.0"
     institution_ror: str | None = None
+    # No cursors: every run reads the reference data whole, and what it leaves out is retired.
     streams: tuple[Stream, ...] = (
-        Stream("institution", primary_key="key"),
-        Stream("facility", primary_key="key"),
-        Stream("agreement", primary_key="id"),
+        Stream("institution", primary_key="key", full_read_is_complete=True),
+        Stream("facility", primary_key="key", full_read_is_complete=True),
+        Stream("agreement", primary_key="id", full_read_is_complete=True),
     )
     config_model: type[BaseModel] = NoConfig
 

@@ -2,7 +2,7 @@
 
     from atmp_graph import CONTRACT_VERSION, FeedAdapter, SourceRow, Stream, hookimpl
 
-A plugin module declares the contract it was written for (`ATMP_GRAPH_CONTRACT = "1.0"`);
+A plugin module declares the contract it was written for (`ATMP_GRAPH_CONTRACT = "1.1"`);
 the host refuses one written for another major version.  Importing this module loads neither
 SQLAlchemy nor the ORM: the contract is hooks, records, enums and identifier rules.
 """

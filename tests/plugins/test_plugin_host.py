@@ -81,9 +81,9 @@ REASONS = {
     "wrong_signature": "hook 'atmp_graph_feeds'",
     "misspelt_hook": "unknown hook 'atmp_graph_feed'",
     "older_contract": "was written for plugin contract 0.9, and this ATMP Graph has contract "
-    "1.0: install a version of the plugin made for contract 1.x",
+    "1.1: install a version of the plugin made for contract 1.x",
     "undeclared_contract": "does not say which plugin contract it was written for: "
-    'add ATMP_GRAPH_CONTRACT = "1.0" to the module its entry point names',
+    'add ATMP_GRAPH_CONTRACT = "1.1" to the module its entry point names',
 }
 
 

@@ -58,7 +58,7 @@ PUBLIC_API = {
 def test_the_public_api_is_exactly_the_contract() -> None:
     assert set(atmp_graph.__all__) == PUBLIC_API
     assert all(hasattr(atmp_graph, name) for name in PUBLIC_API)
-    assert atmp_graph.CONTRACT_VERSION == "1.0"
+    assert atmp_graph.CONTRACT_VERSION == "1.1"
 
 
 def test_importing_the_public_api_loads_no_orm() -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from atmp_graph import Identifier, NoConfig, Record, SourceRow, Stream, TrialRecord, hookimpl
 
 # The plugin contract this plugin was written for; the host refuses another major version.
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 FEED = "nordvik"
 INSTITUTION = "Nordvik University Hospital"
@@ -82,9 +82,17 @@ class NordvikFeed:
     title = "Nordvik University Hospital XML export"
     version = "0.1.0"
     institution_ror: str | None = None
+    # The export always holds every product and trial, so a full read is the whole truth; a
+    # trial's `updated` is a timestamp, compared as one whatever its offset.
     streams: tuple[Stream, ...] = (
-        Stream("product", primary_key="product/@code"),
-        Stream("clinical_trial", primary_key="trial/@id", cursor_field="trial/@updated"),
+        Stream("product", primary_key="product/@code", full_read_is_complete=True),
+        Stream(
+            "clinical_trial",
+            primary_key="trial/@id",
+            cursor_field="trial/@updated",
+            cursor_type="datetime",
+            full_read_is_complete=True,
+        ),
     )
     config_model: type[BaseModel] = NoConfig
 
@@ -94,7 +102,8 @@ class NordvikFeed:
     def read(
         self, source: str, *, state: Mapping[str, str], config: BaseModel
     ) -> Iterator[SourceRow]:
-        since = state.get("clinical_trial", "")
+        trials = self.streams[1]
+        since = state.get(trials.entity)
         # iterparse streams the file: a large export is never held in memory whole.
         depth = position = 0
         for event, element in ET.iterparse(source, events=("start", "end")):
@@ -114,7 +123,7 @@ class NordvikFeed:
                     labels=PRODUCT_LABELS,
                     **common,
                 )
-            elif (updated := element.get("updated", "")) > since:
+            elif trials.newer_than(updated := element.get("updated", ""), since):
                 yield SourceRow(
                     entity="clinical_trial",
                     source_id=element.get("id"),
