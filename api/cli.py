@@ -1,9 +1,11 @@
-"""The `atmp-graph` command: serve, ingest, plugins, review, db upgrade, export-schema.
+"""The `atmp-graph` command: serve, ingest, plugins, review, quarantine, db upgrade,
+export-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
 """
 
 import dataclasses
+import getpass
 import json
 import logging
 import os
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from atmp_graph.api.demo import load_demo
 from atmp_graph.api.progress import ingest_progress
 from atmp_graph.api.settings import Settings
+from atmp_graph.enums import QuarantineStatus
 from atmp_graph.identity.merging import MergeError, merge, split
 from atmp_graph.identity.precedence import Precedence, PrecedenceError, load_precedence
 from atmp_graph.identity.review import (
@@ -31,8 +34,8 @@ from atmp_graph.identity.review import (
     remove_alias,
     review_queue,
 )
-from atmp_graph.ingest import IngestError, ingest
-from atmp_graph.model import Base
+from atmp_graph.ingest import MAX_RETIRED_SHARE, IngestError, ingest
+from atmp_graph.model import Base, QuarantinedRecord, quarantine
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
 from atmp_graph.model.kinds import model_for
 from atmp_graph.model.quarantine import latest_quarantine_containing
@@ -53,6 +56,7 @@ def _one_sentence_errors() -> Iterator[None]:
         FileNotFoundError,
         MergeError,
         PrecedenceError,
+        quarantine.QuarantineError,
     ) as error:
         raise click.ClickException(str(error)) from error
     except OperationalError as error:
@@ -181,12 +185,25 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
 @click.option(
     "--config", "-c", "settings_", multiple=True, metavar="KEY=VALUE", help="A feed setting."
 )
+@click.option(
+    "--max-retired",
+    type=click.FloatRange(0, 100),
+    default=MAX_RETIRED_SHARE * 100,
+    show_default=True,
+    metavar="PERCENT",
+    help="Stop, writing nothing, if the run would retire more of the feed's records.",
+)
 def ingest_command(
-    arguments: tuple[str, ...], dry_run: bool, full: bool, settings_: tuple[str, ...]
+    arguments: tuple[str, ...],
+    dry_run: bool,
+    full: bool,
+    settings_: tuple[str, ...],
+    max_retired: float,
 ) -> None:
     """Ingest the export at SOURCE (a path or URL) through the feed FEED.
 
-    Without FEED, the plugins are asked which feed reads SOURCE.
+    Without FEED, the plugins are asked which feed reads SOURCE.  Records a complete read no
+    longer has are retired, unless that is more than --max-retired percent of the feed's.
     """
     if len(arguments) > 2:
         raise click.UsageError("give at most FEED and SOURCE")
@@ -220,6 +237,7 @@ def ingest_command(
                 host=host,
                 on_record=on_record,
                 precedence=load_precedence(settings.precedence),
+                max_retired_share=max_retired / 100,
             )
         _print_report(report)
 
@@ -329,6 +347,60 @@ def review_alias(action: str, kind: str, node: int, name: str) -> None:
         edit = add_alias if action == "add" else remove_alias
         aliases = edit(session, kind, node, name)
     click.echo(f"{kind} {node} goes by: " + "; ".join(aliases))
+
+
+@main.group("quarantine")
+def quarantine_group() -> None:
+    """What feeds sent that could not be stored: list it, discard what needs no fix."""
+
+
+STATUSES = [status.value.lower() for status in QuarantineStatus]
+
+
+@quarantine_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([*STATUSES, "all"]),
+    default="open",
+    show_default=True,
+    help="Which records: open ones are still wrong.",
+)
+@click.option("--feed", help="Only this feed's.")
+def quarantine_list(status: str, feed: str | None) -> None:
+    """Quarantined records, a line each: number, status, the run that found it, the reason."""
+    wanted = None if status == "all" else QuarantineStatus(status.upper())
+    with _admin_session() as session:
+        lines = [
+            _quarantine_line(entry)
+            for entry in quarantine.entries(session, status=wanted, feed=feed)
+        ]
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo(
+            "nothing open in the quarantine" if status == "open" else "no quarantined records"
+        )
+
+
+def _quarantine_line(entry: QuarantinedRecord) -> str:
+    status = {
+        QuarantineStatus.OPEN: "open",
+        QuarantineStatus.RESOLVED: f"resolved by run {entry.resolved_by_run_id}",
+        QuarantineStatus.SUPERSEDED: f"quarantined again by run {entry.resolved_by_run_id}",
+        QuarantineStatus.DISCARDED: f"discarded by {entry.discarded_by}: {entry.discard_reason}",
+    }[entry.status]
+    return f"{entry.id}  {status}  run {entry.run_id}  {entry.reason}"
+
+
+@quarantine_group.command("discard")
+@click.argument("number", type=int)
+@click.option("--reason", required=True, help="Why it needs no fix, for the record.")
+@click.option("--by", default=getpass.getuser, show_default="your login name", help="Who.")
+def quarantine_discard(number: int, reason: str, by: str) -> None:
+    """Discard open quarantined record NUMBER: it needs no fix (gone at its source, say)."""
+    with _admin_session() as session:
+        quarantine.discard(session, number, reason=reason, by=by)
+    click.echo(f"quarantined record {number}: discarded ({reason.strip()})")
 
 
 def _precedence() -> Precedence:

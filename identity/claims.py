@@ -21,12 +21,14 @@ from atmp_graph.model.provenance import EntitySource, SourceRecord
 
 @dataclass(frozen=True)
 class Claim:
-    """One source record's values for one node."""
+    """One source record's values for one node; `retired_at` is set once its feed no longer
+    sends the record."""
 
     feed: str
     source_id: str
     fetched_at: dt.datetime
     values: Mapping[str, Any]
+    retired_at: dt.datetime | None = None
 
 
 def encode(value: Any) -> Any:
@@ -66,8 +68,12 @@ def decode_value(column: ColumnElement[Any], value: Any) -> Any:
 
 
 def claims_for(session: Session, entity_type: str, ids: Sequence[int]) -> dict[int, list[Claim]]:
-    """The claims of every record of their own kind that built these nodes, in one query."""
-    claims: dict[int, list[Claim]] = defaultdict(list)
+    """The claims of the records of their own kind that built these nodes, in one query.
+
+    Only live records count; a node whose records are all retired is given their claims,
+    so that it stays what it was when its feeds stopped sending it.
+    """
+    given: dict[int, list[Claim]] = defaultdict(list)
     rows = session.execute(
         select(
             EntitySource.entity_id,
@@ -75,6 +81,7 @@ def claims_for(session: Session, entity_type: str, ids: Sequence[int]) -> dict[i
             SourceRecord.source_id,
             SourceRecord.fetched_at,
             SourceRecord.claims,
+            SourceRecord.retired_at,
         )
         .join(EntitySource)
         .where(
@@ -85,11 +92,18 @@ def claims_for(session: Session, entity_type: str, ids: Sequence[int]) -> dict[i
         )
     )
     for row in rows:
-        claims[row.entity_id].append(Claim(row.feed, row.source_id, row.fetched_at, row.claims))
-    return claims
+        claim = Claim(row.feed, row.source_id, row.fetched_at, row.claims, row.retired_at)
+        given[row.entity_id].append(claim)
+    return {node: counting(claims) for node, claims in given.items()}
+
+
+def counting(claims: Sequence[Claim]) -> list[Claim]:
+    """The claims that count: the live ones, or all of them when none is live."""
+    live = [claim for claim in claims if claim.retired_at is None]
+    return live or list(claims)
 
 
 def record_claims(record: SourceRecord) -> Claim | None:
     if record.claims is None:
         return None
-    return Claim(record.feed, record.source_id, record.fetched_at, record.claims)
+    return Claim(record.feed, record.source_id, record.fetched_at, record.claims, record.retired_at)

@@ -12,10 +12,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from atmp_graph.identity import lookup
 from atmp_graph.identity.sites import SitePlace, site_place
+from atmp_graph.model.research import ConditionAlias
 from atmp_graph.normalize import fold_name
 
 
@@ -53,6 +55,17 @@ class LookupCache:
     def condition_id(self, name: str) -> int | None:
         """The condition this ingest already found or wrote for `name`; no query."""
         return self._conditions.get(fold_name(name))
+
+    def find_conditions(self, names: set[str]) -> None:
+        """Look up, in one query, the conditions of those names not asked for yet."""
+        missing = sorted({fold_name(name) for name in names} - set(self._conditions))
+        if missing:
+            rows = self.session.execute(
+                select(ConditionAlias.normalized, ConditionAlias.condition_id).where(
+                    ConditionAlias.normalized.in_(missing)
+                )
+            )
+            self._conditions.update({row.normalized: row.condition_id for row in rows})
 
     def remember_condition(self, name: str, condition_id: int) -> int:
         self._conditions[fold_name(name)] = condition_id

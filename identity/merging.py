@@ -37,6 +37,9 @@ from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict
 from atmp_graph.model.provenance import EntitySource, PendingLink
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
+# Whether a node is retired follows from its records, never from the node merged into it.
+RETIREMENT = ("retired_at", "retired_by_run_id")
+
 
 class MergeError(ValueError):
     """A merge or split that cannot be done, said in one sentence."""
@@ -159,8 +162,7 @@ def merge(
         _shed_aliases(session, model, merged_id, shed, log)
     _fold_into(session, model, merged_id, survivor_id, log)
     survivor, merged = rows[survivor_id], rows[merged_id]
-    if fill:
-        _fill_gaps(session, table, survivor_id, survivor, merged)
+    _fill_gaps(session, table, survivor_id, survivor, merged, fill=fill)
     _not_part_of_itself(session, model, survivor_id)
     session.add(EntityRedirect(entity_type=entity_type, old_id=merged_id, new_id=survivor_id))
     record_decision(
@@ -213,9 +215,19 @@ def _fill_gaps(
     survivor_id: int,
     survivor: dict[str, Any],
     merged: dict[str, Any],
+    *,
+    fill: bool,
 ) -> None:
-    """The survivor takes the merged node's values where it has none."""
-    values = {k: v for k, v in merged.items() if survivor[k] is None and v is not None}
+    """With `fill`, the survivor takes the merged node's values where it has none; a retired
+    survivor comes back if the merged node's feeds still send it."""
+    values = {
+        k: v
+        for k, v in merged.items()
+        if fill and k not in RETIREMENT and survivor[k] is None and v is not None
+    }
+    if survivor.get("retired_at") is not None and merged.get("retired_at") is None:
+        # The merged node's feeds still send it, so the one node is live.
+        values |= dict.fromkeys(RETIREMENT)
     if values:
         session.execute(update(table).where(table.c.id == survivor_id).values(values))
 

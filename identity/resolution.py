@@ -2,7 +2,10 @@
 
 The winner of a field is the best-ranked claim that gives a value, so the result depends on
 the set of records, never on the order they arrived in.  Fields whose claims disagree are
-kept in `field_conflict`, which the `conflicts` query reads.
+kept in `field_conflict`, which the `conflicts` query reads.  A node's sites and links are
+every claim's, so a site or link no record claims any more goes.  Only the claims of live
+records count; a node whose records are all retired is chosen from those, and so stays what it
+was (its disagreements are no longer listed).
 """
 
 import json
@@ -14,11 +17,12 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
+from atmp_graph.identity import lookup
 from atmp_graph.identity.claims import Claim, claims_for, decode
 from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.sites import Site, site_rows
-from atmp_graph.model import kinds
+from atmp_graph.model import kinds, links
 from atmp_graph.model.base import Base
 from atmp_graph.model.identity import FieldConflict
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
@@ -29,6 +33,21 @@ ALSO_NAMED = {"institution"}
 # Claim keys that are not columns of their own name.
 INSTITUTION_REFS = {"clinical_trial": {"sponsor": "sponsor_id"}}
 SITES = "sites"
+# Claims that are links, not fields: relation -> (claim key, what a claimed value names).  A
+# condition is named by its name, an institution by a reference, a product by its source id
+# in the claiming record's feed.
+LINKS: dict[str, dict[str, tuple[str, str]]] = {
+    "clinical_trial": {
+        "conditions": ("conditions", "condition"),
+        "collaborators": ("collaborators", "institution"),
+        "products": ("product_ids", "product"),
+    },
+    "product": {"indications": ("indications", "condition")},
+}
+
+
+def _not_fields(entity_type: str) -> set[str]:
+    return {SITES, *(key for key, _ in LINKS.get(entity_type, {}).values())}
 
 
 @dataclass(frozen=True)
@@ -47,8 +66,8 @@ class FieldView:
 def field_views(
     entity_type: str, claims: Sequence[Claim], precedence: Precedence
 ) -> list[FieldView]:
-    """Each field the claims speak of (sites aside), ranked by the precedence rule."""
-    names = sorted({name for claim in claims for name in claim.values} - {SITES})
+    """Each field the claims speak of (sites and links aside), ranked by the precedence rule."""
+    names = sorted({name for claim in claims for name in claim.values} - _not_fields(entity_type))
     views = []
     for name in names:
         ranked = tuple(
@@ -60,6 +79,32 @@ def field_views(
         winner = next((claim for claim in ranked if claim.values[name] is not None), None)
         views.append(FieldView(name, ranked, winner))
     return views
+
+
+def _targets(
+    session: Session, lookups: LookupCache, kind: str, claims: Sequence[Claim], key: str
+) -> list[list[int]]:
+    """The ids of what each claim's `key` names (those found), in the claims' order: a query
+    per kind (and feed) for all of them."""
+    named = [list(claim.values.get(key) or []) for claim in claims]
+    if kind == "condition":
+        lookups.find_conditions({name for names in named for name in names})
+        found = [[lookups.condition_id(name) for name in names] for names in named]
+    elif kind == "institution":
+        found = [[lookups.institution_id(ref) for ref in refs] for refs in named]
+    else:
+        by_feed: dict[str, set[str]] = defaultdict(set)
+        for claim, source_ids in zip(claims, named, strict=True):
+            by_feed[claim.feed].update(source_ids)
+        built = {
+            feed: lookup.built_entity_ids(session, feed=feed, entity_type=kind, source_ids=ids)
+            for feed, ids in by_feed.items()
+        }
+        found = [
+            [built[claim.feed].get(source_id) for source_id in source_ids]
+            for claim, source_ids in zip(claims, named, strict=True)
+        ]
+    return [[target for target in ids if target is not None] for ids in found]
 
 
 def resolve(session: Session, entity: Base, precedence: Precedence) -> None:
@@ -96,7 +141,11 @@ def resolve_many(
                 table.c[view.field].nullable and entity_type not in ALSO_NAMED
             ):
                 values[view.field] = decode(model, view.field, view.value)
-            if precedence.can_conflict(entity_type, view.field) and _disagree(view, lookups, refs):
+            if (
+                given[0].retired_at is None
+                and precedence.can_conflict(entity_type, view.field)
+                and _disagree(view, lookups, refs)
+            ):
                 conflicts.append(
                     {"entity_type": entity_type, "entity_id": entity_id, "field": view.field}
                 )
@@ -120,6 +169,32 @@ def resolve_many(
         session.execute(insert(FieldConflict), conflicts)
     if model is ClinicalTrial:
         _resolve_sites(session, claims, precedence, lookups)
+    _resolve_links(session, model, claims, lookups)
+
+
+def _resolve_links(
+    session: Session, model: type[Base], claims: dict[int, list[Claim]], lookups: LookupCache
+) -> None:
+    """Each link relation of these nodes holds what their records claim.  A node with a
+    record stored before records claimed links keeps the links it has, and gains the claimed
+    ones: nobody can tell which of its links that record sent (it is written again, with its
+    claims, the next time it is read)."""
+    entity_type = kinds.entity_type_of(model)
+    owners = [(node_id, claim) for node_id, given in claims.items() for claim in given]
+    for relation, (key, kind) in LINKS.get(entity_type, {}).items():
+        targets = _targets(session, lookups, kind, [claim for _, claim in owners], key)
+        claimed: dict[int, list[int]] = {node_id: [] for node_id in claims}
+        for (node_id, _), ids in zip(owners, targets, strict=True):
+            claimed[node_id] += ids
+        exact = [
+            node_id
+            for node_id, given in claims.items()
+            if all(key in claim.values for claim in given)
+        ]
+        pairs = [(node_id, t) for node_id, ids in claimed.items() for t in dict.fromkeys(ids)]
+        links.delete_links(session, model, relation, exact)
+        kept = links.linked_pairs(session, model, relation, sorted(set(claims) - set(exact)))
+        links.insert_links(session, model, relation, [pair for pair in pairs if pair not in kept])
 
 
 def _disagree(view: FieldView, lookups: LookupCache, refs: dict[str, str]) -> bool:

@@ -5,6 +5,10 @@ query for the whole batch), new trials are written together (ingest/bulk.py), an
 else is written one by one, each in its own savepoint, so a record that fails half-way leaves
 nothing behind and is quarantined with the reason.  A record read twice in one run is found
 through its source record's run id, so memory stays flat however long the feed is.
+
+A record moves its stream's cursor only once it is stored: a quarantined one never does, so
+the next incremental run reads it again instead of skipping what came before it.  A stored
+record resolves what earlier runs quarantined of it; a deletion retires what it built.
 """
 
 import datetime as dt
@@ -19,17 +23,18 @@ from atmp_graph.identity import lookup
 from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.resolution import resolve
-from atmp_graph.ingest import source_records
+from atmp_graph.ingest import retirement, source_records
 from atmp_graph.ingest.bulk import Valid, write_matched_trials, write_new_trials
 from atmp_graph.ingest.claims import claims_of
 from atmp_graph.ingest.context import UnknownReference, WriteContext
 from atmp_graph.ingest.writers import WRITERS
-from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links
-from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links, quarantine
+from atmp_graph.plugins.cursors import CursorValue, is_after
+from atmp_graph.plugins.feeds import FeedAdapter, Stream
 from atmp_graph.plugins.limits import MAX_SOURCE_ID_LENGTH
 from atmp_graph.plugins.records import Record, SourceRow
 from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
-from atmp_graph.plugins.validation import content_hash, validate_row
+from atmp_graph.plugins.validation import content_hash, cursor_problem, validate_row
 
 if TYPE_CHECKING:
     from atmp_graph.plugins.manager import PluginHost
@@ -54,34 +59,69 @@ class IngestRunner:
         self.batch_size, self.after_batch = batch_size, after_batch
         self.context = WriteContext(session=session, feed=adapter.name, precedence=precedence)
         self.cache = LookupCache(session)
+        self.streams = {stream.entity: stream for stream in adapter.streams}
         self.pending: list[Valid] = []
-        self.cursors: dict[str, str] = {}
+        # Deletions applied since the last batch went out: they count towards its size.
+        self.deletions_pending = 0
+        # The newest cursor of each stream among the records stored, and the streams of which
+        # the run read at least one record (a stream it read nothing of retires nothing).
+        self.cursors: dict[str, CursorValue] = {}
+        self.streams_read: set[str] = set()
+        self.stored_ids: list[str] = []  # of the batch being written
+        # Whether earlier runs left anything open that a record stored now would resolve.
+        self.open_earlier = bool(
+            quarantine.open_before(session, feed=adapter.name, run_id=report.run_id)
+        )
         self.started_at = dt.datetime.now(dt.UTC)
+
+    def stream(self, entity: str) -> Stream:
+        """The stream `entity` records belong to (an undeclared one: text cursors)."""
+        return self.streams.get(entity) or Stream(entity, primary_key="source_id")
 
     def process(self, row: SourceRow) -> None:
         self.report.read += 1
-        if row.cursor is not None and row.cursor > self.cursors.get(row.entity, ""):
-            self.cursors[row.entity] = row.cursor
-        outcome = validate_row(row, feed=self.adapter.name, host=self.host)
-        if not isinstance(outcome, Record):
-            self._quarantine(row, *outcome)
+        self.streams_read.add(row.entity)
+        stream = self.stream(row.entity)
+        if row.deleted:
+            self._delete(row, stream)
         else:
-            # A batch holds one stream, so that references to earlier streams are written.
-            if self.pending and self.pending[0].row.entity != row.entity:
-                self.flush()
-            self.pending.append(Valid(row, outcome, content_hash(outcome)))
-        if len(self.pending) >= self.batch_size:
+            outcome = validate_row(row, feed=self.adapter.name, host=self.host, stream=stream)
+            if not isinstance(outcome, Record):
+                self._quarantine(row, *outcome)
+            else:
+                # A batch holds one stream, so that references to earlier streams are written.
+                if self.pending and self.pending[0].row.entity != row.entity:
+                    self.flush()
+                cursor = _cursor_value(row, stream)
+                self.pending.append(Valid(row, outcome, content_hash(outcome), cursor))
+        if len(self.pending) + self.deletions_pending >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
         """Write the pending batch, then let the caller commit."""
+        self.write_pending()
+        self.deletions_pending = 0
+        self.after_batch()
+
+    def write_pending(self) -> None:
+        """Write the pending batch, leaving the commit to whoever asked."""
         batch, self.pending = self.pending, []
         if batch:
             self._write(batch)
-        self.after_batch()
+
+    def _stored(self, valid: Valid) -> None:
+        """`valid` is in the graph: it moves its stream's cursor and fixes its quarantine."""
+        self._advance(valid.row.entity, valid.cursor)
+        self.stored_ids.append(valid.record.source_id)
+
+    def _advance(self, entity: str, cursor: CursorValue | None) -> None:
+        current = self.cursors.get(entity)
+        if cursor is not None and (current is None or is_after(cursor, current)):
+            self.cursors[entity] = cursor
 
     def _write(self, batch: list[Valid]) -> None:
         entity = batch[0].row.entity
+        self.stored_ids = []
         known = source_records.known_source_records(
             self.session,
             feed=self.adapter.name,
@@ -99,9 +139,15 @@ class IngestRunner:
                 self._repeat(valid, first.content_hash, first.row.row)
             elif stored is not None and stored.run_id == self.report.run_id:
                 self._repeat(valid, stored.content_hash, stored.row)
-            elif stored is not None and stored.content_hash == valid.content_hash:
+            elif (
+                stored is not None
+                and stored.content_hash == valid.content_hash
+                # A retired record sent again is written again: it brings its node back.
+                and stored.retired_at is None
+            ):
                 firsts[source_id] = valid
                 self.report.unchanged += 1
+                self._stored(valid)
                 unchanged.append(stored)
             else:
                 firsts[source_id] = valid
@@ -114,8 +160,21 @@ class IngestRunner:
             set_committed_value(stored, "run_id", self.report.run_id)
         written = self._write_new_in_bulk([valid for valid, stored in todo if stored is None])
         for valid, stored in todo:
-            if id(valid) not in written:
+            if id(valid) in written:
+                self._stored(valid)
+            else:
                 self._write_one(valid, stored)
+        self._resolve_quarantine(entity, self.stored_ids)
+
+    def _resolve_quarantine(self, entity: str, source_ids: list[str]) -> None:
+        if self.open_earlier:
+            quarantine.resolve_stored(
+                self.session,
+                feed=self.adapter.name,
+                entity_type=entity,
+                source_ids=source_ids,
+                run_id=self.report.run_id,
+            )
 
     def _write_new_in_bulk(self, new: list[Valid]) -> set[int]:
         """New trials, and new records of trials other feeds gave, a batch at a time."""
@@ -137,6 +196,7 @@ class IngestRunner:
     def _repeat(self, valid: Valid, first_hash: str, first_row: int | None) -> None:
         if first_hash == valid.content_hash:
             self.report.unchanged += 1
+            self._stored(valid)
             return
         row, source_id = valid.row, valid.record.source_id
         label = row.labels.get("source_id", "source id")
@@ -149,6 +209,7 @@ class IngestRunner:
         try:
             with self.session.begin_nested():
                 self._store(valid, source)
+            self._stored(valid)
         except UnknownReference as error:
             self.cache.clear()
             label = row.labels.get(error.field, error.field)
@@ -172,6 +233,7 @@ class IngestRunner:
             setattr(source, name, value)
         for entity in built:
             source_records.link_source(self.session, source, entity)
+        retirement.restore(built)
         if source.claims is not None:
             resolve(self.session, built[0], self.precedence)
         self._resolve_waiting_links(row.entity, record.source_id, built[0])
@@ -196,6 +258,8 @@ class IngestRunner:
             "claims": claims_of(valid.record),
             "run_id": self.report.run_id,
             "row": row.row,
+            "retired_at": None,
+            "retired_by_run_id": None,
         }
 
     def _normalized(self, scheme: str, value: str) -> str:
@@ -212,6 +276,38 @@ class IngestRunner:
             owner = kinds.model_for(link.entity_type)
             links.add_link(self.session, owner, link.entity_id, link.relation, target.id)
             self.session.delete(link)
+
+    def _delete(self, row: SourceRow, stream: Stream) -> None:
+        """The source deleted this record: retire what it built (the source's own word, so
+        no share guard holds it back)."""
+        label = row.labels.get("source_id", "source id")
+        if not row.source_id:
+            self._quarantine(
+                row, Problem(label, None, "is empty: a deletion names what it deletes")
+            )
+            return
+        problem = cursor_problem(row, stream)
+        if problem is not None:
+            self._quarantine(row, problem)
+            return
+        if any(
+            v.row.entity == row.entity and v.record.source_id == row.source_id for v in self.pending
+        ):
+            self.write_pending()  # the record came before its deletion: write it first
+        known = source_records.known_source_records(
+            self.session, feed=self.adapter.name, entity_type=row.entity, source_ids=[row.source_id]
+        ).get(row.source_id)
+        if known is None or known.retired_at is not None:
+            self.report.unchanged += 1  # nothing stored to retire
+        else:
+            retirement.retire_records(
+                self.session, [known.id], run_id=self.report.run_id, precedence=self.precedence
+            )
+            self.cache.clear()
+            self.report.deleted += 1
+        self._resolve_quarantine(row.entity, [row.source_id])
+        self._advance(row.entity, _cursor_value(row, stream))
+        self.deletions_pending += 1
 
     def _quarantine(self, row: SourceRow, *problems: Problem) -> None:
         # A source id longer than the database keeps is left out (its problem says so): the
@@ -231,17 +327,25 @@ class IngestRunner:
         if source_id:
             self.context.quarantined.add((row.entity, source_id))
         first = problems[0]
-        self.session.add(
-            QuarantinedRecord(
-                run_id=self.report.run_id,
-                feed=entry.feed,
-                entity_type=row.entity,
-                file=row.file,
-                row=row.row,
-                source_id=source_id,
-                field=first.field,
-                value=first.value,
-                reason=entry.message(),
-                raw=dict(row.raw),
-            )
+        stored = QuarantinedRecord(
+            run_id=self.report.run_id,
+            feed=entry.feed,
+            entity_type=row.entity,
+            file=row.file,
+            row=row.row,
+            source_id=source_id,
+            field=first.field,
+            value=first.value,
+            reason=entry.message(),
+            raw=dict(row.raw),
         )
+        if self.open_earlier:
+            quarantine.supersede_earlier(self.session, stored)
+        self.session.add(stored)
+
+
+def _cursor_value(row: SourceRow, stream: Stream) -> CursorValue | None:
+    """The row's cursor as its stream's type (it was checked: the row is valid)."""
+    if row.cursor is None or not row.cursor.strip():
+        return None
+    return stream.cursor_value(row.cursor)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from atmp_graph.identity import lookup
@@ -22,6 +22,7 @@ from atmp_graph.ingest.claims import TRIAL_FIELDS
 from atmp_graph.ingest.context import WriteContext
 from atmp_graph.model import ClinicalTrial, links
 from atmp_graph.model.ids import allocate_ids
+from atmp_graph.plugins.cursors import CursorValue
 from atmp_graph.plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
 
 
@@ -32,6 +33,7 @@ class Valid:
     row: SourceRow
     record: Record
     content_hash: str
+    cursor: CursorValue | None = None  # the row's cursor, as its stream's type
 
 
 def _institution_id(
@@ -179,13 +181,20 @@ def write_matched_trials(
     written = [valid for valid, _ in chosen.values()]
     records = [record for _, record in chosen.values()]
     _insert_sources(session, written, trial_ids, source_values)
+    # What the claims name must exist before the trials' values and links are chosen.
     for record in records:
         _institution_id(ctx, cache, record.sponsor)
-    for relation, pairs in _links(ctx, cache, records, trial_ids, products).items():
-        known_pairs = links.linked_pairs(session, ClinicalTrial, relation, trial_ids)
-        links.insert_links(
-            session, ClinicalTrial, relation, [p for p in pairs if p not in known_pairs]
-        )
+        _condition_ids(ctx, cache, record.conditions)
+        for ref in record.collaborators:
+            _institution_id(ctx, cache, ref)
+    # A trial its other feeds no longer sent comes back with this feed's record.
+    session.execute(
+        update(ClinicalTrial)
+        .where(ClinicalTrial.id.in_(trial_ids), ClinicalTrial.retired_at.is_not(None))
+        .values(retired_at=None, retired_by_run_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    # Values, sites and links, from the claims of all the trials' records.
     resolve_many(session, ClinicalTrial, trial_ids, ctx.precedence, cache=cache)
     return written
 

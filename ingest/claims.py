@@ -1,8 +1,9 @@
 """What a validated record claims about the node it builds, field by field.
 
 The claims are stored on the record's source record; the node's values are then chosen from
-all of its records' claims by the precedence rule (identity/resolution.py).  Record types without
-an entry here build nodes that only their own feed describes.
+all of its records' claims by the precedence rule (identity/resolution.py), and its links are
+those its records claim (identity/resolution.LINKS), so a link no feed sends any more goes.
+Record types without an entry here build nodes that only their own feed describes.
 """
 
 from collections.abc import Callable
@@ -36,6 +37,10 @@ def _trial(record: TrialRecord) -> dict[str, Any]:
         **{name: getattr(record, name) for name in TRIAL_FIELDS},
         "sponsor": _reference(record.sponsor),
         "sites": [[site.name, site.city, site.country] for site in record.sites],
+        # Links: conditions by name, collaborators as references, products by source id.
+        "conditions": list(record.conditions),
+        "collaborators": [_reference(ref) for ref in record.collaborators],
+        "product_ids": list(record.product_ids),
     }
 
 
@@ -47,6 +52,7 @@ def _product(record: ProductRecord) -> dict[str, Any]:
         "modality": record.modality,
         "stage": record.stage,
         "intervention_type": record.intervention_type,
+        "indications": list(record.indications),
     }
 
 

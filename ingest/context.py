@@ -90,23 +90,17 @@ class WriteContext:
             )
         )
 
-    def link(
-        self,
-        owner: Base,
-        references: FeedReferences,
-        *,
-        extra: dict[str, list[int]] | None = None,
-        additive: bool = False,
-    ) -> None:
-        """Set the owner's many-to-many links; `additive` keeps links other feeds made."""
+    def link(self, owner: Base, references: FeedReferences) -> None:
+        """Set the owner's many-to-many links to its feed's records; park the rest."""
+        owner_id: int = owner.id  # type: ignore[attr-defined]
+        for relation, ids in references.resolved.items():
+            links.replace_links(self.session, type(owner), owner_id, relation, ids)
+        self.park(owner, references)
+
+    def park(self, owner: Base, references: FeedReferences) -> None:
+        """Links to records of the feed that are quarantined wait until they arrive valid."""
         owner_type = type(owner)
         owner_id: int = owner.id  # type: ignore[attr-defined]
-        for relation, ids in {**references.resolved, **(extra or {})}.items():
-            if additive:
-                for target in ids:
-                    links.add_link(self.session, owner_type, owner_id, relation, target)
-            else:
-                links.replace_links(self.session, owner_type, owner_id, relation, ids)
         for relation, target_entity, source_id in references.parked:
             source_records.park_link(
                 self.session,
@@ -119,10 +113,6 @@ class WriteContext:
                     target_source_id=source_id,
                 ),
             )
-
-    def built_by_other_feeds(self, model: type[Base], entity_id: int) -> bool:
-        feeds = lookup.feeds_of(self.session, kinds.entity_type_of(model), [entity_id])
-        return bool(feeds.get(entity_id, set()) - {self.feed})
 
     def institution(self, ref: InstitutionRef) -> Institution:
         """The institution `ref` means: by id, then name or alias, then a facility's owner.

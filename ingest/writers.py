@@ -15,7 +15,7 @@ from atmp_graph.identity import aliases, lookup
 from atmp_graph.identity.merging import merge
 from atmp_graph.ingest import source_records
 from atmp_graph.ingest.claims import TRIAL_FIELDS
-from atmp_graph.ingest.context import FeedReferences, WriteContext, alias_pairs, place_sites_again
+from atmp_graph.ingest.context import WriteContext, alias_pairs, place_sites_again
 from atmp_graph.model import (
     Agreement,
     Base,
@@ -202,9 +202,8 @@ def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | 
     product.manufacturing_facility_id = _id(facility)
     product.manufacturer_id = facility.owner_id if facility else _id(manufacturer)
     ctx.session.flush()
-    indications = {"indications": ctx.conditions(record.indications)}
-    shared = ctx.built_by_other_feeds(Product, product.id)
-    ctx.link(product, FeedReferences(), extra=indications, additive=shared)
+    # Its indications are chosen with its values, from its records' claims.
+    ctx.conditions(record.indications)
     return [product]
 
 
@@ -251,10 +250,13 @@ def write_trial(
     ctx: WriteContext, record: TrialRecord, existing: ClinicalTrial | None
 ) -> list[Base]:
     """A new trial takes this record's values; a known one gets them chosen afresh from all
-    its records' claims once this record's are stored (identity/resolution.py)."""
+    its records' claims once this record's are stored (identity/resolution.py), and so do its
+    links: what the records still send, so a link no feed sends any more goes."""
     references = ctx.references([("product_ids", "products", "product", record.product_ids)])
     sponsor = ctx.maybe_institution(record.sponsor)
-    collaborators = ctx.institution_ids(record.collaborators)
+    # What its claims name must exist when they are resolved.
+    ctx.institution_ids(record.collaborators)
+    ctx.conditions(record.conditions)
     if existing is None and (same := lookup.matching_trial(ctx.session, record)) is not None:
         # The same trial under one of its registry ids, from whichever feed stored it.
         existing = ctx.session.get(ClinicalTrial, same)
@@ -264,10 +266,7 @@ def write_trial(
             setattr(trial, name, getattr(record, name))
         trial.sponsor_id = _id(sponsor)
     ctx.session.flush()
-    # Links other feeds made stay: a trial's links are the union of what its feeds say.
-    shared = ctx.built_by_other_feeds(ClinicalTrial, trial.id)
-    links = {"conditions": ctx.conditions(record.conditions), "collaborators": collaborators}
-    ctx.link(trial, references, extra=links, additive=shared)
+    ctx.park(trial, references)
     return [trial]
 
 

@@ -1,9 +1,10 @@
 """Declarative base shared by every table."""
 
+import datetime as dt
 import enum
 from typing import Any, ClassVar
 
-from sqlalchemy import Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Predictable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -32,6 +33,19 @@ class NodeIdMixin(IdMixin):
     SQLite needs AUTOINCREMENT for that)."""
 
     __table_args__: ClassVar[Any] = {"sqlite_autoincrement": True}
+
+
+class RetirementMixin:
+    """A row feeds build can be retired: a source record when its feed no longer sends it (a
+    complete read left it out, or the feed sent a deletion), a node when no feed still sends
+    any record that built it.  Retired rows are kept, as they were, with when and by which
+    ingest run; the top-level lists leave them out, and a record sent again brings them back.
+    """
+
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The ingest run that retired it (no foreign key, like SourceRecord.run_id: a bookkeeping
+    # number that must not tie a node to the run table).
+    retired_by_run_id: Mapped[int | None]
 
 
 def enum_column(enum_type: type[enum.Enum]) -> Any:

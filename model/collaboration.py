@@ -13,7 +13,7 @@ from atmp_graph.enums import (
     InstitutionKind,
 )
 from atmp_graph.model.associations import agreement_party, person_affiliation
-from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
 
 if TYPE_CHECKING:
     from atmp_graph.model.partnerships import Partnership
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 
-class Agreement(IdMixin, Base):
+class Agreement(IdMixin, RetirementMixin, Base):
     __tablename__ = "agreement"
 
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -42,7 +42,7 @@ class Agreement(IdMixin, Base):
     )
 
 
-class Institution(NodeIdMixin, Base):
+class Institution(NodeIdMixin, RetirementMixin, Base):
     """A university, hospital, company, authority or infrastructure; matched on ROR id."""
 
     __tablename__ = "institution"
@@ -101,7 +101,7 @@ class InstitutionAlias(AliasMixin, Base):
     institution: Mapped[Institution] = relationship(back_populates="aliases", lazy="raise")
 
 
-class Facility(NodeIdMixin, Base):
+class Facility(NodeIdMixin, RetirementMixin, Base):
     """A GMP facility, ATMP centre, research centre, infrastructure or science park."""
 
     __tablename__ = "facility"

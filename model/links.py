@@ -1,4 +1,4 @@
-"""Many-to-many links between rows: replace, add, insert in bulk, read."""
+"""Many-to-many links between rows: replace, delete, add, insert in bulk, read."""
 
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -27,6 +27,15 @@ def replace_links(
     rows = [{local.name: owner_id, remote.name: target} for target in dict.fromkeys(target_ids)]
     if rows:
         session.execute(insert(table), rows)
+
+
+def delete_links(
+    session: Session, owner: type[Base], relation: str, owner_ids: Sequence[int]
+) -> None:
+    """Empty the many-to-many `relation` of these rows."""
+    if owner_ids:
+        table, local, _ = _link_columns(owner, relation)
+        session.execute(delete(table).where(local.in_(owner_ids)))
 
 
 def add_link(

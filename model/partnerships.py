@@ -12,12 +12,12 @@ from atmp_graph.model.associations import (
     partnership_product,
     partnership_project,
 )
-from atmp_graph.model.base import Base, IdMixin, enum_column
+from atmp_graph.model.base import Base, IdMixin, RetirementMixin, enum_column
 from atmp_graph.model.collaboration import Institution
 from atmp_graph.model.research import Product, Project
 
 
-class Partnership(IdMixin, Base):
+class Partnership(IdMixin, RetirementMixin, Base):
     """An agreement between a company and one or more of the academic partners."""
 
     __tablename__ = "partnership"

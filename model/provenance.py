@@ -6,16 +6,19 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from atmp_graph.enums import IngestRunStatus
-from atmp_graph.model.base import Base, IdMixin, enum_column
+from atmp_graph.enums import IngestRunStatus, QuarantineStatus
+from atmp_graph.model.base import Base, IdMixin, RetirementMixin, enum_column
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class SourceRecord(IdMixin, Base):
-    """One record of one feed, as last seen; `content_hash` tells whether it changed."""
+class SourceRecord(IdMixin, RetirementMixin, Base):
+    """One record of one feed, as last seen; `content_hash` tells whether it changed.
+
+    Retired when its feed no longer sends it; its claims then no longer count.
+    """
 
     __tablename__ = "source_record"
     # source_id leads, so that looking up a batch of ids (source_id IN ...) uses the index.
@@ -85,16 +88,26 @@ class IngestRun(IdMixin, Base):
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     quarantined: Mapped[int] = mapped_column(default=0)
+    deleted: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[int] = mapped_column(default=0)
 
     quarantine: Mapped[list["QuarantinedRecord"]] = relationship(
-        back_populates="run", lazy="raise", order_by="QuarantinedRecord.id"
+        back_populates="run",
+        lazy="raise",
+        order_by="QuarantinedRecord.id",
+        foreign_keys="QuarantinedRecord.run_id",
     )
 
 
 class QuarantinedRecord(IdMixin, Base):
-    """A record that failed validation, kept whole with the field and reason it failed on."""
+    """A record that failed validation, kept whole with the field and reason it failed on.
+
+    It stays OPEN until a later run stores the record (RESOLVED, by that run), quarantines it
+    again (SUPERSEDED: the new entry is the open one) or an admin discards it (DISCARDED).
+    """
 
     __tablename__ = "quarantined_record"
+    __table_args__ = (Index("ix_quarantined_record_record", "feed", "entity_type", "source_id"),)
 
     run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id", ondelete="CASCADE"), index=True)
     feed: Mapped[str] = mapped_column(String(120))
@@ -106,8 +119,23 @@ class QuarantinedRecord(IdMixin, Base):
     value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[QuarantineStatus] = mapped_column(
+        enum_column(QuarantineStatus), default=QuarantineStatus.OPEN, index=True
+    )
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ingest_run.id", ondelete="SET NULL")
+    )
+    discarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    discarded_by: Mapped[str | None] = mapped_column(String(200))
+    discard_reason: Mapped[str | None] = mapped_column(Text)
 
-    run: Mapped[IngestRun] = relationship(back_populates="quarantine", lazy="raise")
+    run: Mapped[IngestRun] = relationship(
+        back_populates="quarantine", lazy="raise", foreign_keys=[run_id]
+    )
+    resolved_by_run: Mapped[IngestRun | None] = relationship(
+        lazy="raise", foreign_keys=[resolved_by_run_id]
+    )
 
 
 class PendingLink(IdMixin, Base):

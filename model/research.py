@@ -17,7 +17,7 @@ from atmp_graph.model.associations import (
     trial_condition,
     trial_product,
 )
-from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
 from atmp_graph.model.collaboration import AliasMixin, Facility, Institution, Person
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class ConditionAlias(AliasMixin, Base):
     condition: Mapped[Condition] = relationship(back_populates="aliases", lazy="raise")
 
 
-class Product(NodeIdMixin, Base):
+class Product(NodeIdMixin, RetirementMixin, Base):
     """An ATMP candidate."""
 
     __tablename__ = "product"
@@ -98,7 +98,7 @@ class Product(NodeIdMixin, Base):
     )
 
 
-class Project(IdMixin, Base):
+class Project(IdMixin, RetirementMixin, Base):
     """A piece of joint work in one of the agreement's collaboration areas."""
 
     __tablename__ = "project"
@@ -132,7 +132,7 @@ class Project(IdMixin, Base):
     )
 
 
-class Exchange(IdMixin, Base):
+class Exchange(IdMixin, RetirementMixin, Base):
     """Researchers moving between partner institutions for a while."""
 
     __tablename__ = "exchange"
@@ -155,7 +155,7 @@ class Exchange(IdMixin, Base):
     project: Mapped[Project | None] = relationship(lazy="raise")
 
 
-class EducationActivity(IdMixin, Base):
+class EducationActivity(IdMixin, RetirementMixin, Base):
     """A course or training the partners give together."""
 
     __tablename__ = "education_activity"

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmp_graph.enums import TrialPhase, TrialStatus
 from atmp_graph.model.associations import trial_collaborator, trial_condition, trial_product
-from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, enum_column
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
 from atmp_graph.model.collaboration import Facility, Institution
 from atmp_graph.model.research import Condition, Product
 
 
-class ClinicalTrial(NodeIdMixin, Base):
+class ClinicalTrial(NodeIdMixin, RetirementMixin, Base):
     """A trial, matched across feeds on its registry ids (NCT, EudraCT, EU CT)."""
 
     __tablename__ = "clinical_trial"

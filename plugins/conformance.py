@@ -20,12 +20,19 @@ from typing import Any, ClassVar
 
 import pytest
 
-from atmp_graph.plugins.feeds import ConfigError, FeedAdapter, feed_config
+from atmp_graph.plugins.cursors import CURSOR_TYPES, CursorType
+from atmp_graph.plugins.feeds import ConfigError, FeedAdapter, Stream, feed_config
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
 from atmp_graph.plugins.records import RECORD_TYPES, Identifier, Record, SourceRow
 from atmp_graph.plugins.validation import validate_row
 
-FUTURE = "9999-12-31T23:59:59+00:00"
+# A state no record can be past, in each cursor type's canonical text.
+FUTURE: dict[CursorType, str] = {
+    "date": "9999-12-31",
+    "datetime": "9999-12-31T23:59:59+00:00",
+    "number": "9" * 40,
+    "text": "\U0010ffff" * 8,
+}
 
 
 def _read(
@@ -48,11 +55,18 @@ def _not_provided(feed: str, host: PluginHost) -> str:
     return f"no installed plugin provides the feed {feed!r}; {why}"
 
 
-def describe_rows(rows: list[SourceRow], *, feed: str, host: PluginHost) -> list[dict[str, Any]]:
+def _streams(adapter: FeedAdapter | None) -> dict[str, Stream]:
+    return {stream.entity: stream for stream in adapter.streams} if adapter else {}
+
+
+def describe_rows(
+    rows: list[SourceRow], *, feed: str, host: PluginHost, adapter: FeedAdapter | None = None
+) -> list[dict[str, Any]]:
     """What the golden file holds: each row as its validated record or its problems."""
+    streams = _streams(adapter)
     described = []
     for row in rows:
-        outcome = validate_row(row, feed=feed, host=host)
+        outcome = validate_row(row, feed=feed, host=host, stream=streams.get(row.entity))
         entry: dict[str, Any] = {"entity": row.entity, "source_id": row.source_id}
         if isinstance(outcome, Record):
             entry["record"] = outcome.model_dump(mode="json", exclude={"source_id"})
@@ -112,6 +126,7 @@ class FeedConformance:
             assert stream.entity in RECORD_TYPES, f"{stream.entity!r} is not a record type"
             assert stream.primary_key, f"stream {stream.entity!r} has no primary key"
             assert hasattr(stream, "cursor_field")  # None declares a feed that is read whole
+            assert stream.cursor_type in CURSOR_TYPES, f"stream {stream.entity!r}: cursor type"
 
     def test_rows_belong_to_declared_streams(
         self, adapter: FeedAdapter, rows: list[SourceRow]
@@ -121,10 +136,13 @@ class FeedConformance:
         assert {row.entity for row in rows} <= declared
 
     def test_every_record_validates_or_says_why_not(
-        self, host: PluginHost, rows: list[SourceRow]
+        self, host: PluginHost, adapter: FeedAdapter, rows: list[SourceRow]
     ) -> None:
+        streams = _streams(adapter)
         for row in rows:
-            outcome = validate_row(row, feed=self.feed_name, host=host)
+            outcome = validate_row(
+                row, feed=self.feed_name, host=host, stream=streams.get(row.entity)
+            )
             if not isinstance(outcome, Record):
                 assert all(problem.reason for problem in outcome), row
                 assert row.file or row.source_uri, "a quarantined row must say where it was"
@@ -155,14 +173,16 @@ class FeedConformance:
 
     def test_a_state_from_the_future_yields_nothing(self, adapter: FeedAdapter) -> None:
         incremental = {s.entity for s in adapter.streams if s.cursor_field}
-        future = dict.fromkeys(incremental, FUTURE)
+        future = {s.entity: FUTURE[s.cursor_type] for s in adapter.streams if s.cursor_field}
         rows = _read(adapter, str(self.sample), state=future)
         # A record without a cursor value cannot be placed in time, so it is always read.
         dated = [row for row in rows if row.entity in incremental and row.cursor is not None]
         assert dated == []
 
-    def test_records_match_the_golden_file(self, host: PluginHost, rows: list[SourceRow]) -> None:
-        described = describe_rows(rows, feed=self.feed_name, host=host)
+    def test_records_match_the_golden_file(
+        self, host: PluginHost, adapter: FeedAdapter, rows: list[SourceRow]
+    ) -> None:
+        described = describe_rows(rows, feed=self.feed_name, host=host, adapter=adapter)
         text = json.dumps(described, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         if os.environ.get("ATMP_UPDATE_GOLDEN") == "1":
             self.golden.write_text(text, encoding="utf-8")

@@ -6,7 +6,10 @@ minor versions only add (a new optional hook, a new record field).  A plugin wri
 
 1.0  the five hooks, the record types, FeedAdapter and Stream.
 1.1  `atmp_graph_validate_record` may also name `row` and `problems`, and is then asked about
-     every record, also one the built-in checks rejected (`record` None).
+     every record, also one the built-in checks rejected (`record` None); a stream's
+     `cursor_type` and `full_read_is_complete`, deletion records (`SourceRow.deleted`), a
+     config model's `narrows_read(source)`, the report's `deleted`, `retired` and `still_open`
+     counts; the read limits (`MAX_FIELD_LENGTH`, ...) and `SourceRow.problem_field`.
 """
 
 CONTRACT_VERSION = "1.1"

@@ -421,7 +421,12 @@ class SourceRow:
 
     Provenance: the host adds the feed, the adapter's version and the content hash;
     `source_uri` (default: what the run read) and `extracted_at` (default: the run's start)
-    say where and when this record was read; `cursor` is its value of the stream's cursor field.
+    say where and when this record was read; `cursor` is its value of the stream's cursor field,
+    as text (a record whose cursor is not of the stream's `cursor_type` is quarantined).
+
+    `deleted` says the source deleted the record: the host retires what it built (its other
+    fields but `entity`, `source_id` and `cursor` may stay empty).  This is how a feed that is
+    read incrementally, whose reads are never the whole truth, tells of deletions.
     """
 
     entity: str
@@ -437,3 +442,4 @@ class SourceRow:
     row: int | None = None
     problem: str | None = None
     problem_field: str | None = None
+    deleted: bool = False

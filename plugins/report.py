@@ -44,6 +44,11 @@ class IngestReport:
     unchanged: int = 0
     quarantine: list[Quarantined] = field(default_factory=list)
     suggested: int = 0  # possible matches the run found for an admin to review
+    # Stored records the run retired: sent as deletions (SourceRow.deleted), or left out of
+    # a complete read.  A deletion of a record that is not stored counts as unchanged.
+    deleted: int = 0
+    retired: int = 0
+    still_open: int = 0  # records earlier runs quarantined that still wait for a fix
 
     @property
     def quarantined(self) -> int:
@@ -51,16 +56,33 @@ class IngestReport:
 
     @property
     def stored(self) -> int:
+        """Read = stored + quarantined + deleted, always."""
         return self.created + self.updated + self.unchanged
 
     def summary(self) -> str:
         mode = " (dry run: nothing written)" if self.dry_run else ""
-        return (
+        lines = [
             f"{self.feed}: read {self.read}, created {self.created}, updated {self.updated}, "
             f"unchanged {self.unchanged}, quarantined {self.quarantined}{mode}"
-            + (
-                f"\n{self.feed}: {self.suggested} possible matches to review"
-                if self.suggested
-                else ""
+        ]
+        if self.deleted:
+            lines.append(
+                f"{self.feed}: retired {_count(self.deleted, 'record')} the source deleted"
             )
-        )
+        if self.retired:
+            lines.append(
+                f"{self.feed}: retired {_count(self.retired, 'record')} the source no longer sends"
+            )
+        if self.still_open:
+            lines.append(
+                f"{self.feed}: {_count(self.still_open, 'record')} quarantined by earlier runs "
+                f"{'is' if self.still_open == 1 else 'are'} still open "
+                "(`atmp-graph quarantine list`)"
+            )
+        if self.suggested:
+            lines.append(f"{self.feed}: {self.suggested} possible matches to review")
+        return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

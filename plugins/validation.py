@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from atmp_graph.plugins.cursors import CursorError
+from atmp_graph.plugins.feeds import Stream
 from atmp_graph.plugins.limits import (
     MAX_FIELD_LENGTH,
     MAX_NESTING_DEPTH,
@@ -35,6 +37,18 @@ def _problems(error: ValidationError, labels: dict[str, str]) -> tuple[Problem, 
         value = detail.get("input") if detail["loc"] and detail["type"] != "missing" else None
         problems.append(Problem(label, None if value is None else str(value), reason))
     return tuple(problems)
+
+
+def cursor_problem(row: SourceRow, stream: Stream) -> Problem | None:
+    """Why the row's cursor is not of its stream's type, naming the field and the value."""
+    if row.cursor is None or not row.cursor.strip():
+        return None
+    try:
+        stream.cursor_value(row.cursor)
+    except CursorError as error:
+        label = row.labels.get("cursor") or stream.cursor_field or "cursor"
+        return Problem(label, row.cursor, str(error))
+    return None
 
 
 def _label(labels: Mapping[str, str], location: str) -> str:
@@ -96,34 +110,41 @@ def _over_limits(row: SourceRow) -> tuple[Problem, ...]:
     return tuple(problems.values())
 
 
-def builtin_check(row: SourceRow) -> Record | tuple[Problem, ...]:
-    """The validated record, or what the adapter, the limits (plugins/limits.py) and the record
-    type's own rules find wrong."""
+def builtin_check(row: SourceRow, stream: Stream | None = None) -> Record | tuple[Problem, ...]:
+    """The validated record, or what the adapter, the limits (plugins/limits.py), the cursor
+    (against its stream's cursor type) and the record type's own rules find wrong."""
     if row.problem:
         return (Problem(row.problem_field, None, row.problem),)
     over = _over_limits(row)
     if over:
         return over
+    cursor = None if stream is None else cursor_problem(row, stream)
+    early = () if cursor is None else (cursor,)
     record_type = RECORD_TYPES.get(row.entity)
     if record_type is None:
-        return (Problem(None, row.entity, "is not a known entity type"),)
+        return (*early, Problem(None, row.entity, "is not a known entity type"))
     try:
-        return record_type.model_validate({**row.data, "source_id": row.source_id})
+        record = record_type.model_validate({**row.data, "source_id": row.source_id})
     except ValidationError as error:
-        return _problems(error, dict(row.labels))
+        return (*early, *_problems(error, dict(row.labels)))
+    return early or record
 
 
 def validate_row(
-    row: SourceRow, *, feed: str, host: "PluginHost | None" = None
+    row: SourceRow,
+    *,
+    feed: str,
+    host: "PluginHost | None" = None,
+    stream: Stream | None = None,
 ) -> Record | tuple[Problem, ...]:
     """The validated record, or the problems that send the row to quarantine.
 
-    Checks, in order: what the adapter itself reported, the limits, the record type's own
-    rules, then any rules that plugins add through `atmp_graph_validate_record`, which see
-    every row (a hook that names `row`, also one the built-in checks rejected) and whose
-    reasons follow the built-in ones.
+    Checks, in order: what the adapter itself reported, the limits, the cursor against its
+    `stream`'s cursor type, the record type's own rules, then any rules that plugins add
+    through `atmp_graph_validate_record`, which see every row (a hook that names `row`, also
+    one the built-in checks rejected) and whose reasons follow the built-in ones.
     """
-    checked = builtin_check(row)
+    checked = builtin_check(row, stream)
     record = checked if isinstance(checked, Record) else None
     problems: tuple[Problem, ...] = () if isinstance(checked, Record) else checked
     if host is not None:

@@ -18,6 +18,7 @@ from atmp_graph.schema.enums import (
 from atmp_graph.schema.filters import FacilityFilter, InstitutionFilter, PersonFilter, TitleFilter
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
+from atmp_graph.schema.provenance import Retirable
 
 if TYPE_CHECKING:
     from atmp_graph.schema.partnerships import Partnership
@@ -32,7 +33,7 @@ Lazy = strawberry.lazy
     description="A university, hospital, company, authority or infrastructure. One node per "
     "real-world institution, matched on ROR id, registration number, or name and aliases."
 )
-class Institution(MappedNode):
+class Institution(MappedNode, Retirable):
     id: relay.NodeID[int]
     name: str = strawberry.field(
         description="Its name, as the reference data or first feed gave it."
@@ -85,7 +86,7 @@ class Institution(MappedNode):
     description="A GMP facility, ATMP centre, research centre, research infrastructure "
     "(MAX IV, ESS) or science park (Medicon Village, Leiden Bio Science Park)."
 )
-class Facility(MappedNode):
+class Facility(MappedNode, Retirable):
     id: relay.NodeID[int]
     key: str | None = strawberry.field(description="Its key in the collaboration's reference data.")
     name: str = strawberry.field(description="Its name.")
@@ -126,7 +127,7 @@ class Signatory(Mapped):
     description="The collaboration agreement between Lund University, Skåne University Hospital "
     "and Leiden University Medical Center."
 )
-class Agreement(MappedNode):
+class Agreement(MappedNode, Retirable):
     id: relay.NodeID[int]
     key: str = strawberry.field(description="Its key in the reference data.")
     kind: str | None = strawberry.field(description="What kind of agreement (such as an MoU).")

@@ -25,6 +25,7 @@ from atmp_graph.enums import (
     PartnershipKind,
     PartnershipStatus,
     ProjectStatus,
+    QuarantineStatus,
     SuggestionStatus,
     TrialPhase,
     TrialStatus,
@@ -234,6 +235,17 @@ _register(
         "split their merge; the pair is not suggested again.",
     },
 )
+_register(
+    QuarantineStatus,
+    description="Where a quarantined record stands: still wrong, or why it is no longer listed.",
+    values={
+        QuarantineStatus.OPEN: "Still wrong: no later run has stored the record.",
+        QuarantineStatus.RESOLVED: "A later run stored the record, or its source deleted it.",
+        QuarantineStatus.SUPERSEDED: "A later run quarantined the record again; that entry is "
+        "the open one.",
+        QuarantineStatus.DISCARDED: "An admin discarded it, saying why.",
+    },
+)
 
 __all__ = [
     "AgreementStatus",
@@ -247,6 +259,7 @@ __all__ = [
     "PartnershipKind",
     "PartnershipStatus",
     "ProjectStatus",
+    "QuarantineStatus",
     "SuggestionStatus",
     "TrialPhase",
     "TrialStatus",

@@ -7,7 +7,7 @@ from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
 import atmp_graph.model as m
-from atmp_graph.identity.claims import record_claims
+from atmp_graph.identity.claims import counting, record_claims
 from atmp_graph.identity.resolution import field_views
 from atmp_graph.schema.context import Info
 
@@ -19,6 +19,10 @@ class FieldClaim:
     fetched_at: dt.datetime = strawberry.field(description="When the record was last read changed.")
     value: JSON | None = strawberry.field(description="The value it gives (null: none).")
     chosen: bool = strawberry.field(description="Whether this is the value the node shows.")
+    retired_at: dt.datetime | None = strawberry.field(
+        description="When its feed stopped sending the record (then only a node that is "
+        "retired itself shows it, as what it was built from)."
+    )
 
 
 @strawberry.type(description="One field of a node: every source's value and which one is shown.")
@@ -39,11 +43,14 @@ async def field_provenance(
 ) -> list[FieldProvenance]:
     entity_type = model.__tablename__
     records = await info.context.loaders.sources(entity_type).load(entity_id)
-    claims = [
-        claim
-        for record in records
-        if record.entity_type == entity_type and (claim := record_claims(record)) is not None
-    ]
+    # Only the records its feeds still send count; a retired node shows what it was built from.
+    claims = counting(
+        [
+            claim
+            for record in records
+            if record.entity_type == entity_type and (claim := record_claims(record)) is not None
+        ]
+    )
     conflicts = await info.context.loaders.conflicts(entity_type).load(entity_id)
     precedence = info.context.precedence
     wanted = None if fields is None else {to_snake_case(name) for name in fields}
@@ -60,6 +67,7 @@ async def field_provenance(
                     fetched_at=claim.fetched_at,
                     value=claim.values[view.field],
                     chosen=claim is view.winner,
+                    retired_at=claim.retired_at,
                 )
                 for claim in view.ranked
             ],

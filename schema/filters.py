@@ -15,6 +15,7 @@ from atmp_graph.schema.enums import (
     PartnershipKind,
     PartnershipStatus,
     ProjectStatus,
+    QuarantineStatus,
     SuggestionStatus,
     TrialPhase,
     TrialStatus,
@@ -108,6 +109,9 @@ class QuarantineFilter:
     __search__: ClassVar[tuple[str, ...]] = ()
     feed: str | None = strawberry.field(default=None, description="From this feed.")
     run_id: int | None = strawberry.field(default=None, description="From this run (its number).")
+    status: QuarantineStatus | None = strawberry.field(
+        default=None, description="In this state (without it, and without runId: OPEN)."
+    )
 
 
 @strawberry.input(description="Which conflicts to list.")

@@ -115,10 +115,14 @@ async def paginate(
 def connection_field(node_type: type[Mapped], filter_type: type[Any], *, description: str) -> Any:
     """A top-level list field: `first`/`after` paging and a filter input, over `node_type`."""
 
+    model: Any = node_type.__model__
+    # What its feeds no longer send is left out of the lists (node(id:) still finds it).
+    live = [model.retired_at.is_(None)] if hasattr(model, "retired_at") else []
+
     async def resolve(
         info: Info, first: int | None = None, after: str | None = None, filter: Any = None
     ) -> Any:
-        where = filter_conditions(node_type.__model__, filter)
+        where = [*live, *filter_conditions(node_type.__model__, filter)]
         return await paginate(info, node_type, first=first, after=after, where=where)
 
     # Strawberry reads the arguments' types from the annotations, so give it the real ones.

@@ -13,6 +13,7 @@ from atmp_graph.schema.enums import PartnershipKind, PartnershipStatus
 from atmp_graph.schema.filters import PartnershipFilter
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
+from atmp_graph.schema.provenance import Retirable
 from atmp_graph.schema.research import Product, Project
 
 
@@ -26,7 +27,7 @@ class PartnershipTerms(Mapped):
 
 @maps(m.Partnership)
 @strawberry.type(description="An agreement between a company and academic partners.")
-class Partnership(MappedNode):
+class Partnership(MappedNode, Retirable):
     id: relay.NodeID[int]
     code: str | None = strawberry.field(description="Its id in the feed that reported it.")
     kind: PartnershipKind = strawberry.field(description="What kind of partnership.")

@@ -1,24 +1,49 @@
-"""GraphQL types for where data came from: source records, ingest runs, quarantine."""
+"""GraphQL types for where data came from: source records, ingest runs, quarantine, and what
+was retired because its feeds no longer send it."""
 
 import datetime as dt
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.scalars import JSON
 
 import atmp_graph.model as m
+from atmp_graph.model import quarantine
 from atmp_graph.schema.context import Info
-from atmp_graph.schema.enums import IngestRunStatus
+from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
+from atmp_graph.schema.identity import IsAdmin
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import Connection, connection_field, filter_conditions, paginate
+
+# Who discarded a record through the API: the token proves an admin, not which one.
+API_ADMIN = "admin (API token)"
+
+
+@strawberry.interface(
+    description="Something feeds build: retired when its feeds no longer send it (a complete "
+    "read left it out, or the feed sent a deletion). A retired one is kept as it was, left out "
+    "of the top-level lists, and back as soon as a feed sends it again."
+)
+class Retirable:
+    retired_at: dt.datetime | None = strawberry.field(
+        description="When it was retired (null while a feed still sends it)."
+    )
+    retired_by_run_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The ingest run that retired it.")
+    async def retired_by(self, info: Info) -> "IngestRun | None":
+        if self.retired_by_run_id is None:
+            return None
+        row = await info.context.loaders.by_id(m.IngestRun).load(self.retired_by_run_id)
+        return None if row is None else IngestRun.from_row(row)
 
 
 @maps(m.SourceRecord)
 @strawberry.type(description="One record of one feed that built (part of) a node.")
-class SourceRecord(Mapped):
+class SourceRecord(Mapped, Retirable):
     id: strawberry.Private[int]
     feed: str = strawberry.field(description="The feed it came from, such as lund_skane.")
     entity_type: str = strawberry.field(description="The kind of record, such as project.")
@@ -30,9 +55,14 @@ class SourceRecord(Mapped):
 
 
 @maps(m.QuarantinedRecord)
-@strawberry.type(description="A feed record that failed validation, kept whole with the reason.")
+@strawberry.type(
+    description="A feed record that failed validation, kept whole with the reason. It stays "
+    "OPEN until a later run stores the record, quarantines it again or an admin discards it."
+)
 class QuarantinedRecord(Mapped):
-    id: strawberry.Private[int]
+    id: int = strawberry.field(
+        description="Its number, for discardQuarantinedRecord and `atmp-graph quarantine`."
+    )
     feed: str = strawberry.field(description="The feed it came from.")
     entity_type: str | None = strawberry.field(description="The kind of record it claimed to be.")
     file: str | None = strawberry.field(description="The file it was in.")
@@ -42,6 +72,17 @@ class QuarantinedRecord(Mapped):
     value: str | None = strawberry.field(description="The value that failed.")
     reason: str = strawberry.field(description="The whole error: feed, place, field and reason.")
     raw: JSON | None = strawberry.field(description="The record exactly as read.")
+    status: QuarantineStatus = strawberry.field(description="Whether it is still wrong.")
+    run: "IngestRun" = related(m.QuarantinedRecord.run, description="The run that quarantined it.")
+    resolved_at: dt.datetime | None = strawberry.field(
+        description="When a later run stored the record, or quarantined it again."
+    )
+    resolved_by: "IngestRun | None" = related(
+        m.QuarantinedRecord.resolved_by_run, description="That later run."
+    )
+    discarded_at: dt.datetime | None = strawberry.field(description="When an admin discarded it.")
+    discarded_by: str | None = strawberry.field(description="Who discarded it.")
+    discard_reason: str | None = strawberry.field(description="Why it needs no fix.")
 
 
 @maps(m.IngestRun)
@@ -59,6 +100,10 @@ class IngestRun(MappedNode):
     updated: int = strawberry.field(description="Records that changed existing nodes.")
     unchanged: int = strawberry.field(description="Records already stored as they are.")
     quarantined: int = strawberry.field(description="Records quarantined.")
+    deleted: int = strawberry.field(description="Records it retired: the feed sent a deletion.")
+    retired: int = strawberry.field(
+        description="Records it retired: its complete read no longer had them."
+    )
     quarantine: list[QuarantinedRecord] = related(
         m.IngestRun.quarantine, description="The records it quarantined, with their reasons."
     )
@@ -71,8 +116,9 @@ class ProvenanceQuery:
     )
 
     @strawberry.field(
-        description="Feed records that failed validation, with their reasons: those of each "
-        "feed's latest run, or of the run that `filter.runId` names."
+        description="Feed records that failed validation, with their reasons: those still OPEN "
+        "(what is still wrong, whichever run found it), unless `filter.status` asks for others "
+        "or `filter.runId` names a run (then every one that run quarantined)."
     )
     async def quarantined_records(
         self,
@@ -84,7 +130,30 @@ class ProvenanceQuery:
         ] = None,
     ) -> Connection[QuarantinedRecord]:
         where = filter_conditions(m.QuarantinedRecord, filter)
-        if filter is None or filter.run_id is None:
-            latest = select(func.max(m.IngestRun.id)).group_by(m.IngestRun.feed)
-            where.append(m.QuarantinedRecord.run_id.in_(latest))
+        if filter is None or (filter.status is None and filter.run_id is None):
+            where.append(m.QuarantinedRecord.status == QuarantineStatus.OPEN)
         return await paginate(info, QuarantinedRecord, first=first, after=after, where=where)
+
+
+@strawberry.type
+class ProvenanceMutation:
+    @strawberry.mutation(
+        description="Discard an open quarantined record that needs no fix (the record is gone "
+        "at its source, or wrong on purpose): it leaves the open list, kept with who and why.",
+        permission_classes=[IsAdmin],
+    )
+    async def discard_quarantined_record(
+        self,
+        info: Info,
+        id: Annotated[int, strawberry.argument(description="Its number.")],
+        reason: Annotated[str, strawberry.argument(description="Why, for the record.")],
+    ) -> QuarantinedRecord:
+        def discard(session: Session) -> QuarantinedRecord:
+            entry = quarantine.discard(session, id, reason=reason, by=API_ADMIN)
+            return QuarantinedRecord.from_row(entry)
+
+        async with info.context.sessions() as session, session.begin():
+            try:
+                return await session.run_sync(discard)
+            except quarantine.QuarantineError as error:
+                raise ValueError(str(error)) from None

@@ -12,6 +12,7 @@ from atmp_graph.schema.enums import AtmpClass, CollaborationArea, DevelopmentSta
 from atmp_graph.schema.filters import NameFilter, ProductFilter, ProjectFilter, TitleFilter
 from atmp_graph.schema.mapping import MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
+from atmp_graph.schema.provenance import Retirable
 
 if TYPE_CHECKING:
     from atmp_graph.schema.partnerships import Partnership
@@ -39,7 +40,7 @@ class Condition(MappedNode):
 
 @maps(m.Product)
 @strawberry.type(description="An ATMP candidate: a cell, tissue or gene therapy.")
-class Product(MappedNode):
+class Product(MappedNode, Retirable):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its name.")
     code: str | None = strawberry.field(description="Its code in the feed that reported it.")
@@ -74,7 +75,7 @@ class Product(MappedNode):
 
 @maps(m.Project)
 @strawberry.type(description="A piece of joint work in one of the agreement's areas.")
-class Project(MappedNode):
+class Project(MappedNode, Retirable):
     id: relay.NodeID[int]
     code: str | None = strawberry.field(description="Its id in the feed that reported it.")
     title: str = strawberry.field(description="Its title, in the feed's language.")
@@ -99,7 +100,7 @@ class Project(MappedNode):
 
 @maps(m.Exchange)
 @strawberry.type(description="Researchers moving between partner institutions for a while.")
-class Exchange(MappedNode):
+class Exchange(MappedNode, Retirable):
     id: relay.NodeID[int]
     title: str = strawberry.field(description="What the exchange is.")
     start_date: dt.date | None = strawberry.field(description="When it starts.")
@@ -116,7 +117,7 @@ class Exchange(MappedNode):
 
 @maps(m.EducationActivity)
 @strawberry.type(description="A course or training the partners give.")
-class EducationActivity(MappedNode):
+class EducationActivity(MappedNode, Retirable):
     id: relay.NodeID[int]
     title: str = strawberry.field(description="Its title.")
     kind: str | None = strawberry.field(description="Course, workshop, …")

@@ -10,7 +10,7 @@ from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
-from atmp_graph.schema.provenance import ProvenanceQuery
+from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
 from atmp_graph.schema.trials import TrialsQuery
 
@@ -35,7 +35,7 @@ Query = merge_types(
 )
 
 # Every mutation is an admin's (they need the ATMP_ADMIN_TOKEN bearer token).
-Mutation = merge_types("Mutation", (IdentityMutation,))
+Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
 
 
 def build_schema() -> strawberry.Schema:

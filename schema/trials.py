@@ -15,6 +15,7 @@ from atmp_graph.schema.enums import TrialPhase, TrialStatus
 from atmp_graph.schema.filters import TrialFilter
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
+from atmp_graph.schema.provenance import Retirable
 from atmp_graph.schema.research import Condition, Product
 
 
@@ -38,7 +39,7 @@ class TrialSite(Mapped):
 @strawberry.type(
     description="A clinical trial; one node per real trial, matched on its registry ids."
 )
-class ClinicalTrial(MappedNode):
+class ClinicalTrial(MappedNode, Retirable):
     id: relay.NodeID[int]
     nct_id: str | None = strawberry.field(description="ClinicalTrials.gov id (NCT + 8 digits).")
     eudract_id: str | None = strawberry.field(description="EudraCT number (YYYY-NNNNNN-CC).")

@@ -22,7 +22,7 @@ from atmp_graph.plugins.builtin.json_document import (
 )
 from atmp_graph.plugins.builtin.samples import sample_path
 
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 FEED = "collaboration"
 _INSTITUTION_KINDS = {"regional healthcare authority": "HEALTHCARE_AUTHORITY"}
@@ -44,10 +44,11 @@ class CollaborationFeed:
     title = "Collaboration reference data (agreement, parties, facilities)"
     version = "1.0"
     institution_ror: str | None = None
+    # No cursors: every run reads the reference data whole, and what it leaves out is retired.
     streams: tuple[Stream, ...] = (
-        Stream("institution", primary_key="key"),
-        Stream("facility", primary_key="key"),
-        Stream("agreement", primary_key="id"),
+        Stream("institution", primary_key="key", full_read_is_complete=True),
+        Stream("facility", primary_key="key", full_read_is_complete=True),
+        Stream("agreement", primary_key="id", full_read_is_complete=True),
     )
     config_model: type[BaseModel] = NoConfig
 

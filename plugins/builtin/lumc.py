@@ -28,7 +28,7 @@ from atmp_graph.plugins.builtin.json_document import (
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.builtin.vocabulary import translate
 
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 FEED = "lumc"
 EXPORT = "export.json"
@@ -303,8 +303,16 @@ class LumcFeed:
     version = "1.0"
     # Annotated as the FeedAdapter protocol declares them, so a LumcFeed type-checks as one.
     institution_ror: str | None = "05xvt9f17"
+    # The export holds everything LUMC has; only studies carry a cursor (lastModified, a
+    # timestamp), so the other lists are read whole on every run.
     streams = tuple(
-        Stream(section.entity, primary_key=section.id_field, cursor_field=section.cursor_field)
+        Stream(
+            section.entity,
+            primary_key=section.id_field,
+            cursor_field=section.cursor_field,
+            cursor_type="datetime",
+            full_read_is_complete=True,
+        )
         for section in SECTIONS
     )
     config_model: type[BaseModel] = NoConfig

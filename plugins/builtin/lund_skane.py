@@ -18,7 +18,7 @@ from atmp_graph.plugins.builtin.csv_records import CsvRecord, csv_records
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.builtin.vocabulary import translate
 
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 FEED = "lund_skane"
 # The export covers both institutions and does not say which signed each agreement.
@@ -239,9 +239,11 @@ class LundSkaneFeed:
     title = "Lund University / Skåne University Hospital CSV export"
     version = "1.0"
     institution_ror: str | None = "012a77v79"
-    # The export has no change timestamps: every run reads it whole.
+    # The export has no change timestamps: every run reads it whole, and a row it no longer
+    # has is retired (a file it does not read retires nothing: no row of its stream is read).
     streams: tuple[Stream, ...] = tuple(
-        Stream(entity, primary_key=id_column) for _, entity, id_column, _, _ in TABLES
+        Stream(entity, primary_key=id_column, full_read_is_complete=True)
+        for _, entity, id_column, _, _ in TABLES
     )
     config_model: type[BaseModel] = NoConfig
 

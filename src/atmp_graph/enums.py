@@ -121,3 +121,12 @@ class SuggestionStatus(enum.Enum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     REJECTED = "REJECTED"
+
+
+class QuarantineStatus(enum.Enum):
+    """Where a quarantined record stands: still wrong, or why it no longer is listed."""
+
+    OPEN = "OPEN"  # still wrong: no later run has stored it
+    RESOLVED = "RESOLVED"  # a later run stored the record (or its source deleted it)
+    SUPERSEDED = "SUPERSEDED"  # a later run quarantined it again; that entry is the open one
+    DISCARDED = "DISCARDED"  # an admin discarded it, saying why

@@ -266,19 +266,20 @@ def test_a_split_of_a_merge_an_ingest_made_survives_the_next_change(
 def test_a_site_is_placed_at_an_institution_whichever_came_first(
     engine: Engine, tmp_path: Path, first: str
 ) -> None:
-    """One export names "Kliniken Nord" as a trial site, a later one as a sponsor: the site
-    belongs to that institution, as it would had the sponsor come first."""
+    """One export names "Kliniken Nord" as a trial site, a later one as a sponsor too: the
+    site belongs to that institution, as it would had the sponsor come first."""
     exports = {
         "site": "T-1;NCT90000001;;First trial;I;Rekryterar;Region Skåne;10;;;Kliniken Nord, Malmö;",
         "sponsor": "T-2;NCT90000002;;Second trial;I;Rekryterar;Kliniken Nord;10;;;;",
     }
     host = build_plugin_host(load_entry_points=False)
     order = [first, *(name for name in exports if name != first)]
-    for name in order:
+    for count, name in enumerate(order, start=1):
         directory = tmp_path / name
         directory.mkdir()
-        rows = f"{TRIALS_HEADER}\n{exports[name]}\n"
-        (directory / "trials.csv").write_text(rows, encoding="utf-8-sig")
+        # The later export has the earlier trial too: the feed's export is all it has.
+        rows = "".join(f"{exports[earlier]}\n" for earlier in order[:count])
+        (directory / "trials.csv").write_text(f"{TRIALS_HEADER}\n{rows}", encoding="utf-8-sig")
         ingest(engine, host.builtin_feeds()["lund_skane"], directory, host=host)
 
     with Session(engine) as session:

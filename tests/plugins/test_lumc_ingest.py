@@ -294,8 +294,10 @@ def test_collaborations_make_companies_partners_of_lumc(
 @pytest.mark.parametrize(
     ("full", "expected"),
     [
-        # read, created, updated, unchanged, quarantined: the cursor skips all four studies...
-        (False, (9, 0, 0, 9, 0)),
+        # read, created, updated, unchanged, quarantined: the cursor skips three studies; the
+        # fourth (P24.311, quarantined) is newer than every study stored, so it is read again
+        # until it is fixed: a quarantined study never moves the cursor...
+        (False, (10, 0, 0, 9, 1)),
         # ...unless the run is full: then they are read again, and nothing has changed.
         (True, (13, 0, 0, 11, 2)),
     ],
@@ -323,7 +325,9 @@ def test_only_studies_modified_since_the_last_run_are_read(
 
     report = ingest(reference_engine, LumcFeed(), export)
 
-    assert (report.read, report.created, report.updated, report.unchanged) == (10, 0, 1, 9)
+    # P19.045, and the quarantined P24.311, which is newer than every study stored before.
+    assert (report.read, report.created, report.updated, report.unchanged) == (11, 0, 1, 9)
+    assert [entry.source_id for entry in report.quarantine] == ["P24.311"]
     with Session(reference_engine) as session:
         trial = session.scalars(
             select(m.ClinicalTrial).where(m.ClinicalTrial.local_id == "P19.045")

@@ -26,7 +26,7 @@ from atmp_graph import (
 )
 
 # The plugin contract this plugin was written for; the host refuses another major version.
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 FEED = "nordvik"
 INSTITUTION = "Nordvik University Hospital"
@@ -94,9 +94,17 @@ class NordvikFeed:
     title = "Nordvik University Hospital XML export"
     version = "0.1.0"
     institution_ror: str | None = None
+    # The export always holds every product and trial, so a full read is the whole truth; a
+    # trial's `updated` is a timestamp, compared as one whatever its offset.
     streams: tuple[Stream, ...] = (
-        Stream("product", primary_key="product/@code"),
-        Stream("clinical_trial", primary_key="trial/@id", cursor_field="trial/@updated"),
+        Stream("product", primary_key="product/@code", full_read_is_complete=True),
+        Stream(
+            "clinical_trial",
+            primary_key="trial/@id",
+            cursor_field="trial/@updated",
+            cursor_type="datetime",
+            full_read_is_complete=True,
+        ),
     )
     config_model: type[BaseModel] = NoConfig
 
@@ -106,7 +114,7 @@ class NordvikFeed:
     def read(
         self, source: str, *, state: Mapping[str, str], config: BaseModel
     ) -> Iterator[SourceRow]:
-        since = state.get("clinical_trial", "")
+        since = state.get(self.streams[1].entity)
         position = 0
         try:
             for position, element, deepest in _records(source):
@@ -129,11 +137,11 @@ class NordvikFeed:
             )
 
     def _row(
-        self, element: ET.Element, deepest: int, since: str, *, file: str, row: int
+        self, element: ET.Element, deepest: int, since: str | None, *, file: str, row: int
     ) -> SourceRow | None:
         """One <product> or <trial>; None for a trial not updated since the last run."""
         updated = element.get("updated", "")
-        if element.tag == "trial" and updated <= since:
+        if element.tag == "trial" and not self.streams[1].newer_than(updated, since):
             return None
         if deepest > MAX_NESTING_DEPTH:
             # Too deep for ET.tostring (it recurses): quarantined, and kept as its text.

@@ -26,7 +26,7 @@ from atmp_graph.plugins.builtin.ctgov.sources import CtGovConfig, SourceUnreadab
 from atmp_graph.plugins.builtin.json_document import readable_text
 from atmp_graph.plugins.builtin.samples import sample_path
 
-ATMP_GRAPH_CONTRACT = "1.0"
+ATMP_GRAPH_CONTRACT = "1.1"
 
 __all__ = [
     "CtGovConfig",
@@ -46,13 +46,23 @@ class CtGovFeed:
     title = "ClinicalTrials.gov (API v2 study records)"
     version = "1.0"
     institution_ror = None
+    # A whole read (the API or a directory, no query, no page limit: CtGovConfig.narrows_read)
+    # is everything the registry has, so a study it no longer has is retired.
     streams = (
         Stream(
             "product",
             primary_key=f"{IDENTIFICATION}.nctId + '/' + {INTERVENTIONS}[].name",
             cursor_field=CURSOR_FIELD,
+            cursor_type="date",
+            full_read_is_complete=True,
         ),
-        Stream("clinical_trial", primary_key=f"{IDENTIFICATION}.nctId", cursor_field=CURSOR_FIELD),
+        Stream(
+            "clinical_trial",
+            primary_key=f"{IDENTIFICATION}.nctId",
+            cursor_field=CURSOR_FIELD,
+            cursor_type="date",
+            full_read_is_complete=True,
+        ),
     )
     config_model = CtGovConfig
 

@@ -41,6 +41,17 @@ class CtGovConfig(BaseModel):
     max_pages: int | None = Field(default=None, ge=1, description="stop after this many pages")
     timeout_seconds: float = Field(default=30.0, gt=0, description="per API request")
 
+    def narrows_read(self, source: str) -> bool:
+        """A query or a page limit reads part of the registry, and so does a single file or
+        study: what such a read leaves out stays.  The API itself, or a directory of files
+        (an export), is read whole."""
+        if self.query is not None or self.max_pages is not None:
+            return True
+        if _HTTP_URL.match(source):
+            last_segment = urllib.parse.urlsplit(source).path.rstrip("/").rsplit("/", 1)[-1]
+            return bool(NCT_ID.fullmatch(last_segment))
+        return not Path(source).is_dir()
+
 
 class SourceUnreadable(RuntimeError):
     """The API could not be read (the ingest run stops and says why)."""
