@@ -29,6 +29,9 @@ ALSO_NAMED = {"institution"}
 # Claim keys that are not columns of their own name.
 INSTITUTION_REFS = {"clinical_trial": {"sponsor": "sponsor_id"}}
 SITES = "sites"
+# A trial no record gives a title is named by the first of these it has (as plugins/records.py
+# names a record without one), so a real title from any feed always wins over a stand-in.
+TITLE_STAND_INS = ("acronym", "nct_id", "eudract_id", "euct_id")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def resolve_many(
                 values[refs[view.field]] = (
                     lookups.institution_id(view.value) if view.value else None
                 )
+            elif view.field not in table.c:
+                pass  # no column: read from the claims themselves (a trial's interventions)
             elif view.value is not None or (
                 table.c[view.field].nullable and entity_type not in ALSO_NAMED
             ):
@@ -100,6 +105,10 @@ def resolve_many(
                 conflicts.append(
                     {"entity_type": entity_type, "entity_id": entity_id, "field": view.field}
                 )
+        if model is ClinicalTrial and "title" not in values:
+            stand_in = next((values[f] for f in TITLE_STAND_INS if values.get(f)), None)
+            if stand_in is not None:
+                values["title"] = stand_in
         updates[tuple(sorted(values))].append({"_id": entity_id, **values})
     for columns, rows in updates.items():
         if columns:
