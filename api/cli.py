@@ -5,6 +5,7 @@ Failures the user can act on print one sentence and exit 1; a traceback means a 
 
 import dataclasses
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 import uvicorn
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -34,8 +35,9 @@ from atmp_graph.ingest import IngestError, ingest
 from atmp_graph.model import Base
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
 from atmp_graph.model.kinds import model_for
+from atmp_graph.model.quarantine import latest_quarantine_containing
 from atmp_graph.plugins.feeds import ConfigError
-from atmp_graph.plugins.manager import PluginError, PluginHost, build_plugin_host
+from atmp_graph.plugins.manager import PluginError, PluginHost, PluginInfo, build_plugin_host
 from atmp_graph.plugins.report import IngestReport
 
 
@@ -58,13 +60,66 @@ def _one_sentence_errors() -> Iterator[None]:
         raise click.ClickException(f"cannot use the database: {reason}") from error
 
 
+class _WarnOncePerCommand(logging.Handler):
+    """Prints each plugin failure the host logs as one `warning:` line, the first time only:
+    a command may build more than one host (`serve --demo`, then the app), and without a
+    handler Python would print the bare message too."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.printed: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.printed:
+            self.printed.add(message)
+            click.echo(f"warning: {message}", err=True)
+
+
+def _report_plugin_failures() -> None:
+    logger = logging.getLogger("atmp_graph.plugins")
+    if not any(isinstance(handler, _WarnOncePerCommand) for handler in logger.handlers):
+        logger.addHandler(_WarnOncePerCommand())
+        logger.propagate = False
+
+
 def plugin_host(settings: Settings) -> PluginHost:
-    host = build_plugin_host(
+    """The plugin host; a broken plugin is reported (once) on stderr as the host meets it."""
+    return build_plugin_host(
         load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
     )
-    for failure in host.failures:
-        click.echo(f"warning: {failure.message()}", err=True)
-    return host
+
+
+def _with_unchecked_records(settings: Settings, infos: list[PluginInfo]) -> list[PluginInfo]:
+    """The listing plus what validation hooks raised on in the latest ingests, which ran in
+    other processes and left their trace in the quarantine.  The listing does not need the
+    database: one that is not there, or not reachable, adds nothing."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return infos  # opening it would create the file
+    try:
+        engine = make_engine(settings.database_url)
+    except UnsupportedDatabase:
+        return infos
+    try:
+        if "alembic_version" not in inspect(engine).get_table_names():
+            return infos
+        with Session(engine) as session:
+            return [
+                info.with_unchecked(
+                    (feed, run, count, reason)
+                    for feed, run, count, reason in session.execute(
+                        latest_quarantine_containing(mark)
+                    )
+                )
+                if (mark := info.unchecked_mark())
+                else info
+                for info in infos
+            ]
+    except OperationalError:
+        return infos
+    finally:
+        engine.dispose()
 
 
 def _print_report(report: IngestReport) -> None:
@@ -84,6 +139,7 @@ def _require_schema(engine: Engine) -> None:
 @click.version_option(package_name="atmp-graph")
 def main() -> None:
     """ATMP Graph: the Lund–Skåne–LUMC ATMP collaboration as one GraphQL API."""
+    _report_plugin_failures()
 
 
 @main.command()
@@ -95,13 +151,15 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
     settings = Settings()
     with _one_sentence_errors():
+        # The app builds its own host; this one says at once what is wrong with the plugins.
+        plugins = plugin_host(settings)
         if demo or settings.is_sqlite:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         _require_schema(engine)
         if demo:
             precedence = load_precedence(settings.precedence)
-            for report in load_demo(engine, plugin_host(settings), precedence=precedence):
+            for report in load_demo(engine, plugins, precedence=precedence):
                 _print_report(report)
         engine.dispose()
     # Workers are separate processes: they read the same settings from the environment.
@@ -177,7 +235,9 @@ def _key_value(item: str) -> tuple[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_command(as_json: bool) -> None:
     """List every plugin with its version, hooks and feeds (broken ones with the reason)."""
-    infos = plugin_host(Settings()).describe()
+    settings = Settings()
+    with _one_sentence_errors():
+        infos = _with_unchecked_records(settings, plugin_host(settings).describe())
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(info) for info in infos], indent=2))
         return

@@ -9,7 +9,7 @@ whenever one does.  Outside an ingest (a merge, an admin's edit) a call makes it
 """
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,32 +31,32 @@ class LookupCache:
         self._conditions: dict[str, int] = {}
         self._places: dict[str, SitePlace] = {}
 
-    def institution_id(
-        self, ref: Mapping[str, Any], *, make: Callable[[], int] | None = None
-    ) -> int | None:
-        """The institution `ref` means; with `make`, one that writes it when it is not known
-        yet (the writers), else None for an unknown one (choosing values)."""
+    def institution_id(self, ref: Mapping[str, Any]) -> int | None:
+        """The institution `ref` means, or None if none does."""
         key = reference_key(ref)
-        if self._institutions.get(key) is None:
-            if make is not None:
-                self._institutions[key] = make()
-                if ref.get("name"):
-                    # A new institution of that name is where sites of that name are now.
-                    self._places.pop(fold_name(str(ref["name"])), None)
-            elif key not in self._institutions:
-                found = lookup.institution_for(self.session, ref)
-                self._institutions[key] = None if found is None else found.id
+        if key not in self._institutions:
+            found = lookup.institution_for(self.session, ref)
+            self._institutions[key] = None if found is None else found.id
         return self._institutions[key]
 
-    def condition_ids(
-        self, names: Sequence[str], *, make: Callable[[list[str]], list[int]]
-    ) -> list[int]:
-        """The conditions of these names; `make` finds or creates the ones not asked yet."""
-        for name in names:
-            if fold_name(name) not in self._conditions:
-                # One at a time: two spellings may be aliases of one condition.
-                (self._conditions[fold_name(name)],) = make([name])
-        return [self._conditions[fold_name(name)] for name in names]
+    def known_institution(self, ref: Mapping[str, Any]) -> int | None:
+        """The institution this ingest already found or wrote for `ref`; no query."""
+        return self._institutions.get(reference_key(ref))
+
+    def remember_institution(self, ref: Mapping[str, Any], institution_id: int) -> None:
+        """A writer wrote (or found) the institution `ref` means."""
+        self._institutions[reference_key(ref)] = institution_id
+        if ref.get("name"):
+            # Sites of that name may be at this institution now.
+            self._places.pop(fold_name(str(ref["name"])), None)
+
+    def condition_id(self, name: str) -> int | None:
+        """The condition this ingest already found or wrote for `name`; no query."""
+        return self._conditions.get(fold_name(name))
+
+    def remember_condition(self, name: str, condition_id: int) -> int:
+        self._conditions[fold_name(name)] = condition_id
+        return condition_id
 
     def place(self, name: str) -> SitePlace:
         """Where a site of this name is: its facility, institution, city and country."""

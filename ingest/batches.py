@@ -30,6 +30,7 @@ from atmp_graph.ingest.context import UnknownReference, WriteContext
 from atmp_graph.ingest.writers import WRITERS
 from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links
 from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.plugins.limits import MAX_SOURCE_ID_LENGTH
 from atmp_graph.plugins.records import Record, SourceRow, TrialRecord
 from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
 from atmp_graph.plugins.validation import content_hash, validate_row
@@ -274,17 +275,22 @@ class IngestRunner:
             self.session.delete(link)
 
     def _quarantine(self, row: SourceRow, *problems: Problem) -> None:
+        # A source id longer than the database keeps is left out (its problem says so): the
+        # quarantine entry itself must always be storable.
+        source_id = row.source_id
+        if source_id is not None and len(source_id) > MAX_SOURCE_ID_LENGTH:
+            source_id = None
         entry = Quarantined(
             feed=self.adapter.name,
             entity=row.entity,
             file=row.file,
             row=row.row,
-            source_id=row.source_id,
+            source_id=source_id,
             problems=problems,
         )
         self.report.quarantine.append(entry)
-        if row.source_id:
-            self.context.quarantined.add((row.entity, row.source_id))
+        if source_id:
+            self.context.quarantined.add((row.entity, source_id))
         first = problems[0]
         self.session.add(
             QuarantinedRecord(
@@ -293,7 +299,7 @@ class IngestRunner:
                 entity_type=row.entity,
                 file=row.file,
                 row=row.row,
-                source_id=row.source_id,
+                source_id=source_id,
                 field=first.field,
                 value=first.value,
                 reason=entry.message(),

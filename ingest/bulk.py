@@ -40,13 +40,25 @@ def _institution_id(
     """The institution `ref` means, written the first time the ingest meets it."""
     if ref is None:
         return None
-
-    def write() -> int:
+    plain = ref.model_dump(exclude_none=True)
+    known = cache.known_institution(plain)
+    if known is None:
         institution = ctx.institution(ref)
         ctx.session.flush()
-        return institution.id
+        known = institution.id
+        cache.remember_institution(plain, known)
+    return known
 
-    return cache.institution_id(ref.model_dump(exclude_none=True), make=write)
+
+def _condition_ids(ctx: WriteContext, cache: LookupCache, names: Sequence[str]) -> list[int]:
+    """The conditions of these names, found or made the first time the ingest meets each."""
+    return [
+        known
+        if (known := cache.condition_id(name)) is not None
+        # One at a time: two spellings may be aliases of one condition.
+        else cache.remember_condition(name, ctx.conditions([name])[0])
+        for name in names
+    ]
 
 
 def _trials(batch: Sequence[Valid]) -> Iterator[tuple[Valid, TrialRecord]]:
@@ -218,7 +230,7 @@ def _links(
     }
     for record, trial_id in zip(records, trial_ids, strict=True):
         pairs["conditions"] += [
-            (trial_id, c) for c in cache.condition_ids(record.conditions, make=ctx.conditions)
+            (trial_id, c) for c in _condition_ids(ctx, cache, record.conditions)
         ]
         pairs["products"] += [(trial_id, products[pid]) for pid in record.product_ids]
         pairs["collaborators"] += [

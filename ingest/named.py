@@ -77,7 +77,8 @@ def link_trials_in_bulk(
     conditions: Callable[[list[str]], list[int]],
 ) -> None:
     """Link trial records the bulk writer stored (new source records) to the sponsors,
-    collaborators and conditions they name: the run's lookup cache knows them all by now."""
+    collaborators and conditions they name: the run's lookup cache knows them all by now
+    (the bulk writer just found or wrote them)."""
     if not records:
         return
     sources = dict(
@@ -94,9 +95,18 @@ def link_trials_in_bulk(
         refs = [ref for ref in (record.sponsor, *record.collaborators) if ref is not None]
         ids = [cache.institution_id(ref.model_dump(exclude_none=True)) for ref in refs]
         pairs = {("institution", i) for i in ids if i is not None}
-        pairs |= {("condition", i) for i in cache.condition_ids(record.conditions, make=conditions)}
+        pairs |= {
+            ("condition", _condition_id(cache, name, conditions)) for name in record.conditions
+        }
         rows += [(sources[record.source_id], pair) for pair in sorted(pairs)]
     _insert(session, rows)
+
+
+def _condition_id(
+    cache: LookupCache, name: str, conditions: Callable[[list[str]], list[int]]
+) -> int:
+    known = cache.condition_id(name)
+    return known if known is not None else cache.remember_condition(name, conditions([name])[0])
 
 
 def _insert(session: Session, rows: Iterable[tuple[int, Pair]]) -> None:

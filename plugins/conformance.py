@@ -35,6 +35,19 @@ def _read(
     return list(adapter.read(source, state=state or {}, config=config))
 
 
+def _not_provided(feed: str, host: PluginHost) -> str:
+    """Why the kit cannot find the feed, with what the host said of the plugins it set aside."""
+    third_party = [f.message() for f in host.failures if f.plugin not in host.builtin]
+    if third_party:
+        why = "the host set these plugins aside: " + "; ".join(third_party)
+    else:
+        why = (
+            f"the feeds are {', '.join(sorted(host.feeds()))}: install your plugin "
+            "(pip install -e .) and make its atmp_graph_feeds return an adapter with this name"
+        )
+    return f"no installed plugin provides the feed {feed!r}; {why}"
+
+
 def describe_rows(rows: list[SourceRow], *, feed: str, host: PluginHost) -> list[dict[str, Any]]:
     """What the golden file holds: each row as its validated record or its problems."""
     described = []
@@ -71,7 +84,7 @@ class FeedConformance:
     @classmethod
     def adapter(cls, host: PluginHost) -> FeedAdapter:
         feeds = host.feeds()
-        assert cls.feed_name in feeds, f"no installed plugin provides the feed {cls.feed_name!r}"
+        assert cls.feed_name in feeds, _not_provided(cls.feed_name, host)
         return feeds[cls.feed_name]
 
     @pytest.fixture(scope="class")
@@ -81,9 +94,13 @@ class FeedConformance:
 
     def test_plugin_is_installed_and_listed(self, host: PluginHost) -> None:
         providers = [info for info in host.describe() if self.feed_name in info.feeds]
-        assert len(providers) == 1, f"{self.feed_name!r} is not listed by exactly one plugin"
-        assert providers[0].errors == ()
-        assert providers[0].version, "the plugin's distribution has no version"
+        assert providers, _not_provided(self.feed_name, host)
+        (provider,) = providers  # the host gives each feed name to one plugin only
+        assert provider.errors == (), (
+            f"plugin {provider.name!r} provides {self.feed_name!r}, but the host reports: "
+            + "; ".join(provider.errors)
+        )
+        assert provider.version, f"plugin {provider.name!r}: its distribution has no version"
 
     def test_invalid_configuration_is_rejected(self, adapter: FeedAdapter) -> None:
         with pytest.raises(ConfigError, match=adapter.name):

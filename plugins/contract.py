@@ -3,9 +3,13 @@
 Major versions change what a plugin must do (a hook's meaning, a record's required fields);
 minor versions only add (a new optional hook, a new record field).  A plugin written for
 1.x runs on any 1.y host.
+
+1.0  the five hooks, the record types, FeedAdapter and Stream.
+1.1  `atmp_graph_validate_record` may also name `row` and `problems`, and is then asked about
+     every record, also one the built-in checks rejected (`record` None).
 """
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 DECLARATION = "ATMP_GRAPH_CONTRACT"
 
 

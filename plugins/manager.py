@@ -1,14 +1,15 @@
 """The plugin host: built-in feeds first, then plugins installed by entry point.
 
 A broken plugin (one that fails to import, implements a hook with a wrong signature or a
-misspelt name, or raises when called) is set aside with a reason that names it; the server and
-the other plugins carry on.
+misspelt name, or raises when called) is set aside with a reason that names it, the hook and
+what to change (plugins/plugin_problems.py), logged once however often its hook is called; the
+server and the other plugins carry on.  A record a validation hook could not check is
+quarantined, never stored unchecked.
 """
 
 import importlib.metadata
 import logging
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -18,6 +19,26 @@ from atmp_graph.plugins import hookspecs
 from atmp_graph.plugins.builtin import BUILTIN_PLUGINS
 from atmp_graph.plugins.contract import contract_problem
 from atmp_graph.plugins.feeds import FeedAdapter
+from atmp_graph.plugins.listing import VALIDATE, PluginFailure, PluginInfo, unchecked_mark
+from atmp_graph.plugins.plugin_problems import (
+    hook_problem,
+    not_loaded,
+    one_line,
+    raised,
+    unknown_plugins,
+)
+from atmp_graph.plugins.records import Record, SourceRow
+from atmp_graph.plugins.report import Problem
+
+# PluginFailure and PluginInfo live in listing.py; they are the host's answers, so importable here.
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginError",
+    "PluginFailure",
+    "PluginHost",
+    "PluginInfo",
+    "build_plugin_host",
+]
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
 log = logging.getLogger(__name__)
@@ -25,27 +46,6 @@ log = logging.getLogger(__name__)
 
 class PluginError(RuntimeError):
     """A plugin broke the contract; the message names the plugin."""
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    plugin: str
-    reason: str
-
-    def message(self) -> str:
-        return f"plugin {self.plugin!r}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    """What `atmp-graph plugins` and the GraphQL `plugins` query show of one plugin."""
-
-    name: str
-    version: str | None
-    builtin: bool
-    hooks: tuple[str, ...]
-    feeds: tuple[str, ...]
-    errors: tuple[str, ...] = ()
 
 
 def _own_version() -> str | None:
@@ -63,11 +63,26 @@ class PluginHost:
         self.failures: list[PluginFailure] = []
         self.versions: dict[str, str | None] = {}
         self.builtin: set[str] = set()
+        self._reported: set[tuple[str, str]] = set()
 
-    def fail(self, plugin: str, reason: str) -> None:
+    def fail(self, plugin: str, reason: str, *, once_per: str | None = None) -> None:
+        """Record (and log) why `plugin` failed, once per plugin and `once_per` (a hook called
+        for every record fails once, not once a record) or per reason."""
+        key = (plugin, once_per or reason)
+        if key in self._reported:
+            return
+        self._reported.add(key)
         failure = PluginFailure(plugin, reason)
         self.failures.append(failure)
         log.warning("%s", failure.message())
+
+    def _call(self, hook: str, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> tuple[Any, bool]:
+        """One implementation's answer, and whether it answered (False: it raised)."""
+        try:
+            return impl.function(*(kwargs[name] for name in impl.argnames)), True
+        except Exception as error:  # any error in a plugin is the plugin's
+            self.fail(impl.plugin_name, raised(hook, error), once_per=hook)
+            return error, False
 
     def call_each(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         """Call every implementation of `hook` on its own, in registration order.
@@ -76,27 +91,31 @@ class PluginHost:
         the others down with it.
         """
         for impl in getattr(self.manager.hook, hook).get_hookimpls():
-            try:
-                result = impl.function(*(kwargs[name] for name in impl.argnames))
-            except Exception as error:  # any error in a plugin is the plugin's
-                self.fail(impl.plugin_name, f"{hook} raised {type(error).__name__}: {error}")
-                continue
-            yield impl.plugin_name, result
+            result, answered = self._call(hook, impl, kwargs)
+            if answered:
+                yield impl.plugin_name, result
 
     @cached_property
     def feeds_by_plugin(self) -> dict[str, dict[str, FeedAdapter]]:
         by_plugin: dict[str, dict[str, FeedAdapter]] = {}
-        taken: set[str] = set()
+        providers: dict[str, str] = {}
         for plugin, adapters in self.call_each("atmp_graph_feeds"):
             for adapter in adapters or []:
                 if not isinstance(adapter, FeedAdapter):
-                    self.fail(plugin, f"{adapter!r} is not a feed adapter (see plugins/feeds.py)")
-                elif adapter.name in taken:
                     self.fail(
-                        plugin, f"another plugin already provides a feed named {adapter.name!r}"
+                        plugin,
+                        f"atmp_graph_feeds returned {one_line(repr(adapter))}, which is not a "
+                        "feed adapter: give it every attribute and method of "
+                        "atmp_graph.FeedAdapter",
+                    )
+                elif adapter.name in providers:
+                    self.fail(
+                        plugin,
+                        f"atmp_graph_feeds returned a feed named {adapter.name!r}, which plugin "
+                        f"{providers[adapter.name]!r} provides already: rename the feed",
                     )
                 else:
-                    taken.add(adapter.name)
+                    providers[adapter.name] = plugin
                     by_plugin.setdefault(plugin, {})[adapter.name] = adapter
         return by_plugin
 
@@ -124,13 +143,34 @@ class PluginHost:
                 return str(feed)
         return None
 
-    def extra_problems(self, feed: str, record: Any) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        for _plugin, found in self.call_each(
-            "atmp_graph_validate_record", feed=feed, record=record
-        ):
-            problems += [(str(field), str(reason)) for field, reason in found or []]
-        return problems
+    def extra_problems(
+        self, *, feed: str, row: SourceRow, record: Record | None, problems: tuple[Problem, ...]
+    ) -> tuple[Problem, ...]:
+        """What the plugins' validation hooks find wrong with a record, in the feed's words.
+
+        `record` is None when the built-in checks rejected the row (`problems`): only hooks
+        that name `row` are asked then, as one written for valid records alone (contract 1.0)
+        would not expect None.  A hook that raises, or answers with something other than
+        (field, reason) pairs, leaves the record unchecked, so it is quarantined with a reason
+        that names the plugin and the error.
+        """
+        arguments = {"feed": feed, "row": row, "record": record, "problems": problems}
+        found: list[Problem] = []
+        for impl in getattr(self.manager.hook, VALIDATE).get_hookimpls():
+            if record is None and "row" not in impl.argnames:
+                continue
+            answer, answered = self._call(VALIDATE, impl, arguments)
+            pairs = _pairs(answer) if answered else None
+            if pairs is None:
+                if answered:
+                    failure = f"{VALIDATE} returned {one_line(repr(answer))}"
+                    self.fail(impl.plugin_name, f"{failure}: {NOT_PAIRS}", once_per=VALIDATE)
+                else:
+                    failure = f"{VALIDATE} raised {type(answer).__name__}: {one_line(answer)}"
+                found.append(Problem(None, None, unchecked_mark(impl.plugin_name) + failure))
+                continue
+            found += [Problem(row.labels.get(field, field), None, why) for field, why in pairs]
+        return tuple(found)
 
     def normalize_identifier(self, scheme: str, value: str) -> str:
         for _plugin, normal in self.call_each(
@@ -176,9 +216,29 @@ class PluginHost:
         return infos
 
 
+NOT_PAIRS = (
+    "the records it answers so for are quarantined: make the hook return a list of "
+    "(field, reason) pairs, or None"
+)
+
+
+def _pairs(answer: Any) -> list[tuple[str, str]] | None:
+    """A validation hook's answer as (field, reason) pairs; None if it is not that."""
+    if answer is None:
+        return []
+    if isinstance(answer, str | bytes) or not isinstance(answer, Iterable):
+        return None
+    pairs = []
+    for pair in answer:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            return None
+        pairs.append((str(pair[0]), str(pair[1])))
+    return pairs
+
+
 def _register(host: PluginHost, plugin: object, name: str) -> None:
     """Register one plugin, and take it out again if its hooks break the contract."""
-    refused = contract_problem(plugin)
+    refused = contract_problem(plugin) or hook_problem(host.manager, plugin)
     if refused:
         host.fail(name, refused)
         return
@@ -186,9 +246,10 @@ def _register(host: PluginHost, plugin: object, name: str) -> None:
         host.manager.register(plugin, name=name)
         host.manager.check_pending()
     except pluggy.PluginValidationError as error:
+        # What hook_problem does not foresee, in pluggy's words (on one line).
         if host.manager.is_registered(plugin):
             host.manager.unregister(plugin)
-        host.fail(name, str(error))
+        host.fail(name, one_line(error))
 
 
 def build_plugin_host(
@@ -197,7 +258,8 @@ def build_plugin_host(
     """A fresh host per call, so each app, command and test has its own.
 
     `only` limits the plugins loaded from entry points to those names (ATMP_GRAPH_PLUGINS);
-    the built-in feeds always load.
+    the built-in feeds always load.  A name in `only` that is neither installed nor built in is
+    a PluginError whose message names it and lists the installed plugins.
     """
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
@@ -208,14 +270,21 @@ def build_plugin_host(
         host.builtin.add(name)
         host.versions[name] = _own_version()
     if load_entry_points:
-        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if only is not None:
+            unknown = unknown_plugins(
+                set(only) - host.builtin, installed=(point.name for point in entry_points)
+            )
+            if unknown:
+                raise PluginError(unknown)
+        for entry_point in entry_points:
             if only is not None and entry_point.name not in only:
                 continue
             host.versions[entry_point.name] = entry_point.dist.version if entry_point.dist else None
             try:
                 plugin = entry_point.load()
             except Exception as error:  # report any import failure, carry on
-                host.fail(entry_point.name, f"cannot be loaded: {type(error).__name__}: {error}")
+                host.fail(entry_point.name, not_loaded(entry_point, error))
                 continue
             _register(host, plugin, entry_point.name)
     # Ask for the feeds once now, so a plugin whose feed hook is broken is reported at startup.

@@ -449,7 +449,10 @@ class SourceRow:
     `data` holds the record's fields (names as in the record types) with the feed's values,
     translated but not yet checked; `labels` maps those field names to the feed's own column
     names so that errors speak the feed's language; `raw` keeps the source row as read, so a
-    quarantined record loses nothing.  `problem` reports a row the adapter could not map at all.
+    quarantined record loses nothing.  `problem` reports a row the adapter could not read or
+    map at all (bytes that are not UTF-8, a record over a limit of plugins/limits.py), and
+    `problem_field` the field (in the feed's words) it is in, where it is in one; such a row's
+    `raw` is best the text it was read as (`kept_text`), since it may not parse.
 
     Provenance: the host adds the feed, the adapter's version and the content hash;
     `source_uri` (default: what the run read) and `extracted_at` (default: the run's start)
@@ -474,3 +477,4 @@ class SourceRow:
     file: str | None = None
     row: int | None = None
     problem: str | None = None
+    problem_field: str | None = None

@@ -14,8 +14,9 @@ from atmp_graph.schema.loaders import Loaders
 @dataclass
 class Context:
     sessions: async_sessionmaker[AsyncSession]
-    # What the plugin host says of each plugin (name, version, builtin, hooks, feeds, errors);
-    # the API fills it in, so the schema never imports the plugins package.
+    # What the plugin host says of each plugin (name, version, builtin, hooks, feeds, errors,
+    # and `with_unchecked` to add what the quarantine says of its validation hook); the API
+    # fills it in, so the schema never imports the plugins package.
     plugins: Sequence[Any] = ()
     request: Any = None
     # Which feed wins each field; the API loads it from settings once.

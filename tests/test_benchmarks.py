@@ -38,3 +38,13 @@ def test_benchmark_runs(name: str, database: list[str]) -> None:
     assert result.returncode == 0, result.stderr
     for line in expected_lines:
         assert line in result.stdout, result.stdout
+
+
+def test_the_row_path_is_measured() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/row_path.py"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "one trial row and its product:" in result.stdout
+    assert "0 hops climb to a higher layer" in result.stdout, result.stdout

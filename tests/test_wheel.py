@@ -37,10 +37,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
-    """A fresh virtual environment with the wheel and PyPI's `schema` package installed."""
+    """A fresh virtual environment with the wheel, PyPI's `schema` package and mypy."""
     folder = tmp_path_factory.mktemp("venv")
     run(sys.executable, "-m", "venv", folder / "env", cwd=folder)
-    run(folder / "env/bin/pip", "install", "-q", wheel, "schema", cwd=folder)
+    run(folder / "env/bin/pip", "install", "-q", wheel, "schema", "mypy", cwd=folder)
     return folder / "env"
 
 
@@ -73,3 +73,49 @@ def test_the_installed_server_answers_a_query(venv: Path, tmp_path: Path) -> Non
     assert response.json() == {
         "data": {"trial": {"acronym": "STEM-PD", "sponsor": {"name": "Region Skåne"}}}
     }
+
+
+PLUGIN = """
+from collections.abc import Iterator, Mapping
+
+from pydantic import BaseModel
+
+from atmp_graph import NoConfig, SourceRow, Stream, hookimpl
+
+ATMP_GRAPH_CONTRACT = "1.0"
+
+
+class Feed:
+    name = "tiny"
+    title = "A tiny feed"
+    version = "0.1"
+    institution_ror = None
+    streams = (Stream(entity="product", primary_key="code"),)
+    config_model = NoConfig
+
+    def read(
+        self, source: str, *, state: Mapping[str, str], config: BaseModel
+    ) -> Iterator[SourceRow]:
+        yield from ()
+
+    def sample(self) -> str | None:
+        return None
+
+
+@hookimpl
+def atmp_graph_feeds() -> list[Feed]:
+    return [Feed()]
+"""
+
+
+def test_a_plugin_authors_mypy_sees_the_typed_contract(venv: Path, tmp_path: Path) -> None:
+    (tmp_path / "tiny_plugin.py").write_text(PLUGIN, encoding="utf-8")
+    (tmp_path / "wrong_plugin.py").write_text(
+        PLUGIN.replace('primary_key="code"', "primary_key=7"), encoding="utf-8"
+    )
+    assert "Success" in run(venv / "bin/mypy", "--strict", "tiny_plugin.py", cwd=tmp_path)
+    wrong = subprocess.run(
+        [str(venv / "bin/mypy"), "--strict", "wrong_plugin.py"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert 'Argument "primary_key" to "Stream" has incompatible type "int"' in wrong.stdout

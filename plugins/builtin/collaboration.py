@@ -4,15 +4,22 @@ Everything the partner feeds attach to comes from here: institutions (with ROR i
 aliases partners use), facilities and the agreement itself.
 """
 
-import json
 import re
-from collections.abc import Iterator, Mapping
+import reprlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl
+from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl, kept_text
+from atmp_graph.plugins.builtin.json_document import (
+    JsonDocument,
+    UnreadableJson,
+    file_text,
+    load_json,
+    readable_text,
+)
 from atmp_graph.plugins.builtin.samples import sample_path
 
 ATMP_GRAPH_CONTRACT = "1.0"
@@ -52,13 +59,46 @@ class CollaborationFeed:
     ) -> Iterator[SourceRow]:
         path = Path(source)
         path = path / "collaboration.json" if path.is_dir() else path
-        document = json.loads(path.read_text(encoding="utf-8"))
-        for item in document.get("institutions", []):
-            yield self._institution(path.name, item)
-        for item in document.get("facilities", []) + document.get("innovationEnvironments", []):
-            yield self._facility(path.name, item)
+        data = path.read_bytes()
+        try:
+            parsed = load_json(data)
+        except UnreadableJson as error:
+            yield _unreadable_file(path.name, data, str(error))
+            return
+        document = parsed.value
+        if not isinstance(document, Mapping):
+            yield _unreadable_file(path.name, data, parsed.explain("is not a JSON object"))
+            return
+        for item in _list(document.get("institutions")):
+            yield _checked(
+                parsed,
+                entity="institution",
+                id_field="key",
+                file=path.name,
+                item=item,
+                to_row=self._institution,
+            )
+        facilities = _list(document.get("facilities")) + _list(
+            document.get("innovationEnvironments")
+        )
+        for item in facilities:
+            yield _checked(
+                parsed,
+                entity="facility",
+                id_field="key",
+                file=path.name,
+                item=item,
+                to_row=self._facility,
+            )
         if "agreement" in document:
-            yield self._agreement(path.name, document["agreement"])
+            yield _checked(
+                parsed,
+                entity="agreement",
+                id_field="id",
+                file=path.name,
+                item=document["agreement"],
+                to_row=self._agreement,
+            )
 
     def _institution(self, file: str, item: Mapping[str, Any]) -> SourceRow:
         kind = item.get("kind", "")
@@ -128,6 +168,49 @@ class CollaborationFeed:
         return SourceRow(
             entity="agreement", source_id=item.get("id"), data=data, raw=item, file=file
         )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _checked(
+    document: JsonDocument,
+    *,
+    entity: str,
+    id_field: str,
+    file: str,
+    item: Any,
+    to_row: Callable[[str, Mapping[str, Any]], SourceRow],
+) -> SourceRow:
+    """The item's row, or, for one over a limit or not an object, the row that says why."""
+    problem, kept = document.check(item)
+    source_id = readable_text(item.get(id_field)) if isinstance(item, Mapping) else None
+    raw = kept or (item if isinstance(item, Mapping) else {"value": item})
+    if problem is not None:
+        return SourceRow(
+            entity=entity,
+            source_id=source_id,
+            raw=raw,
+            file=file,
+            problem=problem.reason,
+            problem_field=problem.field,
+        )
+    if not isinstance(item, Mapping):
+        problem_text = f"is not a JSON object: {reprlib.repr(item)}"
+        return SourceRow(entity=entity, source_id=None, raw=raw, file=file, problem=problem_text)
+    return to_row(file, item)
+
+
+def _unreadable_file(file: str, data: bytes, reason: str) -> SourceRow:
+    """A file that is not JSON at all: one quarantined record, the file's text."""
+    return SourceRow(
+        entity="institution",
+        source_id=None,
+        raw=kept_text(file_text(data)),
+        file=file,
+        problem=reason,
+    )
 
 
 @hookimpl

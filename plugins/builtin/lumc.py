@@ -8,8 +8,8 @@ names it in the quarantine.  A record's `row` is its 1-based position within its
 """
 
 import datetime as dt
-import json
 import re
+import reprlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl
+from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl, kept_text
+from atmp_graph.plugins.builtin.json_document import (
+    JsonDocument,
+    UnreadableJson,
+    file_text,
+    load_json,
+    readable_text,
+)
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.builtin.vocabulary import translate
 
@@ -311,21 +318,43 @@ class LumcFeed:
         """Read export.json (or the directory holding it); studies not modified since
         `state["clinical_trial"]` are skipped."""
         path = Path(source) / EXPORT if Path(source).is_dir() else Path(source)
-        document = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        try:
+            parsed = load_json(data)
+        except UnreadableJson as error:
+            yield _unreadable_file(path.name, data, str(error))
+            return
+        document = parsed.value
         if not isinstance(document, dict):
-            raise ValueError(f"{path.name} is not a JSON object")
+            yield _unreadable_file(path.name, data, parsed.explain("is not a JSON object"))
+            return
         exported = document.get("exportedAt")
         extracted_at = _timestamp("exportedAt", exported) if _text(exported) else None
         for section in SECTIONS:
             since = state.get(section.entity, "") if section.cursor_field else ""
             for position, item in enumerate(document.get(section.key) or [], start=1):
-                row = self._row(section, item, file=path.name, position=position)
+                row = self._row(section, item, parsed, file=path.name, position=position)
                 # A study without lastModified cannot be placed in time, so it is always read.
                 if row.cursor is not None and row.cursor <= since:
                     continue
                 yield replace(row, extracted_at=extracted_at)
 
-    def _row(self, section: Section, item: Any, *, file: str, position: int) -> SourceRow:
+    def _row(
+        self, section: Section, item: Any, document: JsonDocument, *, file: str, position: int
+    ) -> SourceRow:
+        problem, kept = document.check(item)
+        if problem is not None:
+            # Kept without a cursor: a record that could not be read does not move the state.
+            source_id = item.get(section.id_field) if isinstance(item, Mapping) else None
+            return SourceRow(
+                entity=section.entity,
+                source_id=readable_text(source_id),
+                raw=kept or (item if isinstance(item, Mapping) else {"value": item}),
+                file=file,
+                row=position,
+                problem=problem.reason,
+                problem_field=problem.field,
+            )
         if not isinstance(item, Mapping):
             return SourceRow(
                 entity=section.entity,
@@ -333,7 +362,7 @@ class LumcFeed:
                 raw={"value": item},
                 file=file,
                 row=position,
-                problem=f"is not a JSON object: {item!r}",
+                problem=f"is not a JSON object: {reprlib.repr(item)}",
             )
         row = SourceRow(
             entity=section.entity,
@@ -351,6 +380,17 @@ class LumcFeed:
         return replace(row, cursor=cursor, data=section.to_record(item))
 
 
+def _unreadable_file(file: str, data: bytes, reason: str) -> SourceRow:
+    """An export that is not JSON at all: one quarantined record, the file's text."""
+    return SourceRow(
+        entity=SECTIONS[0].entity,
+        source_id=None,
+        raw=kept_text(file_text(data)),
+        file=file,
+        problem=reason,
+    )
+
+
 @hookimpl
 def atmp_graph_feeds() -> list[LumcFeed]:
     return [LumcFeed()]
@@ -363,6 +403,7 @@ def atmp_graph_claim_source(source: str) -> str | None:
     path = path / "export.json" if path.is_dir() else path
     if path.suffix != ".json" or not path.is_file():
         return None
-    with path.open(encoding="utf-8") as export:
+    # Bytes that are not UTF-8 are the reader's to report, not a reason for this hook to fail.
+    with path.open(encoding="utf-8", errors="replace") as export:
         head = export.read(512)
     return FEED if '"source": "LUMC research administration"' in head else None

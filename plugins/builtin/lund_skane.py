@@ -6,7 +6,6 @@ translated here; anything the tables below do not know passes through unchanged,
 names it in the quarantine.
 """
 
-import csv
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl
+from atmp_graph import Identifier, NoConfig, SourceRow, Stream, hookimpl, kept_text
+from atmp_graph.plugins.builtin.csv_records import CsvRecord, csv_records
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.builtin.vocabulary import translate
 
@@ -266,28 +266,54 @@ class LundSkaneFeed:
         to_record: Callable[[Mapping[str, str]], dict[str, Any]],
         labels: dict[str, str],
     ) -> Iterator[SourceRow]:
+        """Every record of one file, each on its own: one that cannot be read, or is over a
+        limit, is a row with its problem, and the records after it are read as usual."""
         labels = {"source_id": id_column, **labels}
-        with path.open(encoding="utf-8-sig", newline="") as export:
-            reader = csv.reader(export, delimiter=";")
-            header = next(reader, [])
-            for cells in reader:
-                if not any(cell.strip() for cell in cells):
-                    continue
-                raw = dict(zip(header, cells, strict=False))
-                short = len(cells) != len(header)
+        records = csv_records(path, delimiter=";")
+        head = next(records, None)
+        header = list(head.cells) if head else []
+        missing = [name for name in dict.fromkeys(labels.values()) if name not in header]
+        for record in records:
+            if record.problem is None and not any(cell.strip() for cell in record.cells):
+                continue
+            raw = dict(zip(header, record.cells, strict=False))
+            common: dict[str, Any] = {
+                "entity": entity,
+                "source_id": raw.get(id_column, "").strip() or None,
+                "labels": labels,
+                "file": path.name,
+                "row": record.line,
+            }
+            if record.problem is not None:
+                yield _unreadable(record, header, id_column, **common)
+            elif missing:
+                names = ", ".join(missing)
+                column = "columns" if len(missing) > 1 else "column"
+                yield SourceRow(raw=raw, problem=f"the header has no {column} {names}", **common)
+            elif len(record.cells) != len(header):
+                problem = f"row has {len(record.cells)} fields, the header has {len(header)}"
+                yield SourceRow(raw=raw, problem=problem, **common)
+            else:
                 yield SourceRow(
-                    entity=entity,
-                    source_id=raw.get(id_column, "").strip() or None,
-                    identifiers=_identifiers(raw),
-                    data={} if short else to_record(raw),
-                    raw=raw,
-                    labels=labels,
-                    file=path.name,
-                    row=reader.line_num,
-                    problem=f"row has {len(cells)} fields, the header has {len(header)}"
-                    if short
-                    else None,
+                    raw=raw, identifiers=_identifiers(raw), data=to_record(raw), **common
                 )
+
+
+def _unreadable(record: CsvRecord, header: list[str], id_column: str, **common: Any) -> SourceRow:
+    """A record the reader could not take apart: kept as its text, its problem in the field
+    it is in; its source id only where that was read whole."""
+    field = None
+    if record.column is not None:
+        column = record.column
+        field = header[column] if column < len(header) else f"field {column + 1}"
+    if field == id_column:
+        common["source_id"] = None
+    return SourceRow(
+        raw=kept_text(record.text, length=record.size),
+        problem=record.problem,
+        problem_field=field,
+        **common,
+    )
 
 
 @hookimpl

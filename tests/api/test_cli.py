@@ -10,10 +10,13 @@ import httpx2
 import pytest
 
 from atmp_graph.plugins.builtin.samples import sample_path
+from atmp_graph.plugins.manager import build_plugin_host
 from tests.live_server import serving
 
 ROOT = Path(__file__).parents[2]
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
+# The built-in feeds, and those of the plugins installed here (the example's, where it is).
+FEEDS = ", ".join(sorted(build_plugin_host().feeds()))
 
 
 def run(
@@ -65,8 +68,7 @@ def test_dry_run_says_so_and_writes_nothing(database_url: str) -> None:
     ("args", "url", "message"),
     [
         (("ingest", "nope", "."), None,
-         "Error: there is no feed named 'nope'; the feeds are: collaboration, ctgov, lumc, "
-         "lund_skane, nordvik"),
+         f"Error: there is no feed named 'nope'; the feeds are: {FEEDS}"),
         (("ingest", "lund_skane", "/no/such/export"), None,
          "Error: lund_skane: ingest of /no/such/export stopped: /no/such/export does not exist"),
         (("db", "upgrade"), "mysql://root@127.0.0.1/test",

@@ -8,10 +8,22 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from pydantic import BaseModel
 
-from atmp_graph import Identifier, NoConfig, Record, SourceRow, Stream, TrialRecord, hookimpl
+from atmp_graph import (
+    MAX_NESTING_DEPTH,
+    Identifier,
+    NoConfig,
+    Record,
+    SourceRow,
+    Stream,
+    TrialRecord,
+    hookimpl,
+    kept_text,
+    nested_too_deep,
+)
 
 # The plugin contract this plugin was written for; the host refuses another major version.
 ATMP_GRAPH_CONTRACT = "1.0"
@@ -95,39 +107,111 @@ class NordvikFeed:
         self, source: str, *, state: Mapping[str, str], config: BaseModel
     ) -> Iterator[SourceRow]:
         since = state.get("clinical_trial", "")
-        # iterparse streams the file: a large export is never held in memory whole.
-        depth = position = 0
-        for event, element in ET.iterparse(source, events=("start", "end")):
-            depth += 1 if event == "start" else -1
-            # Products and trials are the children of <export>; their own children are not.
-            if event == "start" or depth != 1 or element.tag not in {"product", "trial"}:
-                continue
-            position += 1
-            raw = {"xml": ET.tostring(element, encoding="unicode")}
-            # `row` is the element's place among <export>'s children, counting from 1.
-            common: dict[str, Any] = {"raw": raw, "file": Path(source).name, "row": position}
-            if element.tag == "product":
-                yield SourceRow(
-                    entity="product",
-                    source_id=element.get("code"),
-                    data=_product(element),
-                    labels=PRODUCT_LABELS,
-                    **common,
-                )
-            elif (updated := element.get("updated", "")) > since:
-                yield SourceRow(
-                    entity="clinical_trial",
-                    source_id=element.get("id"),
-                    data=_trial(element),
-                    labels=TRIAL_LABELS,
-                    identifiers=tuple(
-                        Identifier(r.get("scheme", ""), (r.text or "").strip())
-                        for r in element.findall("registry")
-                    ),
-                    cursor=updated,
-                    **common,
-                )
-            element.clear()
+        position = 0
+        try:
+            for position, element, deepest in _records(source):
+                row = self._row(element, deepest, since, file=Path(source).name, row=position)
+                if row is not None:
+                    yield row
+                element.clear()
+        except ET.ParseError as error:
+            # XML cannot be read past a byte that breaks it: say where, keep the rest as text.
+            line, _ = error.position
+            with Path(source).open("rb") as export:
+                rest = b"".join(export.readlines()[line - 1 :])
+            yield SourceRow(
+                entity="product",
+                source_id=None,
+                raw=kept_text(rest.decode("utf-8", "backslashreplace")),
+                file=Path(source).name,
+                row=position + 1,
+                problem=f"is not well-formed XML: {error}; nothing after it can be read",
+            )
+
+    def _row(
+        self, element: ET.Element, deepest: int, since: str, *, file: str, row: int
+    ) -> SourceRow | None:
+        """One <product> or <trial>; None for a trial not updated since the last run."""
+        updated = element.get("updated", "")
+        if element.tag == "trial" and updated <= since:
+            return None
+        if deepest > MAX_NESTING_DEPTH:
+            # Too deep for ET.tostring (it recurses): quarantined, and kept as its text.
+            return SourceRow(
+                entity="product" if element.tag == "product" else "clinical_trial",
+                source_id=element.get("code") or element.get("id"),
+                raw={"xml": _xml_text(element)},
+                file=file,
+                row=row,
+                problem=f"the record {nested_too_deep(deepest)}",
+            )
+        raw = {"xml": ET.tostring(element, encoding="unicode")}
+        if element.tag == "product":
+            return SourceRow(
+                entity="product",
+                source_id=element.get("code"),
+                data=_product(element),
+                labels=PRODUCT_LABELS,
+                raw=raw,
+                file=file,
+                row=row,
+            )
+        return SourceRow(
+            entity="clinical_trial",
+            source_id=element.get("id"),
+            data=_trial(element),
+            labels=TRIAL_LABELS,
+            identifiers=tuple(
+                Identifier(r.get("scheme", ""), (r.text or "").strip())
+                for r in element.findall("registry")
+            ),
+            cursor=updated,
+            raw=raw,
+            file=file,
+            row=row,
+        )
+
+
+def _records(source: str) -> Iterator[tuple[int, ET.Element, int]]:
+    """Each <product> and <trial> (the children of <export>) with its place among them, from 1,
+    and how deeply the document nests within it (<export> is at depth 1)."""
+    # iterparse streams the file: a large export is never held in memory whole.
+    depth = position = deepest = 0
+    for event, element in ET.iterparse(source, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+        if event == "end" and depth == 1:
+            if element.tag in {"product", "trial"}:
+                position += 1
+                yield position, element, deepest
+            deepest = 0
+
+
+_ATTRIBUTE_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
+
+
+def _xml_text(element: ET.Element) -> str:
+    """The element as ET.tostring writes it, without recursion (for one nested too deep)."""
+    parts: list[str] = []
+    stack: list[tuple[ET.Element, bool]] = [(element, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            parts.append(f"</{node.tag}>")
+        else:
+            attributes = "".join(
+                f' {name}="{escape(value, _ATTRIBUTE_ESCAPES)}"'
+                for name, value in node.attrib.items()
+            )
+            if len(node) == 0 and not node.text:
+                parts.append(f"<{node.tag}{attributes} />")
+            else:
+                parts.append(f"<{node.tag}{attributes}>{escape(node.text or '')}")
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(node))
+        if node is not element and (closing or (len(node) == 0 and not node.text)):
+            parts.append(escape(node.tail or ""))
+    return "".join(parts)
 
 
 @hookimpl
@@ -140,8 +224,11 @@ def atmp_graph_claim_source(source: str) -> str | None:
     """Claim XML files whose root says they come from Nordvik."""
     if not source.endswith(".xml") or not Path(source).is_file():
         return None
-    for _event, element in ET.iterparse(source, events=("start",)):
-        return FEED if element.get("institution") == INSTITUTION else None
+    try:
+        for _event, element in ET.iterparse(source, events=("start",)):
+            return FEED if element.get("institution") == INSTITUTION else None
+    except ET.ParseError:  # not XML from its start: not Nordvik's
+        return None
     return None
 
 

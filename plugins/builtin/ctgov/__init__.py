@@ -14,15 +14,17 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from atmp_graph import SourceRow, Stream, hookimpl
+from atmp_graph import SourceRow, Stream, hookimpl, kept_text
 from atmp_graph.plugins.builtin.ctgov.mapping import (
     CURSOR_FIELD,
     IDENTIFICATION,
     INTERVENTIONS,
+    at,
     last_update,
     study_rows,
 )
 from atmp_graph.plugins.builtin.ctgov.sources import CtGovConfig, SourceUnreadable, pages
+from atmp_graph.plugins.builtin.json_document import readable_text
 from atmp_graph.plugins.builtin.samples import sample_path
 
 ATMP_GRAPH_CONTRACT = "1.0"
@@ -69,10 +71,11 @@ class CtGovFeed:
         )
         since = state.get("clinical_trial")
         for page in pages(source, settings=settings, since=since):
-            if page.problem:
+            if page.problem or page.document is None:
                 yield SourceRow(
                     entity="clinical_trial",
                     source_id=None,
+                    raw=kept_text(page.text or ""),
                     problem=page.problem,
                     file=page.origin.file,
                     source_uri=page.origin.uri,
@@ -83,7 +86,22 @@ class CtGovFeed:
                 # A study without the date cannot be placed, so it is always read.
                 if since and cursor and cursor <= since:
                     continue
-                yield from study_rows(study, origin=page.origin, cursor=cursor)
+                problem, kept = page.document.check(study)
+                if problem is None:
+                    yield from study_rows(study, origin=page.origin, cursor=cursor)
+                    continue
+                # Kept whole and without a cursor: a study that could not be read does not
+                # move the feed's state.
+                yield SourceRow(
+                    entity="clinical_trial",
+                    source_id=readable_text(at(study, f"{IDENTIFICATION}.nctId")),
+                    raw=kept or (study if isinstance(study, Mapping) else {"study": study}),
+                    problem=problem.reason,
+                    problem_field=problem.field,
+                    file=page.origin.file,
+                    source_uri=page.origin.uri,
+                    extracted_at=page.origin.fetched_at,
+                )
 
 
 @hookimpl

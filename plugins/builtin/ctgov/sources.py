@@ -8,7 +8,6 @@ name order, and an `http(s)://` URL of the API is paged with `nextPageToken` unt
 
 import datetime as dt
 import itertools
-import json
 import re
 import urllib.error
 import urllib.parse
@@ -21,6 +20,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from atmp_graph import NCT_ID
+from atmp_graph.plugins.builtin.json_document import (
+    JsonDocument,
+    UnreadableJson,
+    file_text,
+    load_json,
+)
 
 USER_AGENT = "atmp-graph-ctgov/1.0 (+https://clinicaltrials.gov/data-api/api)"
 _HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)
@@ -52,11 +57,16 @@ class Origin:
 
 @dataclass(frozen=True)
 class Page:
-    """The studies of one file or API response, or why the file holds none."""
+    """The studies of one file or API response, or why the file holds none (and its text).
+
+    `document` is what the studies were parsed from, which checks each against the limits.
+    """
 
     origin: Origin
     studies: Sequence[Any] = ()
+    document: JsonDocument | None = None
     problem: str | None = None
+    text: str | None = None
 
 
 def studies_in(document: Any) -> list[Any] | None:
@@ -84,14 +94,16 @@ def pages(source: str, *, settings: CtGovConfig, since: str | None) -> Iterator[
 
 def _file_page(path: Path) -> Page:
     origin = Origin(file=path.name, uri=str(path))
+    data = path.read_bytes()
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:  # not UTF-8, or not JSON
-        return Page(origin, problem=f"is not a JSON document: {error}")
-    studies = studies_in(document)
+        document = load_json(data)
+    except UnreadableJson as error:
+        return Page(origin, problem=str(error), text=file_text(data))
+    studies = studies_in(document.value)
     if studies is None:
-        return Page(origin, problem='is neither a study nor a page of studies ({"studies": [...]})')
-    return Page(origin, studies)
+        problem = document.explain('is neither a study nor a page of studies ({"studies": [...]})')
+        return Page(origin, problem=problem, text=file_text(data))
+    return Page(origin, studies, document)
 
 
 def _api_pages(base: str, *, settings: CtGovConfig, since: str | None) -> Iterator[Page]:
@@ -108,11 +120,11 @@ def _api_pages(base: str, *, settings: CtGovConfig, since: str | None) -> Iterat
     for fetched in itertools.count(1):
         url = base if single_study else _with_query(base, params, token)
         document, fetched_at = _get_json(url, timeout=settings.timeout_seconds)
-        studies = studies_in(document)
+        studies = studies_in(document.value)
         if studies is None:
             raise SourceUnreadable(f"GET {url} answered neither a study nor a page of studies")
-        yield Page(Origin(file=url, uri=url, fetched_at=fetched_at), studies)
-        token = None if single_study else document.get("nextPageToken")
+        yield Page(Origin(file=url, uri=url, fetched_at=fetched_at), studies, document)
+        token = None if single_study else document.value.get("nextPageToken")
         if not isinstance(token, str) or not token or fetched == settings.max_pages:
             return
         if token in tokens_seen:
@@ -133,7 +145,7 @@ def _with_query(base: str, params: Mapping[str, str], token: str | None) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
-def _get_json(url: str, *, timeout: float) -> tuple[Any, dt.datetime]:
+def _get_json(url: str, *, timeout: float) -> tuple[JsonDocument, dt.datetime]:
     request = urllib.request.Request(
         url, headers={"Accept": "application/json", "User-Agent": USER_AGENT}
     )
@@ -151,6 +163,6 @@ def _get_json(url: str, *, timeout: float) -> tuple[Any, dt.datetime]:
         reason = getattr(error, "reason", error)
         raise SourceUnreadable(f"GET {url} failed: {reason}") from error
     try:
-        return json.loads(body), fetched_at
-    except ValueError:
-        raise SourceUnreadable(f"GET {url} did not answer JSON") from None
+        return load_json(body), fetched_at
+    except UnreadableJson as error:
+        raise SourceUnreadable(f"GET {url} did not answer JSON: its answer {error}") from None
