@@ -83,10 +83,12 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="print every hop")
     args = parser.parse_args()
     tracer = PathTracer()
-    process, flush = IngestRunner.process, IngestRunner.flush
+    process, finish = IngestRunner.process, IngestRunner.finish
 
     def traced(method: Any) -> Any:
         def run(self: IngestRunner, *rest: Any) -> Any:
+            if sys.getprofile() is tracer:
+                return method(self, *rest)
             sys.setprofile(tracer)
             try:
                 return method(self, *rest)
@@ -95,7 +97,7 @@ def main() -> None:
 
         return run
 
-    IngestRunner.process, IngestRunner.flush = traced(process), traced(flush)  # type: ignore[method-assign]
+    IngestRunner.process, IngestRunner.finish = traced(process), traced(finish)  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{scratch}/row.db"
         upgrade(url)

@@ -50,6 +50,11 @@ def _not_fields(entity_type: str) -> set[str]:
     return {SITES, *(key for key, _ in LINKS.get(entity_type, {}).values())}
 
 
+# A trial no record gives a title is named by the first of these it has (as plugins/records.py
+# names a record without one), so a real title from any feed always wins over a stand-in.
+TITLE_STAND_INS = ("acronym", "nct_id", "eudract_id", "euct_id")
+
+
 @dataclass(frozen=True)
 class FieldView:
     """One field of a node: every claim that gives it, best first, and the winning value."""
@@ -137,6 +142,8 @@ def resolve_many(
                 values[refs[view.field]] = (
                     lookups.institution_id(view.value) if view.value else None
                 )
+            elif view.field not in table.c:
+                pass  # no column: read from the claims themselves (a trial's interventions)
             elif view.value is not None or (
                 table.c[view.field].nullable and entity_type not in ALSO_NAMED
             ):
@@ -149,6 +156,10 @@ def resolve_many(
                 conflicts.append(
                     {"entity_type": entity_type, "entity_id": entity_id, "field": view.field}
                 )
+        if model is ClinicalTrial and "title" not in values:
+            stand_in = next((values[f] for f in TITLE_STAND_INS if values.get(f)), None)
+            if stand_in is not None:
+                values["title"] = stand_in
         updates[tuple(sorted(values))].append({"_id": entity_id, **values})
     for columns, rows in updates.items():
         if columns:

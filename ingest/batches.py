@@ -9,6 +9,9 @@ through its source record's run id, so memory stays flat however long the feed i
 A record moves its stream's cursor only once it is stored: a quarantined one never does, so
 the next incremental run reads it again instead of skipping what came before it.  A stored
 record resolves what earlier runs quarantined of it; a deletion retires what it built.
+A row that names a parent (a registry study's products name its trial) waits until the parent
+is read and goes into the batches just before it; if the parent is quarantined, the row is
+quarantined too ("held back"), so nothing only a bad record would make is stored.
 """
 
 import datetime as dt
@@ -23,7 +26,7 @@ from atmp_graph.identity import lookup
 from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.resolution import resolve
-from atmp_graph.ingest import retirement, source_records
+from atmp_graph.ingest import named, retirement, source_records
 from atmp_graph.ingest.bulk import Valid, write_matched_trials, write_new_trials
 from atmp_graph.ingest.claims import claims_of
 from atmp_graph.ingest.context import UnknownReference, WriteContext
@@ -32,7 +35,7 @@ from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links, quar
 from atmp_graph.plugins.cursors import CursorValue, is_after
 from atmp_graph.plugins.feeds import FeedAdapter, Stream
 from atmp_graph.plugins.limits import MAX_SOURCE_ID_LENGTH
-from atmp_graph.plugins.records import Record, SourceRow
+from atmp_graph.plugins.records import Record, SourceRow, TrialRecord
 from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
 from atmp_graph.plugins.validation import content_hash, cursor_problem, validate_row
 
@@ -41,7 +44,8 @@ if TYPE_CHECKING:
 
 
 class IngestRunner:
-    """The state of one ingest run: `process` takes each row, `flush` writes a batch."""
+    """The state of one ingest run: `process` takes each row and writes full batches, `flush`
+    writes what is left at the end."""
 
     def __init__(
         self,
@@ -72,6 +76,8 @@ class IngestRunner:
         self.open_earlier = bool(
             quarantine.open_before(session, feed=adapter.name, run_id=report.run_id)
         )
+        # Rows waiting for their parent (SourceRow.parent): a study's products for its trial.
+        self.held: dict[tuple[str, str], list[Valid]] = {}
         self.started_at = dt.datetime.now(dt.UTC)
 
     def stream(self, entity: str) -> Stream:
@@ -84,20 +90,36 @@ class IngestRunner:
         stream = self.stream(row.entity)
         if row.deleted:
             self._delete(row, stream)
+            if len(self.pending) + self.deletions_pending >= self.batch_size:
+                self._flush()
+            return
+        outcome = validate_row(row, feed=self.adapter.name, host=self.host, stream=stream)
+        key = (row.entity, row.source_id or "")
+        dependants = self.held.pop(key, [])
+        if not isinstance(outcome, Record):
+            self._quarantine(row, *outcome)
+            for dependant in dependants:
+                self._hold_back(dependant, key)
+            return
+        valid = Valid(row, outcome, content_hash(outcome), _cursor_value(row, stream))
+        if row.parent is not None:
+            # Written only with its parent, so it waits until the parent is read.
+            entity, source_id = row.parent  # a plugin may give a list
+            self.held.setdefault((entity, source_id), []).append(valid)
         else:
-            outcome = validate_row(row, feed=self.adapter.name, host=self.host, stream=stream)
-            if not isinstance(outcome, Record):
-                self._quarantine(row, *outcome)
-            else:
-                # A batch holds one stream, so that references to earlier streams are written.
-                if self.pending and self.pending[0].row.entity != row.entity:
-                    self.flush()
-                cursor = _cursor_value(row, stream)
-                self.pending.append(Valid(row, outcome, content_hash(outcome), cursor))
-        if len(self.pending) + self.deletions_pending >= self.batch_size:
-            self.flush()
+            for dependant in dependants:
+                self._pend(dependant)
+            self._pend(valid)
 
-    def flush(self) -> None:
+    def _pend(self, valid: Valid) -> None:
+        # A batch holds one stream, so that references to earlier streams are written.
+        if self.pending and self.pending[0].row.entity != valid.row.entity:
+            self._flush()
+        self.pending.append(valid)
+        if len(self.pending) + self.deletions_pending >= self.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
         """Write the pending batch, then let the caller commit."""
         self.write_pending()
         self.deletions_pending = 0
@@ -118,6 +140,34 @@ class IngestRunner:
         current = self.cursors.get(entity)
         if cursor is not None and (current is None or is_after(cursor, current)):
             self.cursors[entity] = cursor
+
+    def finish(self) -> None:
+        """At the end of the run: write the pending batch, then the rows whose parent came
+        after them or never (written if the parent is stored, else held back); the caller
+        commits."""
+        self.write_pending()
+        waiting, self.held = self.held, {}
+        for parent, dependants in waiting.items():
+            entity, source_id = parent
+            stored = lookup.built_entity_id(
+                self.session, feed=self.adapter.name, entity_type=entity, source_id=source_id
+            )
+            if stored is None:
+                for dependant in dependants:
+                    self._hold_back(dependant, parent)
+                continue
+            for stream in dict.fromkeys(d.row.entity for d in dependants):
+                self._write([d for d in dependants if d.row.entity == stream])
+
+    def _hold_back(self, dependant: Valid, parent: tuple[str, str]) -> None:
+        """Quarantine a row whose parent is not stored: read = stored + quarantined still."""
+        entity, source_id = parent
+        what = f"its {entity.replace('_', ' ')} {source_id}"
+        if (entity, source_id) in self.context.quarantined:
+            reason = f"held back with {what}, which is quarantined"
+        else:
+            reason = f"held back: {what} is neither in this read nor stored"
+        self._quarantine(dependant.row, Problem(None, None, reason))
 
     def _write(self, batch: list[Valid]) -> None:
         entity = batch[0].row.entity
@@ -186,6 +236,13 @@ class IngestRunner:
                 done = {id(valid) for valid in written}
                 rest = [valid for valid in new if id(valid) not in done]
                 written += write_matched_trials(self.context, self.cache, rest, self._source_values)
+                named.link_trials_in_bulk(
+                    self.session,
+                    feed=self.adapter.name,
+                    records=[v.record for v in written if isinstance(v.record, TrialRecord)],
+                    cache=self.cache,
+                    conditions=self.context.conditions,
+                )
         except SQLAlchemyError:
             # Something in the batch does not fit: the one-by-one path finds out what.
             self.cache.clear()
@@ -223,6 +280,7 @@ class IngestRunner:
         row, record = valid.row, valid.record
         model, write = WRITERS[type(record)]
         existing = lookup.built_entity(self.session, model, source) if source else None
+        self.context.named.clear()
         built = write(self.context, record, existing)
         if source is None:
             source = SourceRecord(
@@ -234,6 +292,7 @@ class IngestRunner:
         for entity in built:
             source_records.link_source(self.session, source, entity)
         retirement.restore(built)
+        named.relink(self.session, source, kinds.entity_type_of(model), self.context.named)
         if source.claims is not None:
             resolve(self.session, built[0], self.precedence)
         self._resolve_waiting_links(row.entity, record.source_id, built[0])

@@ -33,7 +33,7 @@ def _reference(ref: InstitutionRef | None) -> dict[str, Any] | None:
 
 
 def _trial(record: TrialRecord) -> dict[str, Any]:
-    return {
+    claims = {
         **{name: getattr(record, name) for name in TRIAL_FIELDS},
         "sponsor": _reference(record.sponsor),
         "sites": [[site.name, site.city, site.country] for site in record.sites],
@@ -42,6 +42,13 @@ def _trial(record: TrialRecord) -> dict[str, Any]:
         "collaborators": [_reference(ref) for ref in record.collaborators],
         "product_ids": list(record.product_ids),
     }
+    if record.title_from is not None:
+        # The record gives no title, only a stand-in: any feed's real title wins over it.
+        claims["title"] = None
+    if record.interventions:
+        # No column: the trial's interventions are read from its records' claims.
+        claims["interventions"] = [i.model_dump() for i in record.interventions]
+    return claims
 
 
 def _product(record: ProductRecord) -> dict[str, Any]:

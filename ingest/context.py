@@ -1,6 +1,7 @@
 """How a record's references resolve while it is written: to other records of its feed
 (stored, parked until a quarantined one arrives, or unknown), and to institutions and
-conditions by identifier, name or alias.
+conditions by identifier, name or alias (each remembered in `named`, so the record is among
+the sources of what it names: ingest/named.py).
 """
 
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from atmp_graph.identity import aliases, lookup
 from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.resolution import resolve_many
 from atmp_graph.ingest import source_records
+from atmp_graph.ingest.named import Named
 from atmp_graph.model import (
     Base,
     ClinicalTrial,
@@ -49,6 +51,8 @@ class WriteContext:
     feed: str
     precedence: Precedence
     quarantined: set[tuple[str, str]] = field(default_factory=set)
+    # The institutions, people and conditions the record being written names.
+    named: Named = field(default_factory=Named)
 
     def references(self, wanted: Sequence[tuple[str, str, str, Sequence[str]]]) -> FeedReferences:
         """Resolve (record field, relation, target entity, source ids) before anything is written.
@@ -125,6 +129,7 @@ class WriteContext:
                 # The name a feed gives with the id finds it next time, without the id.
                 aliases.add_aliases(self.session, found, alias_pairs([ref.name]))
             _fill_gaps(found, ref)
+            self.named.nodes.append(found)
             return found
         institution = lookup.new_institution(
             self.session, name=ref.name or ref.key or ref.ror or "?", kind=ref.kind
@@ -137,6 +142,7 @@ class WriteContext:
             aliases.add_aliases(self.session, institution, names)
             # Sites of that name, placed when nothing had it, are this institution's.
             place_sites_again(self.session, names, self.precedence)
+        self.named.nodes.append(institution)
         return institution
 
     def institution_ids(self, refs: Sequence[InstitutionRef]) -> list[int]:
@@ -148,7 +154,9 @@ class WriteContext:
         return None if ref is None else self.institution(ref)
 
     def conditions(self, names: Sequence[str]) -> list[int]:
-        return lookup.condition_ids(self.session, alias_pairs(names))
+        ids = lookup.condition_ids(self.session, alias_pairs(names))
+        self.named.condition_ids.extend(ids)
+        return ids
 
 
 def _fill_gaps(institution: Institution, ref: InstitutionRef) -> None:

@@ -259,7 +259,7 @@ def _finish_run(
     """The last batch, the feed's new state, what the read left out, the suggestions: all
     committed together, or (a dry run) none of it."""
     report, feed = runner.report, runner.adapter.name
-    runner.write_pending()
+    runner.finish()
     advance_feed_state(session, feed, runner.cursors, runner.streams)
     _retire_absent(session, runner, plan, options)
     report.still_open = quarantine.open_before(session, feed=feed, run_id=report.run_id)

@@ -149,6 +149,7 @@ def _person(ctx: WriteContext, name: str, orcid: str | None) -> Person:
         person = Person(name=name, orcid=orcid)
         ctx.session.add(person)
         ctx.session.flush()
+    ctx.named.nodes.append(person)
     return person
 
 
@@ -201,6 +202,10 @@ def write_product(ctx: WriteContext, record: ProductRecord, existing: Product | 
     product.originator_id = _id(originator)
     product.manufacturing_facility_id = _id(facility)
     product.manufacturer_id = facility.owner_id if facility else _id(manufacturer)
+    if facility is not None and facility.owner_id is not None:
+        # The maker, named by its facility: the same node a made-up maker merges into when
+        # the facility arrives after the product.
+        ctx.named.nodes.append(ctx.session.get_one(Institution, facility.owner_id))
     ctx.session.flush()
     # Its indications are chosen with its values, from its records' claims.
     ctx.conditions(record.indications)

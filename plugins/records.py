@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -51,6 +51,7 @@ __all__ = [
     "Identifier",
     "InstitutionRecord",
     "InstitutionRef",
+    "InterventionRecord",
     "PartnershipRecord",
     "ProductRecord",
     "ProjectRecord",
@@ -333,10 +334,29 @@ class SiteRecord(_Model):
     country: CountryCode = None
 
 
+class InterventionRecord(_Model):
+    """What a trial gives its participants, as its registry lists it: a drug, a gene therapy,
+    but also a procedure or a device, which is no product."""
+
+    name: Text
+    type: OptionalText = None
+    description: OptionalText = None
+
+
+# A trial without a title is named by the first of these it has (identity/resolution.py
+# chooses a stand-in the same way when no feed gives a title).
+TitleStandIn = Literal["acronym", "nct_id", "eudract_id", "euct_id"]
+TITLE_STAND_INS: tuple[TitleStandIn, ...] = ("acronym", "nct_id", "eudract_id", "euct_id")
+
+
 class TrialRecord(Record):
+    """A trial.  One without a title is still a trial when a registry id names it: its title
+    is then its acronym or that id, and `title_from` (set here, not by the feed) says which."""
+
     entity: ClassVar[str] = "clinical_trial"
 
-    title: Text
+    title: OptionalText = None
+    title_from: TitleStandIn | None = None
     local_id: OptionalText = None
     nct_id: NctId = None
     eudract_id: EudraCtNumber = None
@@ -353,10 +373,25 @@ class TrialRecord(Record):
     sites: list[SiteRecord] = Field(default_factory=list)
     conditions: TextList = Field(default_factory=list)
     product_ids: TextList = Field(default_factory=list)
+    interventions: list[InterventionRecord] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
         _period_in_order(self.start_date, self.completion_date, "completion_date")
+        return self
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        """A missing title is no reason to lose a trial that a registry id identifies."""
+        stand_in: TitleStandIn | None = None
+        if self.title is None:
+            if not (self.nct_id or self.eudract_id or self.euct_id):
+                raise FieldProblem("title", "is empty, and no registry id names the trial")
+            stand_in = first = next(name for name in TITLE_STAND_INS if getattr(self, name))
+            # Frozen: validation is the one place that may still fill a field in.
+            object.__setattr__(self, "title", getattr(self, first))
+        # Set here whatever the feed sent: only validation knows whether a title was given.
+        object.__setattr__(self, "title_from", stand_in)
         return self
 
 
@@ -427,6 +462,11 @@ class SourceRow:
     `deleted` says the source deleted the record: the host retires what it built (its other
     fields but `entity`, `source_id` and `cursor` may stay empty).  This is how a feed that is
     read incrementally, whose reads are never the whole truth, tells of deletions.
+
+    `parent` names the record this one belongs to, as (entity, source id): a registry study's
+    product rows name its trial.  Such a row is written only with its parent: it waits until
+    the parent is read (send it just before the parent, so it does not wait long), and when the
+    parent is quarantined, so is the row, with a reason that names the parent.
     """
 
     entity: str
@@ -436,6 +476,7 @@ class SourceRow:
     labels: Mapping[str, str] = field(default_factory=dict)
     identifiers: tuple[Identifier, ...] = ()
     cursor: str | None = None
+    parent: tuple[str, str] | None = None
     source_uri: str | None = None
     extracted_at: dt.datetime | None = None
     file: str | None = None

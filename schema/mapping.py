@@ -50,32 +50,9 @@ class Mapped:
         return [cls.from_row(row) for row in rows]
 
 
-@strawberry.interface(
-    name="Entity", description="A node of the graph, built from one or more feed records."
-)
-class MappedNode(Mapped, relay.Node):
-    """A Relay node read from one model class, which knows the source records that built it."""
-
-    @strawberry.field(description="The feed records this node was built from.")
-    async def sources(
-        self, info: Info
-    ) -> list[Annotated["SourceRecord", strawberry.lazy("atmp_graph.schema.provenance")]]:
-        entity_type = self.__model__.__tablename__
-        rows = await info.context.loaders.sources(entity_type).load(self.id)  # type: ignore[attr-defined]
-        return _TYPES[m.SourceRecord].from_rows(rows)  # type: ignore[no-any-return]
-
-    @strawberry.field(
-        description="Each field its sources give: every source's value and when it was read, "
-        "which one is shown (by the precedence rule) and whether they disagree."
-    )
-    async def provenance(
-        self,
-        info: Info,
-        fields: Annotated[
-            list[str] | None, strawberry.argument(description="Only these fields (camelCase).")
-        ] = None,
-    ) -> list[Annotated["FieldProvenance", strawberry.lazy("atmp_graph.schema.field_provenance")]]:
-        return await field_provenance(info, self.__model__, self.id, fields)  # type: ignore[attr-defined]
+class MappedRelayNode(Mapped, relay.Node):
+    """A Relay node read from one model class: found by its global id, or by the id of a node
+    merged into it."""
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -98,6 +75,48 @@ class MappedNode(Mapped, relay.Node):
             missing_ids = [key for key, node in zip(node_ids, nodes, strict=True) if node is None]
             raise ValueError(f"no {cls.__name__} with id {', '.join(missing_ids)}")
         return nodes
+
+
+@strawberry.interface(
+    name="Entity", description="A node of the graph, built from one or more feed records."
+)
+class MappedNode(MappedRelayNode):
+    """A node of the graph read from one model class, which knows the source records that
+    built it (an ingest run, say, is a Relay node but no such node)."""
+
+    @strawberry.field(
+        description="The feed records this node was built from: those of its own kind that "
+        "describe it, and those that name it. A node made from a name lists the records that "
+        "name it: a condition the trials, products and projects that give its name; an "
+        "institution the records that name it as sponsor, collaborator, partner, party, lead, "
+        "owner or maker; a person the agreements they signed."
+    )
+    async def sources(
+        self, info: Info
+    ) -> list[Annotated["SourceRecord", strawberry.lazy("atmp_graph.schema.provenance")]]:
+        entity_type = self.__model__.__tablename__
+        rows = await info.context.loaders.sources(entity_type).load(self.id)  # type: ignore[attr-defined]
+        return _TYPES[m.SourceRecord].from_rows(rows)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Each field its sources give: every source's value and when it was read, "
+        "which one is shown (by the precedence rule) and whether they disagree. A field asked "
+        "for that they do not give comes back with a note saying so, and which fields they give."
+    )
+    async def provenance(
+        self,
+        info: Info,
+        fields: Annotated[
+            list[str] | None, strawberry.argument(description="Only these fields (camelCase).")
+        ] = None,
+    ) -> list[Annotated["FieldProvenance", strawberry.lazy("atmp_graph.schema.field_provenance")]]:
+        return await field_provenance(
+            info,
+            self.__model__,
+            self.id,  # type: ignore[attr-defined]
+            fields,
+            node_type=type(self),
+        )
 
 
 async def entity(info: Info, entity_type: str, entity_id: int) -> Any:

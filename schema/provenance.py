@@ -15,7 +15,7 @@ from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
 from atmp_graph.schema.identity import IsAdmin
-from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
+from atmp_graph.schema.mapping import Mapped, MappedRelayNode, maps, related
 from atmp_graph.schema.pagination import Connection, connection_field, filter_conditions, paginate
 
 # Who discarded a record through the API: the token proves an admin, not which one.
@@ -87,7 +87,7 @@ class QuarantinedRecord(Mapped):
 
 @maps(m.IngestRun)
 @strawberry.type(description="One run of one feed and its report: read = stored + quarantined.")
-class IngestRun(MappedNode):
+class IngestRun(MappedRelayNode):
     id: relay.NodeID[int]
     feed: str = strawberry.field(description="The feed that ran.")
     source_uri: str | None = strawberry.field(description="What it read.")

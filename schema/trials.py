@@ -8,6 +8,8 @@ from strawberry import relay
 
 import atmp_graph.model as m
 from atmp_graph.identity import lookup
+from atmp_graph.identity.claims import record_claims
+from atmp_graph.identity.resolution import field_views
 from atmp_graph.normalize import canonical_eudract
 from atmp_graph.schema.collaboration import Facility, Institution
 from atmp_graph.schema.context import Info
@@ -33,6 +35,17 @@ class TrialSite(Mapped):
         m.TrialSite.facility, description="The facility, where the name is one."
     )
     trial: "ClinicalTrial" = related(m.TrialSite.trial, description="The trial.")
+
+
+@strawberry.type(description="Something a trial gives its participants, as its registry lists it.")
+class TrialIntervention:
+    name: str = strawberry.field(description="Its name in the registry.")
+    type: str | None = strawberry.field(
+        description="The registry's intervention type: GENETIC, BIOLOGICAL, DRUG or "
+        "COMBINATION_PRODUCT (medicinal: also among the trial's products), or PROCEDURE, "
+        "DEVICE, BEHAVIORAL, RADIATION, DIETARY_SUPPLEMENT, DIAGNOSTIC_TEST, OTHER (not)."
+    )
+    description: str | None = strawberry.field(description="The registry's description of it.")
 
 
 @maps(m.ClinicalTrial)
@@ -64,8 +77,24 @@ class ClinicalTrial(MappedNode, Retirable):
         m.ClinicalTrial.conditions, description="The conditions it studies."
     )
     products: list[Product] = related(
-        m.ClinicalTrial.products, description="The products it tests (its interventions)."
+        m.ClinicalTrial.products, description="The products it tests (its medicinal interventions)."
     )
+
+    @strawberry.field(
+        description="Everything it gives its participants, medicinal or not (a procedure, a "
+        "device), as its best-ranked source that lists them does; `provenance` shows every "
+        "source's list."
+    )
+    async def interventions(self, info: Info) -> list[TrialIntervention]:
+        records = await info.context.loaders.sources("clinical_trial").load(self.id)
+        claims = [
+            claim
+            for record in records
+            if record.entity_type == "clinical_trial" and (claim := record_claims(record))
+        ]
+        views = field_views("clinical_trial", claims, info.context.precedence)
+        listed = next((view.value for view in views if view.field == "interventions"), None)
+        return [TrialIntervention(**intervention) for intervention in listed or []]
 
 
 @strawberry.type

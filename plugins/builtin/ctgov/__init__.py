@@ -1,9 +1,10 @@
 """ClinicalTrials.gov: study records in the API v2 JSON shape, from files or the API itself.
 
-Each study yields one product per intervention, then the trial, which points back at them by
-source id (`NCT05635409/STEM-PD`).  Incremental reads follow the date each study's last update
-was posted: over HTTP the API is asked only for newer studies, and every source skips studies
-no newer than the last run's cursor, so files and the API behave the same.
+Each study yields one product per medicinal intervention, each naming the trial as its parent,
+then the trial, which points back at them by source id (`NCT05635409/STEM-PD`).  Incremental
+reads follow the date each study's last update was posted: over HTTP the API is asked only for
+newer studies, and every source skips studies no newer than the last run's cursor, so files and
+the API behave the same.
 """
 
 import re

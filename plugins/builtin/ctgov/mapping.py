@@ -1,4 +1,11 @@
-"""One ClinicalTrials.gov API v2 study → its interventions (products), then the trial.
+"""One ClinicalTrials.gov API v2 study → its medicinal interventions (products), then the trial.
+
+Every intervention the study lists is one of the trial's interventions (name, type,
+description); only drugs, biologicals, gene therapies and combination products are products
+too.  A procedure, device, behavioural or radiation intervention, a dietary supplement, a
+diagnostic test or "other" (placebo, standard care, "no intervention") is not, and a control
+arm with no intervention gives nothing.  Each product row names the trial as its parent, so it
+is written only with the trial.
 
 Values pass through as the registry gives them (its upper-case enums are the model's own);
 what the tables below do not know passes through unchanged, so validation names it in the
@@ -39,6 +46,9 @@ COUNTRIES = {
     "Netherlands Antilles": "AN",  # ISO 3166-3: dissolved in 2010, still on old records
     "Former Serbia and Montenegro": "CS",  # ISO 3166-3: likewise
 }
+# The intervention types that are medicinal products (a combination product is a drug or
+# biological with a device, as a combined ATMP is); the others stay interventions only.
+MEDICINAL = frozenset({"DRUG", "BIOLOGICAL", "GENETIC", "COMBINATION_PRODUCT"})
 # Sponsor classes → institution kinds, used only for an institution nobody has named before.
 SPONSOR_KINDS = {"INDUSTRY": "COMPANY"}
 # The registry gives some dates to the month only ("2022-02"); the model has no precision
@@ -64,6 +74,7 @@ TRIAL_LABELS = {
     "conditions": CONDITIONS,
     "sites": LOCATIONS,
     "product_ids": INTERVENTIONS,
+    "interventions": INTERVENTIONS,
 }
 
 
@@ -150,6 +161,24 @@ def _site(location: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"name": name, "city": city, "country": country_code(country) if country else None}
 
 
+def _interventions(study: Any, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Every named intervention, as the registry lists it (its labels go into `labels`)."""
+    found: list[dict[str, Any]] = []
+    for where, intervention in _listed(study, INTERVENTIONS):
+        if (name := _text(intervention.get("name"))) is None:
+            continue
+        for field in ("name", "type", "description"):
+            labels[f"interventions.{len(found)}.{field}"] = f"{where}.{field}"
+        found.append(
+            {
+                "name": name,
+                "type": intervention.get("type"),
+                "description": intervention.get("description"),
+            }
+        )
+    return found
+
+
 def _trial(study: Any, product_ids: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The trial record's fields, and labels naming each in the registry's words."""
     labels = dict(TRIAL_LABELS)
@@ -192,6 +221,7 @@ def _trial(study: Any, product_ids: list[str]) -> tuple[dict[str, Any], dict[str
         "sites": sites,
         "conditions": [text for item in _list(at(study, CONDITIONS)) if (text := _text(item))],
         "product_ids": product_ids,
+        "interventions": _interventions(study, labels),
     }
     return data, labels
 
@@ -213,7 +243,8 @@ def _row(origin: Origin, **fields: Any) -> SourceRow:
 
 
 def study_rows(study: Any, *, origin: Origin, cursor: str | None) -> Iterator[SourceRow]:
-    """The study's products (one per named intervention), then the trial that tests them."""
+    """The study's products (one per named medicinal intervention), then the trial that
+    tests them."""
     if not isinstance(study, Mapping):
         problem = "is not a study (a JSON object with a protocolSection)"
         yield _row(
@@ -223,6 +254,8 @@ def study_rows(study: Any, *, origin: Origin, cursor: str | None) -> Iterator[So
     nct_id = _text(at(study, f"{IDENTIFICATION}.nctId"))
     product_ids: list[str] = []
     for path, intervention in _listed(study, INTERVENTIONS):
+        if str(intervention.get("type") or "").upper() not in MEDICINAL:
+            continue
         name = _text(intervention.get("name"))
         source_id = f"{nct_id}/{name}" if nct_id and name else None
         labels = {
@@ -242,6 +275,7 @@ def study_rows(study: Any, *, origin: Origin, cursor: str | None) -> Iterator[So
             raw=intervention,
             labels=labels,
             cursor=cursor,
+            parent=("clinical_trial", nct_id) if nct_id else None,
         )
     data, labels = _trial(study, product_ids)
     yield _row(
