@@ -8,6 +8,7 @@ Rows made inside a savepoint vanish when it rolls back, so the pipeline clears t
 whenever one does.  Outside an ingest (a merge, an admin's edit) a call makes its own.
 """
 
+import enum
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -22,8 +23,16 @@ from atmp_graph.normalize import fold_name
 
 
 def reference_key(ref: Mapping[str, Any]) -> str:
-    """A reference's identity as a cache key: its non-empty fields, in a stable order."""
-    return json.dumps({k: v for k, v in ref.items() if v is not None}, sort_keys=True)
+    """A reference's identity as a cache key: its non-empty fields, in a stable order, an enum
+    (a company's kind) by its value, as claims keep it."""
+    plain = {k: v for k, v in ref.items() if v is not None}
+    return json.dumps(plain, sort_keys=True, default=_plain_value)
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not part of a reference")
 
 
 class LookupCache:

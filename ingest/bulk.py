@@ -42,7 +42,8 @@ def _institution_id(
     """The institution `ref` means, written the first time the ingest meets it."""
     if ref is None:
         return None
-    plain = ref.model_dump(exclude_none=True)
+    # JSON mode, as claims keep references: a company's `kind` is an enum.
+    plain = ref.model_dump(mode="json", exclude_none=True)
     known = cache.known_institution(plain)
     if known is None:
         institution = ctx.institution(ref)
