@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import tomllib
 import types
 from collections.abc import Iterator
@@ -61,7 +62,9 @@ def test_tutorial_documents_every_hook(hook: object) -> None:
 
 
 def code_blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", TUTORIAL, flags=re.DOTALL)
+    # A block inside a list item is indented with it.
+    blocks = re.findall(rf"^( *)```{language}\n(.*?)^ *```", TUTORIAL, flags=re.DOTALL | re.M)
+    return [textwrap.dedent(body) for _, body in blocks]
 
 
 def test_tutorial_and_plugin_import_only_the_public_api() -> None:

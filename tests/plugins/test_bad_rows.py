@@ -371,7 +371,8 @@ def test_a_json_value_over_the_field_length_limit_quarantines_its_record_alone(
     engine: Engine, tmp_path: Path, *, feed_name: str, middle: str, where: str, message: str
 ) -> None:
     feed, write, stored = JSON_FEEDS[feed_name]
-    ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
+    if feed_name != "collaboration":  # its complete read would retire the reference data
+        ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
 
     report = ingest(engine, feed, write(tmp_path / "export", middle))
 
@@ -414,7 +415,8 @@ def test_a_json_record_nested_deeper_than_the_limit_is_quarantined_alone(
     engine: Engine, tmp_path: Path, *, feed_name: str, middle: str, where: str, message: str
 ) -> None:
     feed, write, stored = JSON_FEEDS[feed_name]
-    ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
+    if feed_name != "collaboration":  # its complete read would retire the reference data
+        ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
     source = write(tmp_path / "export", middle)
     text = (source if source.is_file() else next(source.glob("*.json"))).read_text()
     # Where the 65th level opens: the first bracket past the limit, counted from the top.
@@ -568,7 +570,8 @@ def test_an_undecodable_json_value_quarantines_its_record_alone(
     engine: Engine, tmp_path: Path, *, feed_name: str, middle: bytes, where: str, field: str
 ) -> None:
     feed, write, stored = JSON_FEEDS[feed_name]
-    ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
+    if feed_name != "collaboration":  # its complete read would retire the reference data
+        ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
     source = write(tmp_path / "export", "MIDDLE")
     path = source if source.is_file() else next(source.glob("*.json"))
     path.write_bytes(path.read_bytes().replace(b"MIDDLE", middle))
