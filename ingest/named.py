@@ -9,12 +9,15 @@ that names one is linked to it in `entity_source`, as the records that describe 
 A record is not linked to a node of its own kind that it names (an institution's parent): its
 link of its own kind says which node it describes.  Trial sites do not count: they are the
 trial's own rows, placed at an institution found by name, never making one.
+
+Retirement follows: a node only retired records name is retired with them (ingest/retirement.py
+retires what no live record builds), and a record that names it again brings it back.
 """
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from atmp_graph.identity.lookup_cache import LookupCache
@@ -66,6 +69,7 @@ def relink(session: Session, record: SourceRecord, own_kind: str, named: Named) 
             )
         )
     _insert(session, [(record.id, pair) for pair in sorted(wanted - linked)])
+    _restore(session, wanted)
 
 
 def link_trials_in_bulk(
@@ -100,6 +104,7 @@ def link_trials_in_bulk(
         }
         rows += [(sources[record.source_id], pair) for pair in sorted(pairs)]
     _insert(session, rows)
+    _restore(session, {pair for _, pair in rows})
 
 
 def _condition_id(
@@ -107,6 +112,22 @@ def _condition_id(
 ) -> int:
     known = cache.condition_id(name)
     return known if known is not None else cache.remember_condition(name, conditions([name])[0])
+
+
+def _restore(session: Session, pairs: set[Pair]) -> None:
+    """A node retired when the records that named it went is back once one names it again
+    (as retirement.restore brings back what a record sent again builds)."""
+    by_kind: dict[str, list[int]] = {}
+    for entity_type, entity_id in pairs:
+        by_kind.setdefault(entity_type, []).append(entity_id)
+    for entity_type, ids in sorted(by_kind.items()):
+        table = kinds.table_of(kinds.model_for(entity_type))
+        if "retired_at" in table.c:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(sorted(ids)), table.c.retired_at.is_not(None))
+                .values(retired_at=None, retired_by_run_id=None)
+            )
 
 
 def _insert(session: Session, rows: Iterable[tuple[int, Pair]]) -> None:

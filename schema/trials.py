@@ -8,7 +8,7 @@ from strawberry import relay
 
 import atmp_graph.model as m
 from atmp_graph.identity import lookup
-from atmp_graph.identity.claims import record_claims
+from atmp_graph.identity.claims import counting, record_claims
 from atmp_graph.identity.resolution import field_views
 from atmp_graph.normalize import canonical_eudract
 from atmp_graph.schema.collaboration import Facility, Institution
@@ -87,11 +87,14 @@ class ClinicalTrial(MappedNode, Retirable):
     )
     async def interventions(self, info: Info) -> list[TrialIntervention]:
         records = await info.context.loaders.sources("clinical_trial").load(self.id)
-        claims = [
-            claim
-            for record in records
-            if record.entity_type == "clinical_trial" and (claim := record_claims(record))
-        ]
+        # Only the records its feeds still send count, as for its other fields.
+        claims = counting(
+            [
+                claim
+                for record in records
+                if record.entity_type == "clinical_trial" and (claim := record_claims(record))
+            ]
+        )
         views = field_views("clinical_trial", claims, info.context.precedence)
         listed = next((view.value for view in views if view.field == "interventions"), None)
         return [TrialIntervention(**intervention) for intervention in listed or []]

@@ -199,3 +199,45 @@ def test_interventions_that_are_no_medicinal_product_stay_interventions(
         {"node": {"name": "RAG1 LV CD34+ cells"}, "other": {"name": "Gene therapy"}}
     ]
     assert "Leukapheresis" not in _products(reference_engine)
+
+
+DROPPED = """{
+  trial(registryId: "NCT04797260") {
+    retiredAt interventions { name } collaborators { name }
+  }
+  institutions(filter: {search: "ZonMw"}) { nodes { name } }
+}"""
+ZONMW = "ZonMw: The Netherlands Organisation for Health Research and Development"
+
+
+def test_a_study_the_registry_drops_takes_what_only_it_named_and_brings_it_back(
+    reference_engine: Engine, graph: GraphQLClient, tmp_path: Path
+) -> None:
+    lumc = LumcFeed()
+    ingest(reference_engine, lumc, lumc.sample())
+    ingest(reference_engine, CtGovFeed(), sample_path("ctgov"))
+    only_stem_pd = tmp_path / "ctgov"
+    only_stem_pd.mkdir()
+    (only_stem_pd / "NCT05635409.json").write_bytes(
+        (sample_path("ctgov") / "NCT05635409.json").read_bytes()
+    )
+
+    ingest(reference_engine, CtGovFeed(), only_stem_pd, max_retired_share=1.0)
+
+    # LUMC still sends RAG1-SCID; the registry's interventions and collaborators went with
+    # its record, and ZonMw, which only that record named, is retired.
+    assert graph.execute(DROPPED) == {
+        "trial": {"retiredAt": None, "interventions": [], "collaborators": []},
+        "institutions": {"nodes": []},
+    }
+
+    ingest(reference_engine, CtGovFeed(), sample_path("ctgov"))
+
+    assert graph.execute(DROPPED) == {
+        "trial": {
+            "retiredAt": None,
+            "interventions": [{"name": "Gene therapy"}],
+            "collaborators": [{"name": ZONMW}, {"name": "Horizon 2020 - European Commission"}],
+        },
+        "institutions": {"nodes": [{"name": ZONMW}]},
+    }
