@@ -16,6 +16,7 @@ quarantined too ("held back"), so nothing only a bad record would make is stored
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +29,7 @@ from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.resolution import resolve
 from atmp_graph.ingest import named, retirement, source_records
 from atmp_graph.ingest.bulk import Valid, write_matched_trials, write_new_trials
+from atmp_graph.ingest.bulk_products import write_new_products
 from atmp_graph.ingest.claims import claims_of
 from atmp_graph.ingest.context import UnknownReference, WriteContext
 from atmp_graph.ingest.writers import WRITERS
@@ -35,12 +37,59 @@ from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links, quar
 from atmp_graph.plugins.cursors import CursorValue, is_after
 from atmp_graph.plugins.feeds import FeedAdapter, Stream
 from atmp_graph.plugins.limits import MAX_SOURCE_ID_LENGTH
-from atmp_graph.plugins.records import Record, SourceRow, TrialRecord
+from atmp_graph.plugins.records import ProductRecord, Record, SourceRow, TrialRecord
 from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
 from atmp_graph.plugins.validation import content_hash, cursor_problem, validate_row
 
 if TYPE_CHECKING:
     from atmp_graph.plugins.manager import PluginHost
+
+Key = tuple[str, str]  # a record's stream and source id
+
+
+def _key(valid: Valid) -> Key:
+    return (valid.row.entity, valid.record.source_id)
+
+
+def _parent(valid: Valid) -> Key | None:
+    parent = valid.row.parent
+    return None if parent is None else (parent[0], parent[1])
+
+
+class _Orphaned(Exception):
+    """Records failed to be stored after rows held for them were: roll the batch back."""
+
+    def __init__(self, parents: dict[Key, tuple[Problem, ...]]) -> None:
+        super().__init__(sorted(parents))
+        self.parents = parents
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    """What writing a batch changes outside the database, to undo with its savepoint."""
+
+    counts: tuple[int, int, int]
+    quarantined: int
+    quarantined_keys: frozenset[Key]
+    cursors: dict[str, CursorValue]
+
+    @classmethod
+    def take(cls, runner: "IngestRunner") -> "_Checkpoint":
+        report = runner.report
+        return cls(
+            (report.created, report.updated, report.unchanged),
+            len(report.quarantine),
+            frozenset(runner.context.quarantined),
+            dict(runner.cursors),
+        )
+
+    def restore(self, runner: "IngestRunner") -> None:
+        report = runner.report
+        report.created, report.updated, report.unchanged = self.counts
+        del report.quarantine[self.quarantined :]
+        runner.context.quarantined = set(self.quarantined_keys)
+        runner.cursors = dict(self.cursors)
+        runner.cache.clear()
 
 
 class IngestRunner:
@@ -65,13 +114,14 @@ class IngestRunner:
         self.cache = LookupCache(session)
         self.streams = {stream.entity: stream for stream in adapter.streams}
         self.pending: list[Valid] = []
+        self.batch_stream: str | None = None  # of the records pending, their dependants aside
         # Deletions applied since the last batch went out: they count towards its size.
         self.deletions_pending = 0
         # The newest cursor of each stream among the records stored, and the streams of which
         # the run read at least one record (a stream it read nothing of retires nothing).
         self.cursors: dict[str, CursorValue] = {}
         self.streams_read: set[str] = set()
-        self.stored_ids: list[str] = []  # of the batch being written
+        self.stored_ids: dict[str, list[str]] = {}  # of the batch being written, by stream
         # Whether earlier runs left anything open that a record stored now would resolve.
         self.open_earlier = bool(
             quarantine.open_before(session, feed=adapter.name, run_id=report.run_id)
@@ -107,15 +157,15 @@ class IngestRunner:
             entity, source_id = row.parent  # a plugin may give a list
             self.held.setdefault((entity, source_id), []).append(valid)
         else:
-            for dependant in dependants:
-                self._pend(dependant)
-            self._pend(valid)
+            self._pend(valid, dependants)
 
-    def _pend(self, valid: Valid) -> None:
-        # A batch holds one stream, so that references to earlier streams are written.
-        if self.pending and self.pending[0].row.entity != valid.row.entity:
+    def _pend(self, valid: Valid, dependants: list[Valid]) -> None:
+        # A batch holds one stream, so that references to earlier streams are written, and
+        # the rows held for its records (a study's products go in with their trial).
+        if self.pending and self.batch_stream != valid.row.entity:
             self._flush()
-        self.pending.append(valid)
+        self.batch_stream = valid.row.entity
+        self.pending += [*dependants, valid]
         if len(self.pending) + self.deletions_pending >= self.batch_size:
             self._flush()
 
@@ -134,7 +184,7 @@ class IngestRunner:
     def _stored(self, valid: Valid) -> None:
         """`valid` is in the graph: it moves its stream's cursor and fixes its quarantine."""
         self._advance(valid.row.entity, valid.cursor)
-        self.stored_ids.append(valid.record.source_id)
+        self.stored_ids.setdefault(valid.row.entity, []).append(valid.record.source_id)
 
     def _advance(self, entity: str, cursor: CursorValue | None) -> None:
         current = self.cursors.get(entity)
@@ -170,22 +220,43 @@ class IngestRunner:
         self._quarantine(dependant.row, Problem(None, None, reason))
 
     def _write(self, batch: list[Valid]) -> None:
-        entity = batch[0].row.entity
-        self.stored_ids = []
-        known = source_records.known_source_records(
-            self.session,
-            feed=self.adapter.name,
-            entity_type=entity,
-            source_ids=list({valid.record.source_id for valid in batch}),
-        )
-        firsts: dict[str, Valid] = {}
+        """Write a batch; a parent that cannot be stored takes the rows held for it along.
+
+        Rare enough to pay for twice: when a record fails at the database after the rows held
+        for it were written (a study's products before its trial), the whole batch is rolled
+        back and written again with that record quarantined and its rows held back.
+        """
+        apart: dict[Key, tuple[Problem, ...]] = {}
+        while True:
+            checkpoint = _Checkpoint.take(self)
+            try:
+                with self.session.begin_nested():
+                    self._write_batch(batch, apart)
+                return
+            except _Orphaned as orphaned:
+                checkpoint.restore(self)
+                apart.update(orphaned.parents)
+
+    def _write_batch(self, batch: list[Valid], apart: dict[Key, tuple[Problem, ...]]) -> None:
+        self.stored_ids = {}
+        batch = self._set_apart(batch, apart)
+        known = {
+            entity: source_records.known_source_records(
+                self.session,
+                feed=self.adapter.name,
+                entity_type=entity,
+                source_ids=list({v.record.source_id for v in batch if v.row.entity == entity}),
+            )
+            for entity in dict.fromkeys(valid.row.entity for valid in batch)
+        }
+        firsts: dict[Key, Valid] = {}
         unchanged: list[SourceRecord] = []
         todo: list[tuple[Valid, SourceRecord | None]] = []
         for valid in batch:
-            source_id = valid.record.source_id
-            stored = known.get(source_id)
-            if source_id in firsts:
-                first = firsts[source_id]
+            key = _key(valid)
+            stored = known[valid.row.entity].get(valid.record.source_id)
+            if key in firsts:
+                first = firsts[key]
                 self._repeat(valid, first.content_hash, first.row.row)
             elif stored is not None and stored.run_id == self.report.run_id:
                 self._repeat(valid, stored.content_hash, stored.row)
@@ -195,12 +266,12 @@ class IngestRunner:
                 # A retired record sent again is written again: it brings its node back.
                 and stored.retired_at is None
             ):
-                firsts[source_id] = valid
+                firsts[key] = valid
                 self.report.unchanged += 1
                 self._stored(valid)
                 unchanged.append(stored)
             else:
-                firsts[source_id] = valid
+                firsts[key] = valid
                 todo.append((valid, stored))
         source_records.mark_read(
             self.session, [stored.id for stored in unchanged], self.report.run_id
@@ -209,12 +280,37 @@ class IngestRunner:
             # The UPDATE went around the ORM; keep the loaded objects telling the truth.
             set_committed_value(stored, "run_id", self.report.run_id)
         written = self._write_new_in_bulk([valid for valid, stored in todo if stored is None])
+        failed_from = len(self.report.quarantine)
         for valid, stored in todo:
             if id(valid) in written:
                 self._stored(valid)
             else:
                 self._write_one(valid, stored)
-        self._resolve_quarantine(entity, self.stored_ids)
+        self._check_orphans(batch, self.report.quarantine[failed_from:])
+        for entity, source_ids in self.stored_ids.items():
+            self._resolve_quarantine(entity, source_ids)
+
+    def _set_apart(self, batch: list[Valid], apart: dict[Key, tuple[Problem, ...]]) -> list[Valid]:
+        """Quarantine the records set apart and hold back their rows; the rest of `batch`."""
+        for valid in batch:
+            if _key(valid) in apart:
+                self._quarantine(valid.row, *apart[_key(valid)])
+        for valid in batch:
+            if _parent(valid) in apart:
+                self._hold_back(valid, _parent(valid))  # type: ignore[arg-type]
+        return [v for v in batch if _key(v) not in apart and _parent(v) not in apart]
+
+    def _check_orphans(self, batch: list[Valid], failed: list[Quarantined]) -> None:
+        """Raise if a record that failed to be stored leaves rows held for it stored."""
+        problems = {(q.entity, q.source_id): q.problems for q in failed if q.source_id}
+        stored = {(entity, i) for entity, ids in self.stored_ids.items() for i in ids}
+        orphaned = {
+            parent
+            for valid in batch
+            if (parent := _parent(valid)) in problems and _key(valid) in stored
+        }
+        if orphaned:
+            raise _Orphaned({parent: problems[parent] for parent in orphaned})
 
     def _resolve_quarantine(self, entity: str, source_ids: list[str]) -> None:
         if self.open_earlier:
@@ -227,28 +323,36 @@ class IngestRunner:
             )
 
     def _write_new_in_bulk(self, new: list[Valid]) -> set[int]:
-        """New trials, and new records of trials other feeds gave, a batch at a time."""
-        if not new or new[0].row.entity != "clinical_trial":
+        """New products, then new trials and new records of trials other feeds gave, a batch
+        at a time (products first: trials name them)."""
+        if not any(isinstance(valid.record, ProductRecord | TrialRecord) for valid in new):
             return set()
+        values = self._source_values
         try:
             with self.session.begin_nested():
-                written = write_new_trials(self.context, self.cache, new, self._source_values)
-                done = {id(valid) for valid in written}
-                rest = [valid for valid in new if id(valid) not in done]
-                written += write_matched_trials(self.context, self.cache, rest, self._source_values)
-                named.link_trials_in_bulk(
-                    self.session,
-                    feed=self.adapter.name,
-                    records=[v.record for v in written if isinstance(v.record, TrialRecord)],
-                    cache=self.cache,
-                    conditions=self.context.conditions,
-                )
+                written = write_new_products(self.context, self.cache, new, values)
+                written += self._write_trials_in_bulk(new)
         except SQLAlchemyError:
             # Something in the batch does not fit: the one-by-one path finds out what.
             self.cache.clear()
             return set()
         self.report.created += len(written)
         return {id(valid) for valid in written}
+
+    def _write_trials_in_bulk(self, new: list[Valid]) -> list[Valid]:
+        written = write_new_trials(self.context, self.cache, new, self._source_values)
+        done = {id(valid) for valid in written}
+        rest = [valid for valid in new if id(valid) not in done]
+        written += write_matched_trials(self.context, self.cache, rest, self._source_values)
+        names = {
+            v.record.source_id: named.trial_names(v.record, self.cache, self.context.conditions)
+            for v in written
+            if isinstance(v.record, TrialRecord)
+        }
+        named.link_in_bulk(
+            self.session, feed=self.adapter.name, entity_type="clinical_trial", names=names
+        )
+        return written
 
     def _repeat(self, valid: Valid, first_hash: str, first_row: int | None) -> None:
         if first_hash == valid.content_hash:

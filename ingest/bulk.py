@@ -36,9 +36,7 @@ class Valid:
     cursor: CursorValue | None = None  # the row's cursor, as its stream's type
 
 
-def _institution_id(
-    ctx: WriteContext, cache: LookupCache, ref: InstitutionRef | None
-) -> int | None:
+def institution_id(ctx: WriteContext, cache: LookupCache, ref: InstitutionRef | None) -> int | None:
     """The institution `ref` means, written the first time the ingest meets it."""
     if ref is None:
         return None
@@ -53,7 +51,7 @@ def _institution_id(
     return known
 
 
-def _condition_ids(ctx: WriteContext, cache: LookupCache, names: Sequence[str]) -> list[int]:
+def condition_ids(ctx: WriteContext, cache: LookupCache, names: Sequence[str]) -> list[int]:
     """The conditions of these names, found or made the first time the ingest meets each."""
     return [
         known
@@ -124,12 +122,14 @@ def write_new_trials(
         {
             "id": trial_id,
             **{name: getattr(record, name) for name in TRIAL_FIELDS},
-            "sponsor_id": _institution_id(ctx, cache, record.sponsor),
+            "sponsor_id": institution_id(ctx, cache, record.sponsor),
         }
         for (_, record), trial_id in zip(chosen, trial_ids, strict=True)
     ]
     session.execute(insert(tables["clinical_trial"]), trials)
-    _insert_sources(session, [valid for valid, _ in chosen], trial_ids, source_values)
+    insert_sources(
+        session, "clinical_trial", [valid for valid, _ in chosen], trial_ids, source_values
+    )
     sites = []
     for (_, record), trial_id in zip(chosen, trial_ids, strict=True):
         sites += site_rows(
@@ -181,13 +181,13 @@ def write_matched_trials(
     trial_ids = list(chosen)
     written = [valid for valid, _ in chosen.values()]
     records = [record for _, record in chosen.values()]
-    _insert_sources(session, written, trial_ids, source_values)
+    insert_sources(session, "clinical_trial", written, trial_ids, source_values)
     # What the claims name must exist before the trials' values and links are chosen.
     for record in records:
-        _institution_id(ctx, cache, record.sponsor)
-        _condition_ids(ctx, cache, record.conditions)
+        institution_id(ctx, cache, record.sponsor)
+        condition_ids(ctx, cache, record.conditions)
         for ref in record.collaborators:
-            _institution_id(ctx, cache, ref)
+            institution_id(ctx, cache, ref)
     # A trial its other feeds no longer sent comes back with this feed's record.
     session.execute(
         update(ClinicalTrial)
@@ -200,13 +200,14 @@ def write_matched_trials(
     return written
 
 
-def _insert_sources(
+def insert_sources(
     session: Session,
+    entity_type: str,
     written: Sequence[Valid],
-    trial_ids: Sequence[int],
+    entity_ids: Sequence[int],
     source_values: Callable[[Valid], dict[str, Any]],
 ) -> None:
-    """The source records of `written` and their links to the trials they describe."""
+    """The source records of `written` and their links to the nodes they describe."""
     tables = ClinicalTrial.metadata.tables
     source_ids = allocate_ids(session, tables["source_record"], len(written))
     session.execute(
@@ -219,8 +220,8 @@ def _insert_sources(
     session.execute(
         insert(tables["entity_source"]),
         [
-            {"source_record_id": source_id, "entity_type": "clinical_trial", "entity_id": trial}
-            for source_id, trial in zip(source_ids, trial_ids, strict=True)
+            {"source_record_id": source_id, "entity_type": entity_type, "entity_id": entity}
+            for source_id, entity in zip(source_ids, entity_ids, strict=True)
         ],
     )
 
@@ -239,13 +240,11 @@ def _links(
         "collaborators": [],
     }
     for record, trial_id in zip(records, trial_ids, strict=True):
-        pairs["conditions"] += [
-            (trial_id, c) for c in _condition_ids(ctx, cache, record.conditions)
-        ]
+        pairs["conditions"] += [(trial_id, c) for c in condition_ids(ctx, cache, record.conditions)]
         pairs["products"] += [(trial_id, products[pid]) for pid in record.product_ids]
         pairs["collaborators"] += [
             (trial_id, i)
             for ref in record.collaborators
-            if (i := _institution_id(ctx, cache, ref)) is not None
+            if (i := institution_id(ctx, cache, ref)) is not None
         ]
     return pairs

@@ -14,7 +14,7 @@ Retirement follows: a node only retired records name is retired with them (inges
 retires what no live record builds), and a record that names it again brings it back.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
@@ -72,37 +72,38 @@ def relink(session: Session, record: SourceRecord, own_kind: str, named: Named) 
     _restore(session, wanted)
 
 
-def link_trials_in_bulk(
-    session: Session,
-    *,
-    feed: str,
-    records: Sequence[TrialRecord],
-    cache: LookupCache,
-    conditions: Callable[[list[str]], list[int]],
+def trial_names(
+    record: TrialRecord, cache: LookupCache, conditions: Callable[[list[str]], list[int]]
+) -> set[Pair]:
+    """The sponsor, collaborators and conditions a trial record the bulk writer stored names:
+    the run's lookup cache knows them all by now (the bulk writer just found or wrote them)."""
+    refs = [ref for ref in (record.sponsor, *record.collaborators) if ref is not None]
+    ids = [cache.institution_id(ref.model_dump(exclude_none=True)) for ref in refs]
+    pairs = {("institution", i) for i in ids if i is not None}
+    return pairs | {
+        ("condition", _condition_id(cache, name, conditions)) for name in record.conditions
+    }
+
+
+def link_in_bulk(
+    session: Session, *, feed: str, entity_type: str, names: Mapping[str, set[Pair]]
 ) -> None:
-    """Link trial records the bulk writer stored (new source records) to the sponsors,
-    collaborators and conditions they name: the run's lookup cache knows them all by now
-    (the bulk writer just found or wrote them)."""
-    if not records:
+    """Link records the bulk writers stored (new source records of `entity_type`, by source
+    id) to the nodes each names."""
+    if not names:
         return
     sources = dict(
         session.execute(
             select(SourceRecord.source_id, SourceRecord.id).where(
                 SourceRecord.feed == feed,
-                SourceRecord.entity_type == "clinical_trial",
-                SourceRecord.source_id.in_([record.source_id for record in records]),
+                SourceRecord.entity_type == entity_type,
+                SourceRecord.source_id.in_(list(names)),
             )
         ).all()
     )
-    rows: list[tuple[int, Pair]] = []
-    for record in records:
-        refs = [ref for ref in (record.sponsor, *record.collaborators) if ref is not None]
-        ids = [cache.institution_id(ref.model_dump(exclude_none=True)) for ref in refs]
-        pairs = {("institution", i) for i in ids if i is not None}
-        pairs |= {
-            ("condition", _condition_id(cache, name, conditions)) for name in record.conditions
-        }
-        rows += [(sources[record.source_id], pair) for pair in sorted(pairs)]
+    rows = [
+        (sources[source_id], pair) for source_id, pairs in names.items() for pair in sorted(pairs)
+    ]
     _insert(session, rows)
     _restore(session, {pair for _, pair in rows})
 

@@ -14,6 +14,14 @@ BENCHMARKS = {
         ["ratio GraphQL / baseline"],
     ),
     "ingest_throughput": (["--records", "300"], ["ratio pipeline / bulk insert"]),
+    "ctgov_ingest": (
+        ["--records", "200"],
+        [
+            "ratio ctgov / CSV per record",
+            "ClinicalTrials.gov pages     trials, products, sites [200, 200, 1000] "
+            "(expected [200, 200, 1000]): ok",
+        ],
+    ),
     # 300 + 210 trials: the 90 of B that carry an NCT id of A merge into A's trials.
     "overlap_ingest": (
         ["--records", "300"],

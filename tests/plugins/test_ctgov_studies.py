@@ -16,6 +16,7 @@ import atmp_graph.model as m
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
+from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from atmp_graph.plugins.builtin.lumc import LumcFeed
 from atmp_graph.plugins.builtin.samples import sample_path
@@ -105,6 +106,44 @@ def test_a_quarantined_trial_takes_its_interventions_with_it(
             select(m.Product.name).join(m.Product.trials).where(m.ClinicalTrial.id == trial.id)
         ).all()
     assert linked == ["LV-X cells"]
+
+
+def test_a_trial_the_database_refuses_takes_its_interventions_with_it(
+    postgres_database_url: str, tmp_path: Path
+) -> None:
+    """A title within the read limits but longer than PostgreSQL keeps passes validation and
+    fails only at the write, after its product went into the batch: the product goes too."""
+    upgrade(postgres_database_url)
+    engine = make_engine(postgres_database_url)
+    arms = {"armsInterventionsModule": {"interventions": [GENE_THERAPY]}}
+    studies = [_study(f"NCT0000000{n}", **copy.deepcopy(arms)) for n in (1, 2, 3)]
+    studies[1]["protocolSection"]["identificationModule"]["briefTitle"] = "T" * 2_500
+
+    report = ingest(engine, CtGovFeed(), _write(tmp_path / "page.json", {"studies": studies}))
+
+    assert _numbers(report) == (6, 4, 0, 0, 2)
+    trial, product = report.quarantine
+    assert (trial.source_id, trial.problems[0].reason.split(":")[0]) == (
+        "NCT00000002",
+        "could not be stored",
+    )
+    assert product.message() == (
+        "ctgov: page.json (NCT00000002/LV-X cells): held back with its clinical trial "
+        "NCT00000002, which is quarantined"
+    )
+    with Session(engine) as session:
+        codes = session.scalars(select(m.Product.code).order_by(m.Product.code)).all()
+        sources = session.scalars(
+            select(m.SourceRecord.source_id).order_by(m.SourceRecord.source_id)
+        ).all()
+    assert codes == ["NCT00000001/LV-X cells", "NCT00000003/LV-X cells"]
+    assert sources == [
+        "NCT00000001",
+        "NCT00000001/LV-X cells",
+        "NCT00000003",
+        "NCT00000003/LV-X cells",
+    ]
+    engine.dispose()
 
 
 TITLE = """query($id: String!) {

@@ -46,10 +46,10 @@ class CtGovFeed:
     name = FEED
     title = "ClinicalTrials.gov (API v2 study records)"
     version = "1.0"
-    institution_ror = None
+    institution_ror: str | None = None
     # A whole read (the API or a directory, no query, no page limit: CtGovConfig.narrows_read)
     # is everything the registry has, so a study it no longer has is retired.
-    streams = (
+    streams: tuple[Stream, ...] = (
         Stream(
             "product",
             primary_key=f"{IDENTIFICATION}.nctId + '/' + {INTERVENTIONS}[].name",
@@ -65,7 +65,7 @@ class CtGovFeed:
             full_read_is_complete=True,
         ),
     )
-    config_model = CtGovConfig
+    config_model: type[BaseModel] = CtGovConfig
 
     def sample(self) -> str:
         return str(sample_path(FEED))
