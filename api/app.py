@@ -6,6 +6,7 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -14,8 +15,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
-from atmp_graph.api.auth import is_admin
+from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.graphiql import graphiql_assets, graphiql_page
 from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
@@ -36,7 +38,8 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.sessions, self.plugins = sessions, plugins
         self.precedence = load_precedence(settings.precedence)
-        self.admin_token = settings.admin_token
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self.authenticator = Authenticator(sessions, secret)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -46,13 +49,28 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        try:
+            viewer = await self.authenticator.viewer(request.headers.get("authorization"))
+        except KeyRefused as refused:
+            raise HTTPException(401, str(refused)) from None
         return Context(
             sessions=self.sessions,
             plugins=self.plugins,
             request=request,
             precedence=self.precedence,
-            admin=is_admin(request.headers.get("authorization"), self.admin_token),
+            viewer=viewer,
+            secret=await self.authenticator.secret(),
+            response=response,
         )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """A WebSocket client signs in with its key in connection_init's payload."""
+        if context.viewer.role is not None:
+            return  # the upgrade request's own Authorization header said who
+        try:
+            context.viewer = await self.authenticator.viewer_of_payload(context.connection_params)
+        except KeyRefused as refused:
+            raise ConnectionRejectionError({"message": str(refused)}) from None
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
