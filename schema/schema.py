@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from atmp_graph.schema.collaboration import CollaborationQuery
+from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
@@ -44,7 +45,11 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         # Parsing and validating the same document again costs more than running small queries.
         # The caches live at module level, so a fresh extension per request still hits them.
-        extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
+        extensions=[
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            DatabaseErrors,
+        ],
         config=StrawberryConfig(relay_max_results=100),
     )
 
