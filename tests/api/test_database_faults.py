@@ -92,7 +92,9 @@ def test_a_query_fails_clearly_while_the_database_is_down_and_works_once_it_is_b
     break_it, mend_it = FAULTS[fault]
     break_it(own_postgres_db)
 
-    response = timed(f"query, database {fault}", lambda: client.post("/graphql", json={"query": QUERY}))
+    response = timed(
+        f"query, database {fault}", lambda: client.post("/graphql", json={"query": QUERY})
+    )
     body = response.json()
     assert response.status_code == 200
     assert body["data"] == {"trial": None}
