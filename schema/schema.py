@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from atmp_graph.schema.collaboration import CollaborationQuery
+from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
 from atmp_graph.schema.mapping import mapped_types
@@ -60,6 +61,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
             OperationGate,
+            DatabaseErrors,
         ],
         config=CONFIG,
     )
