@@ -62,7 +62,7 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             precedence=self.precedence,
             viewer=viewer,
-            secret=await self.authenticator.secret(),
+            secret=self.authenticator.secret,
             response=response,
         )
 

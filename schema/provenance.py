@@ -65,8 +65,8 @@ class SourceRecord(Mapped, Retirable):
         "does: SHA-256 keyed with the server's secret, so it cannot be checked against guessed "
         "content (curators and admins)."
     )
-    def content_hash(self, info: Info) -> str | None:
-        return keyed_hash(info.context.secret, self.stored_hash)
+    async def content_hash(self, info: Info) -> str | None:
+        return keyed_hash(await info.context.secret(), self.stored_hash)
 
 
 @maps(m.QuarantinedRecord)
