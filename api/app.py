@@ -22,7 +22,7 @@ from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
 from atmp_graph.schema.context import Context
-from atmp_graph.schema.schema import schema
+from atmp_graph.schema.schema import build_schema
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -33,7 +33,10 @@ class GraphQLView(GraphQL[Context, None]):
         plugins: Sequence[PluginInfo],
         settings: Settings,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            build_schema(settings.query_limits),
+            graphql_ide="graphiql" if settings.graphiql else None,
+        )
         self.sessions, self.plugins = sessions, plugins
         self.precedence = load_precedence(settings.precedence)
         self.admin_token = settings.admin_token

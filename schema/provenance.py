@@ -16,7 +16,13 @@ from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
 from atmp_graph.schema.identity import IsAdmin
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, maps, related
-from atmp_graph.schema.pagination import Connection, connection_field, filter_conditions, paginate
+from atmp_graph.schema.pagination import (
+    PAGED,
+    Connection,
+    connection_field,
+    filter_conditions,
+    paginate,
+)
 
 # Who discarded a record through the API: the token proves an admin, not which one.
 API_ADMIN = "admin (API token)"
@@ -118,7 +124,8 @@ class ProvenanceQuery:
     @strawberry.field(
         description="Feed records that failed validation, with their reasons: those still OPEN "
         "(what is still wrong, whichever run found it), unless `filter.status` asks for others "
-        "or `filter.runId` names a run (then every one that run quarantined)."
+        "or `filter.runId` names a run (then every one that run quarantined).",
+        metadata=PAGED,
     )
     async def quarantined_records(
         self,

@@ -1,13 +1,16 @@
 """Assemble the schema from the domain modules; nothing else lives here."""
 
+import copy
+import functools
+
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.limits import QueryLimits, limit_extensions
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
@@ -38,15 +41,20 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
 
 
-def build_schema() -> strawberry.Schema:
+@functools.cache
+def _assembled() -> strawberry.Schema:
+    # Strawberry can convert the types only once (relay fields keep what it added), so every
+    # schema is a copy of this one with its own extensions.
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        # Parsing and validating the same document again costs more than running small queries.
-        # The caches live at module level, so a fresh extension per request still hits them.
-        extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
-        config=StrawberryConfig(relay_max_results=100),
+        query=Query, mutation=Mutation, config=StrawberryConfig(relay_max_results=100)
     )
+
+
+def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+    """The schema, refusing what `limits` (by default, the development limits) refuse."""
+    limited = copy.copy(_assembled())
+    limited.extensions = tuple(limit_extensions(limits or QueryLimits()))
+    return limited
 
 
 schema = build_schema()
