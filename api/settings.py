@@ -17,8 +17,8 @@ PRODUCTION: dict[str, Any] = {
     "field_suggestions": False,
     "max_query_depth": 10,
     "max_query_aliases": 15,
-    "max_query_tokens": 2_000,
-    "max_query_bytes": 20_000,
+    "max_query_tokens": 1_000,
+    "max_query_bytes": 10_000,
     "max_query_cost": 10_000,
     "query_timeout": 10.0,
 }
@@ -64,13 +64,13 @@ class Settings(BaseSettings):
         default=_DEVELOPMENT.max_tokens,
         gt=0,
         description="ATMP_MAX_QUERY_TOKENS: the most tokens (names, punctuation, values) "
-        "parsed (production: 2000).",
+        "parsed (production: 1000).",
     )
     max_query_bytes: int = Field(
         default=_DEVELOPMENT.max_bytes,
         gt=0,
         description="ATMP_MAX_QUERY_BYTES: the largest query document, in UTF-8 bytes "
-        "(production: 20000).",
+        "(production: 10000).",
     )
     max_query_cost: int = Field(
         default=_DEVELOPMENT.max_cost,

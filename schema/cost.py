@@ -53,12 +53,15 @@ class Measure:
     aliases: int = 0
     # Set when the walk stopped descending: the document is deeper than the depth limit.
     too_deep: bool = False
+    # Set when fragments spread fragments more levels down than the depth limit.
+    fragments_too_deep: bool = False
 
     def add(self, other: "Measure") -> None:
         self.cost += other.cost
         self.depth = max(self.depth, other.depth)
         self.aliases += other.aliases
         self.too_deep = self.too_deep or other.too_deep
+        self.fragments_too_deep = self.fragments_too_deep or other.fragments_too_deep
 
 
 @dataclass
@@ -94,7 +97,7 @@ class _Walk:
         if definition is None or name in self.open_fragments:
             return Measure()
         if len(self.open_fragments) > self.max_depth:
-            return Measure(too_deep=True)
+            return Measure(fragments_too_deep=True)
         self.open_fragments.append(name)
         inner = self.schema.get_type(definition.type_condition.name.value)
         measure = self.selections(definition.selection_set, inner, level)
@@ -117,6 +120,7 @@ class _Walk:
             depth=1 + child.depth,
             aliases=aliases + child.aliases,
             too_deep=child.too_deep,
+            fragments_too_deep=child.fragments_too_deep,
         )
 
     def nodes(self, definition: GraphQLField, node: FieldNode, parent: Any) -> int:

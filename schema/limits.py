@@ -21,7 +21,6 @@ from graphql import (
 )
 from strawberry.extensions import (
     DisableIntrospection,
-    MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
     ValidationCache,
@@ -38,8 +37,8 @@ class QueryLimits:
 
     max_depth: int = 15
     max_aliases: int = 30
-    max_tokens: int = 10_000
-    max_bytes: int = 100_000
+    max_tokens: int = 2_000
+    max_bytes: int = 20_000
     max_cost: int = 100_000
     timeout_seconds: float = 30.0
     introspection: bool = True
@@ -85,6 +84,11 @@ def _literal(value: Any) -> Any:
 
 
 def _excesses(measure: Measure, limits: QueryLimits) -> Iterator[str]:
+    if measure.fragments_too_deep:
+        yield (
+            f"The query's fragments spread one another more than {limits.max_depth} deep; "
+            f"the limit is {limits.max_depth} (ATMP_MAX_QUERY_DEPTH)."
+        )
     if measure.too_deep:
         yield (
             f"The query is more than {limits.max_depth} levels deep; the limit is "
@@ -134,15 +138,19 @@ class QueryLimiter(SchemaExtension):
                 f"The query is {size} bytes; the limit is {self.limits.max_bytes} "
                 "(ATMP_MAX_QUERY_BYTES)."
             )
+        # Strawberry's MaxTokensLimiter passes graphql-core's deprecated `max_tokens`; these
+        # are its successors (comments are not tokens, so they get a limit of their own).
+        options = self.execution_context.parse_options
+        options["max_lexical_tokens"] = options["max_comments"] = self.limits.max_tokens
         try:
             yield
         except GraphQLSyntaxError as error:
             # graphql-core stops lexing at the token limit; say which setting that is.
-            if "tokens" not in error.message:
+            if "tokens" not in error.message and "comments" not in error.message:
                 raise
             raise _refusal(
-                f"The query has more than {self.limits.max_tokens} tokens; the limit is "
-                f"{self.limits.max_tokens} (ATMP_MAX_QUERY_TOKENS)."
+                f"The query has more than {self.limits.max_tokens} tokens (or comments); the "
+                f"limit is {self.limits.max_tokens} (ATMP_MAX_QUERY_TOKENS)."
             ) from None
         if not self.limits.field_suggestions:
             for reported in self.execution_context.pre_execution_errors or []:
@@ -191,7 +199,6 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]
     Each is made fresh per request; the parse and validation caches live at module level and
     are keyed by the document and the rule classes, which are the same on every request."""
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         # Parsing and validating the same document again costs more than small queries do.
         lambda: ParserCache(maxsize=1024),
     ]
