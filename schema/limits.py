@@ -7,7 +7,7 @@ after it is validated.  What passes runs under a deadline.
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,8 @@ class QueryLimiter(SchemaExtension):
             )
         # Strawberry's MaxTokensLimiter passes graphql-core's deprecated `max_tokens`; these
         # are its successors (comments are not tokens, so they get a limit of their own).
-        options = self.execution_context.parse_options
+        # (Strawberry's ParseOptions type knows only `max_tokens`; parse() takes them all.)
+        options: dict[str, Any] = self.execution_context.parse_options  # type: ignore[assignment]
         options["max_lexical_tokens"] = options["max_comments"] = self.limits.max_tokens
         try:
             yield
@@ -167,16 +168,37 @@ class QueryLimiter(SchemaExtension):
                 context.pre_execution_errors = errors
         yield
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    def on_execute(self) -> Iterator[None]:
+        # A sync hook, so that `execute_sync` (which has nothing to stop) works too; under an
+        # event loop the task is cancelled at the deadline, as asyncio.timeout does.
         try:
-            async with asyncio.timeout(self.limits.timeout_seconds):
-                yield
-        except TimeoutError:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        if task is None:
+            yield
+            return
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        deadline = asyncio.get_running_loop().call_later(self.limits.timeout_seconds, expire)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not expired:
+                raise
+            task.uncancel()
             raise GraphQLError(
                 f"The query ran longer than {self.limits.timeout_seconds:g} s and was stopped "
                 "(ATMP_QUERY_TIMEOUT).",
                 extensions={"code": "QUERY_TIMEOUT"},
             ) from None
+        finally:
+            deadline.cancel()
 
     def get_results(self) -> dict[str, Any]:
         if not self.measured:
