@@ -4,55 +4,25 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 """
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
-from atmp_graph.api.auth import is_admin
-from atmp_graph.api.graphiql import graphiql_assets, graphiql_page
+from atmp_graph.api.graphiql import graphiql_assets
+from atmp_graph.api.graphql_view import GraphQLView
+from atmp_graph.api.request_id import RequestIdMiddleware, request_id
 from atmp_graph.api.settings import Settings
-from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.model.database import make_async_engine
-from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
-from atmp_graph.schema.context import Context
-from atmp_graph.schema.schema import schema
+from atmp_graph.plugins.manager import build_plugin_host
 
-
-class GraphQLView(GraphQL[Context, None]):
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        plugins: Sequence[PluginInfo],
-        settings: Settings,
-    ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.sessions, self.plugins = sessions, plugins
-        self.precedence = load_precedence(settings.precedence)
-        self.admin_token = settings.admin_token
-
-    @property
-    def graphql_ide_html(self) -> str:
-        # Strawberry's own page loads its assets from a CDN; ours, from this app.
-        return graphiql_page()
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return Context(
-            sessions=self.sessions,
-            plugins=self.plugins,
-            request=request,
-            precedence=self.precedence,
-            admin=is_admin(request.headers.get("authorization"), self.admin_token),
-        )
+logger = logging.getLogger("atmp_graph.errors")
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
@@ -61,12 +31,14 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     engine = engine or make_async_engine(settings.database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    async def healthz(_request: Request) -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception as error:
-            return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
+        except Exception:
+            # The driver's words (host, user, database) are for the log, not for whoever asks.
+            logger.exception("request %s: the database does not answer", request_id(request.scope))
+            return JSONResponse({"status": "error"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     async def home(_request: Request) -> RedirectResponse:
@@ -91,6 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         routes.append(graphiql_assets())
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
     app.state.engine = engine

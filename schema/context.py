@@ -23,6 +23,8 @@ class Context:
     precedence: Precedence = field(default_factory=load_precedence)
     # Whether the request proved it comes from an admin (the API checks the token).
     admin: bool = False
+    # The id the HTTP layer gave the request: a masked error carries it, and so does its log.
+    request_id: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

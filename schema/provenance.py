@@ -13,6 +13,7 @@ import atmp_graph.model as m
 from atmp_graph.model import quarantine
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
+from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
 from atmp_graph.schema.identity import IsAdmin
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, maps, related
@@ -156,4 +157,4 @@ class ProvenanceMutation:
             try:
                 return await session.run_sync(discard)
             except quarantine.QuarantineError as error:
-                raise ValueError(str(error)) from None
+                raise UserError(str(error)) from None

@@ -1,24 +1,22 @@
-"""Assemble the schema from the domain modules; nothing else lives here."""
+"""Assemble the schema from the domain modules and its extensions; nothing else lives here."""
 
 import strawberry
-from strawberry import relay
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from atmp_graph.schema.collaboration import CollaborationQuery
+from atmp_graph.schema.errors import MaskUnexpectedErrors
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.node import NodeQuery
+from atmp_graph.schema.operation_name import OperationNameRequired
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
 from atmp_graph.schema.trials import TrialsQuery
-
-
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any node, by its global id.")
-
 
 Query = merge_types(
     "Query",
@@ -38,13 +36,26 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
 
 
+class GraphSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Strawberry logs every error here, the client's mistakes too; MaskUnexpectedErrors
+        logs the unexpected ones, with the request id their client was given."""
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return GraphSchema(
         query=Query,
         mutation=Mutation,
         # Parsing and validating the same document again costs more than running small queries.
         # The caches live at module level, so a fresh extension per request still hits them.
-        extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
+        extensions=[
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            OperationNameRequired,
+            MaskUnexpectedErrors,
+        ],
         config=StrawberryConfig(relay_max_results=100),
     )
 
