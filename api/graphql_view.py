@@ -113,7 +113,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             value = json.loads(data)
         except json.JSONDecodeError:
-            raise HTTPException(400, "The request body is not JSON.") from None
+            raise HTTPException(400, "The request's JSON does not parse.") from None
         except RecursionError:
             value = _TOO_DEEP
         if value is _TOO_DEEP or nesting_depth(value) > MAX_JSON_DEPTH:
