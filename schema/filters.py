@@ -28,7 +28,7 @@ from atmp_graph.schema.errors import UserError
 
 SEARCH = "Case-insensitive text the name or title contains."
 # Room for a pasted full title; SQLite refuses LIKE patterns over 50,000 bytes.
-MAX_FILTER_TEXT = 1000
+MAX_TEXT_ARGUMENT = 1000
 
 
 def shortened(value: str, limit: int = 40) -> str:
@@ -37,12 +37,13 @@ def shortened(value: str, limit: int = 40) -> str:
 
 
 def check_text(value: str, *, argument: str) -> None:
-    """Refuse filter text no name or id holds, with a UserError naming the argument."""
+    """Refuse text no name or id holds, with a UserError naming the argument."""
     if "\x00" in value:
         raise UserError(f"{argument}: {shortened(value)} holds a NUL character")
-    if len(value) > MAX_FILTER_TEXT:
+    if len(value) > MAX_TEXT_ARGUMENT:
         raise UserError(
-            f"{argument}: {len(value)} characters, more than the {MAX_FILTER_TEXT} a filter takes"
+            f"{argument}: {len(value)} characters, "
+            f"more than the {MAX_TEXT_ARGUMENT} this argument takes"
         )
 
 

@@ -129,7 +129,7 @@ def test_node_finds_a_node_by_its_id(app_client: TestClient) -> None:
         ('filter: {search: "a\\u0000b"}', "filter.search: 'a\\x00b' holds a NUL character"),
         (
             f'filter: {{search: "{"a" * 60_000}"}}',
-            "filter.search: 60000 characters, more than the 1000 a filter takes",
+            "filter.search: 60000 characters, more than the 1000 this argument takes",
         ),
         ('filter: {nctId: "NCT\\u0000"}', "filter.nctId: 'NCT\\x00' holds a NUL character"),
     ],
@@ -143,6 +143,15 @@ def test_bad_list_arguments_are_explained_before_they_reach_the_database(
 
     assert [error["message"] for error in response.json()["errors"]] == [message]
     assert "extensions" not in response.json()["errors"][0]
+
+
+def test_a_registry_id_with_a_nul_is_explained(app_client: TestClient) -> None:
+    response = app_client.post(
+        "/graphql", json={"query": '{ trial(registryId: "NCT\\u0000") { acronym } }'}
+    )
+
+    [error] = response.json()["errors"]
+    assert error["message"] == "registryId: 'NCT\\x00' holds a NUL character"
 
 
 def test_a_search_matches_percent_and_underscore_as_themselves(app_client: TestClient) -> None:
