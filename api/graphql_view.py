@@ -21,14 +21,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from atmp_graph.api.auth import is_admin
+from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.graphiql import graphiql_page
 from atmp_graph.api.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
 from atmp_graph.api.request_id import request_id
@@ -63,7 +63,8 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.sessions, self.plugins = sessions, plugins
         self.precedence = load_precedence(settings.precedence)
-        self.admin_token = settings.admin_token
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self.authenticator = Authenticator(sessions, secret)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -73,14 +74,29 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        try:
+            viewer = await self.authenticator.viewer(request.headers.get("authorization"))
+        except KeyRefused as refused:
+            raise HTTPException(401, str(refused)) from None
         return Context(
             sessions=self.sessions,
             plugins=self.plugins,
             request=request,
             precedence=self.precedence,
-            admin=is_admin(request.headers.get("authorization"), self.admin_token),
+            viewer=viewer,
+            secret=await self.authenticator.secret(),
+            response=response,
             request_id=request_id(request.scope),
         )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """A WebSocket client signs in with its key in connection_init's payload."""
+        if context.viewer.role is not None:
+            return  # the upgrade request's own Authorization header said who
+        try:
+            context.viewer = await self.authenticator.viewer_of_payload(context.connection_params)
+        except KeyRefused as refused:
+            raise ConnectionRejectionError({"message": str(refused)}) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -25,10 +25,11 @@ class Settings(BaseSettings):
         "third-party plugins load (the built-in feeds always do).",
     )
 
-    admin_token: SecretStr | None = Field(
+    secret_key: SecretStr | None = Field(
         default=None,
-        description="ATMP_ADMIN_TOKEN: requests bearing it may run the admin mutations "
-        "(merge, split, judge suggestions, edit aliases); unset, nobody may.",
+        description="ATMP_SECRET_KEY: the secret API keys are hashed with and content hashes "
+        "are keyed with (default: the random one the database was made with; set it to share "
+        "one secret across databases, and keep it when you set it: changing it retires keys).",
     )
     precedence: Path | None = Field(
         default=None,

@@ -9,7 +9,9 @@ from strawberry.types import ExecutionContext
 
 from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.errors import MaskUnexpectedErrors
+from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.mapping import mapped_types
 from atmp_graph.schema.node import NodeQuery
 from atmp_graph.schema.operation_name import OperationNameRequired
 from atmp_graph.schema.partnerships import PartnershipsQuery
@@ -17,6 +19,7 @@ from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
 from atmp_graph.schema.trials import TrialsQuery
+from atmp_graph.schema.visibility import OperationGate, definitions, protect
 
 Query = merge_types(
     "Query",
@@ -32,7 +35,7 @@ Query = merge_types(
     ),
 )
 
-# Every mutation is an admin's (they need the ATMP_ADMIN_TOKEN bearer token).
+# Every mutation is a curator's or an admin's (schema/visibility.py).
 Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
 
 
@@ -44,7 +47,16 @@ class GraphSchema(strawberry.Schema):
         logs the unexpected ones, with the request id their client was given."""
 
 
+CONFIG = StrawberryConfig(relay_max_results=100)
+
+
 def build_schema() -> strawberry.Schema:
+    # Types only named in forward references are reached from the mapping's registry.
+    missing = protect(definitions([Query, Mutation, FieldProvenance, *mapped_types()]))
+    if missing:
+        raise RuntimeError(
+            f"schema/visibility.py TYPE_TIERS does not say who may see {', '.join(missing)}"
+        )
     return GraphSchema(
         query=Query,
         mutation=Mutation,
@@ -54,9 +66,11 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
             OperationNameRequired,
+            OperationGate,
+            # Last, so that it sees every error the others leave.
             MaskUnexpectedErrors,
         ],
-        config=StrawberryConfig(relay_max_results=100),
+        config=CONFIG,
     )
 
 

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
@@ -26,16 +28,41 @@ def assert_no_internals(text: str) -> None:
 
 @pytest.fixture
 def unmigrated_client(database_url: str) -> Iterator[TestClient]:
-    """The API over a database nobody migrated: every query fails in the database."""
+    """The API over a database nobody migrated: even signing the request in fails."""
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         yield client
 
 
-def test_a_database_failure_is_masked_and_logged_under_the_request_id(
+@pytest.fixture
+def trialless_client(engine: Engine, database_url: str) -> Iterator[TestClient]:
+    """The API over a migrated database that has lost its trials table."""
+    cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP TABLE clinical_trial{cascade}"))
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        yield client
+
+
+def test_a_failure_outside_graphql_is_a_500_with_only_the_request_id(
     unmigrated_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="atmp_graph.errors"):
-        response = unmigrated_client.post("/graphql", json={"query": "{ trials { totalCount } }"})
+        response = unmigrated_client.post("/graphql", json={"query": "{ __typename }"})
+
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [{"message": "Unexpected error.", "extensions": {"requestId": request_id}}]
+    }
+    [record] = caplog.records
+    assert record.getMessage() == f"request {request_id}: POST /graphql failed"
+
+
+def test_a_database_failure_is_masked_and_logged_under_the_request_id(
+    trialless_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="atmp_graph.errors"):
+        response = trialless_client.post("/graphql", json={"query": "{ trials { totalCount } }"})
 
     request_id = response.headers["x-request-id"]
     assert response.status_code == 200
@@ -230,10 +257,11 @@ def test_every_response_carries_a_request_id_of_its_own(app_client: TestClient) 
 
 
 def test_user_errors_pass_through_unmasked(app_client: TestClient) -> None:
-    response = app_client.post(
-        "/graphql", json={"query": "mutation { rejectMatch(id: 1) { status } }"}
-    )
+    del app_client.headers["authorization"]  # an anonymous caller
+    response = app_client.post("/graphql", json={"query": "{ ingestRuns { totalCount } }"})
 
     [error] = response.json()["errors"]
-    assert error["message"].startswith("admin operations need the header")
-    assert "extensions" not in error
+    assert (error["message"], error["extensions"]) == (
+        "only curators and admins may see this",
+        {"code": "FORBIDDEN", "tier": "curator"},
+    )
