@@ -28,7 +28,7 @@ logger = logging.getLogger("atmp_graph.errors")
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
     """The ASGI app over the database that `settings` (or `engine`) names."""
     settings = settings or Settings()
-    engine = engine or make_async_engine(settings.database_url)
+    engine = engine or make_async_engine(settings.database_url, limits=settings.database_limits)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     async def healthz(request: Request) -> JSONResponse:

@@ -500,7 +500,7 @@ def keys_create(institution: str, role: str, expires: Any, label: str | None) ->
 def keys_list() -> None:
     """Every key: prefix, institution, role, when it was made and until when it works."""
     with _admin_session() as session:
-        names = dict(session.execute(select(Institution.id, Institution.name)).tuples())
+        names = dict(session.execute(select(Institution.id, Institution.name)).all())
         for key in all_keys(session):
             state = (
                 "revoked"

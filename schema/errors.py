@@ -1,9 +1,9 @@
 """Which errors a client may read, and what it gets instead of the others.
 
-A client reads our deliberate errors (`UserError`) and GraphQL's own messages about its
-document and variables. Anything else (a database error, a bug) would carry SQL, parameters,
-driver text or file paths: the client gets "Unexpected error." with a request id to quote, and
-the log gets the traceback under the same id.
+A client reads our deliberate errors (`UserError`), GraphQL's own messages about its document
+and variables, and the sentences schema/db_errors.py puts in place of the database's. Anything
+else (a bug, say) would carry SQL, parameters, driver text or file paths: the client gets
+"Unexpected error." with a request id to quote, and the log gets the traceback under that id.
 """
 
 import logging
@@ -42,15 +42,22 @@ def request_id_of(context: Any) -> str:
     return getattr(context, "request_id", None) or uuid.uuid4().hex
 
 
+def log_unexpected(errors: Sequence[GraphQLError], request_id: str) -> None:
+    """Log each error the client will not read, with its traceback, under the request id."""
+    for error in errors:
+        if is_user_facing(error):
+            continue
+        original = error.original_error or error
+        logger.error(
+            "request %s: unexpected error at %s",
+            request_id,
+            ".".join(map(str, error.path or ())) or "(the request)",
+            exc_info=(type(original), original, original.__traceback__),
+        )
+
+
 def masked(error: GraphQLError, request_id: str) -> GraphQLError:
-    """`error` as the client sees it, after its traceback went to the log."""
-    original = error.original_error or error
-    logger.error(
-        "request %s: unexpected error at %s",
-        request_id,
-        ".".join(map(str, error.path or ())) or "(the request)",
-        exc_info=(type(original), original, original.__traceback__),
-    )
+    """`error` as the client sees it (Schema.process_errors logged the original)."""
     return GraphQLError(
         UNEXPECTED,
         nodes=error.nodes,
@@ -66,7 +73,7 @@ def mask_unexpected(errors: Sequence[GraphQLError], request_id: str) -> list[Gra
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Strawberry's MaskErrors, passing what `is_user_facing` allows and logging the rest."""
+    """Strawberry's MaskErrors, passing what `is_user_facing` allows."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda error: not is_user_facing(error))

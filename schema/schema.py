@@ -8,7 +8,8 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from atmp_graph.schema.collaboration import CollaborationQuery
-from atmp_graph.schema.errors import MaskUnexpectedErrors
+from atmp_graph.schema.db_errors import DatabaseErrors
+from atmp_graph.schema.errors import MaskUnexpectedErrors, log_unexpected, request_id_of
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
 from atmp_graph.schema.mapping import mapped_types
@@ -43,8 +44,10 @@ class GraphSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Strawberry logs every error here, the client's mistakes too; MaskUnexpectedErrors
-        logs the unexpected ones, with the request id their client was given."""
+        """Strawberry logs every error here, the client's mistakes too; we log the unexpected
+        ones, before any extension replaces them, under the request id their client is given."""
+        context = None if execution_context is None else execution_context.context
+        log_unexpected(errors, request_id_of(context))
 
 
 CONFIG = StrawberryConfig(relay_max_results=100)
@@ -65,10 +68,11 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
+            # Extensions finish in reverse order: listed first, it sees what the others leave.
+            MaskUnexpectedErrors,
             OperationNameRequired,
             OperationGate,
-            # Last, so that it sees every error the others leave.
-            MaskUnexpectedErrors,
+            DatabaseErrors,
         ],
         config=CONFIG,
     )

@@ -29,6 +29,7 @@ from atmp_graph.model import Base, Institution, QuarantinedRecord
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.manager import build_plugin_host
+from tests.own_postgres import OwnPostgres, own_postgres
 
 POSTGRES_URL = os.environ.get(
     "ATMP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -115,6 +116,24 @@ def demo_database_url(
         list(load_demo(engine, build_plugin_host(load_entry_points=False)))
         engine.dispose()
         yield url
+
+
+@pytest.fixture(scope="session")
+def own_postgres_server() -> Iterator[OwnPostgres]:
+    """A PostgreSQL server of the session's own, started once (see `own_postgres`)."""
+    with own_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def own_postgres_db(own_postgres_server: OwnPostgres) -> Iterator[OwnPostgres]:
+    """A PostgreSQL server the test may stop, freeze and restart; running again afterwards.
+
+    What the test stores in it stays for the next (the server is the session's): a test that
+    needs a clean database makes one (CREATE DATABASE, or a schema as `database_url` does)."""
+    own_postgres_server.ensure_running()
+    yield own_postgres_server
+    own_postgres_server.ensure_running()
 
 
 @pytest.fixture

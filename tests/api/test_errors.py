@@ -58,25 +58,17 @@ def test_a_failure_outside_graphql_is_a_500_with_only_the_request_id(
     assert record.getMessage() == f"request {request_id}: POST /graphql failed"
 
 
-def test_a_database_failure_is_masked_and_logged_under_the_request_id(
+def test_a_database_failure_is_a_sentence_and_its_traceback_is_logged_under_the_request_id(
     trialless_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="atmp_graph.errors"):
         response = trialless_client.post("/graphql", json={"query": "{ trials { totalCount } }"})
 
     request_id = response.headers["x-request-id"]
-    assert response.status_code == 200
-    assert response.json() == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Unexpected error.",
-                "locations": [{"line": 1, "column": 3}],
-                "path": ["trials"],
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-            }
-        ],
-    }
+    [error] = response.json()["errors"]
+    assert (response.status_code, error["path"]) == (200, ["trials"])
+    # schema/db_errors.py's sentence for what the database said, by backend
+    assert error["extensions"]["code"] in {"DATABASE_UNAVAILABLE", "DATABASE_ERROR"}
     assert_no_internals(response.text)
     [record] = caplog.records
     assert record.getMessage() == f"request {request_id}: unexpected error at trials"
