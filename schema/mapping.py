@@ -173,7 +173,7 @@ def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:
     ) -> Any:
         size = NESTED_PAGE.default if first is None else first
         if not 0 <= size <= NESTED_PAGE.most:
-            raise ValueError(f"first: {size} is not between 0 and {NESTED_PAGE.most}")
+            raise UserError(f"first: {size} is not between 0 and {NESTED_PAGE.most}")
         rows = await info.context.loaders.by_relation(relation, most=size).load(root.id)
         return _TYPES[prop.mapper.class_].from_rows(rows)
 

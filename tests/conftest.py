@@ -157,6 +157,15 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
 
 
+def answer(response: Any) -> dict[str, Any]:
+    """A response's JSON without the query cost every answer reports (schema/limits.py), for
+    tests that compare whole bodies."""
+    body = dict(response.json())
+    extensions = dict(body.pop("extensions", None) or {})
+    extensions.pop("cost", None)
+    return {**body, "extensions": extensions} if extensions else body
+
+
 class GraphQLClient:
     """Sends GraphQL over real HTTP (through the ASGI app) and fails on any error."""
 

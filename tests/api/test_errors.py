@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from tests.conftest import answer
 
 # What would give away the database, the driver or the code.
 INTERNALS = re.compile(r"SELECT|FROM |sqlite|psycopg|postgres|Traceback|\.py\b|/work/", re.I)
@@ -26,9 +27,13 @@ def assert_no_internals(text: str) -> None:
     assert not INTERNALS.search(text), text
 
 
+# A key of the right shape: checking it needs the database.
+WELL_FORMED = f"Bearer atmp_0123abcd_{'x' * 43}"
+
+
 @pytest.fixture
 def unmigrated_client(database_url: str) -> Iterator[TestClient]:
-    """The API over a database nobody migrated: even signing the request in fails."""
+    """The API over a database nobody migrated: signing a request in fails."""
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         yield client
 
@@ -47,11 +52,13 @@ def test_a_failure_outside_graphql_is_a_500_with_only_the_request_id(
     unmigrated_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="atmp_graph.errors"):
-        response = unmigrated_client.post("/graphql", json={"query": "{ __typename }"})
+        response = unmigrated_client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": WELL_FORMED}
+        )
 
     request_id = response.headers["x-request-id"]
     assert response.status_code == 500
-    assert response.json() == {
+    assert answer(response) == {
         "errors": [{"message": "Unexpected error.", "extensions": {"requestId": request_id}}]
     }
     [record] = caplog.records
@@ -65,7 +72,7 @@ def test_a_database_failure_is_a_sentence_and_its_traceback_is_logged_under_the_
         response = trialless_client.post("/graphql", json={"query": "{ trials { totalCount } }"})
 
     request_id = response.headers["x-request-id"]
-    [error] = response.json()["errors"]
+    [error] = answer(response)["errors"]
     assert (response.status_code, error["path"]) == (200, ["trials"])
     # schema/db_errors.py's sentence for what the database said, by backend
     assert error["extensions"]["code"] in {"DATABASE_UNAVAILABLE", "DATABASE_ERROR"}
@@ -92,7 +99,7 @@ def test_the_health_check_says_error_and_nothing_of_the_driver(
     ):
         response = client.get("/healthz")
 
-    assert (response.status_code, response.json()) == (503, {"status": "error"})
+    assert (response.status_code, answer(response)) == (503, {"status": "error"})
     request_id = response.headers["x-request-id"]
     [record] = caplog.records
     assert record.getMessage() == f"request {request_id}: the database does not answer"
@@ -118,7 +125,7 @@ def test_node_is_null_for_an_id_that_names_no_node(app_client: TestClient, node_
         json={"query": "query($id: ID!) { node(id: $id) { id } }", "variables": {"id": node_id}},
     )
 
-    assert response.json() == {"data": {"node": None}}
+    assert answer(response) == {"data": {"node": None}}
 
 
 def test_node_finds_a_node_by_its_id(app_client: TestClient) -> None:
@@ -127,7 +134,7 @@ def test_node_finds_a_node_by_its_id(app_client: TestClient) -> None:
         json={"query": f'{{ node(id: "{b64("Institution:1")}") {{ id }} }}'},
     )
 
-    assert response.json() == {"data": {"node": {"id": b64("Institution:1")}}}
+    assert answer(response) == {"data": {"node": {"id": b64("Institution:1")}}}
 
 
 @pytest.mark.parametrize(
@@ -142,13 +149,14 @@ def test_node_finds_a_node_by_its_id(app_client: TestClient) -> None:
             f"after: {b64('offset:99999999999999999999')!r} is not a cursor from this API",
         ),
         (
-            f'after: "{"A" * 60_000}"',
+            # Long, yet within the query size limit (ATMP_MAX_QUERY_BYTES).
+            f'after: "{"A" * 15_000}"',
             f"after: {'A' * 40!r}… is not a cursor from this API",
         ),
         ('filter: {search: "a\\u0000b"}', "filter.search: 'a\\x00b' holds a NUL character"),
         (
-            f'filter: {{search: "{"a" * 60_000}"}}',
-            "filter.search: 60000 characters, more than the 1000 this argument takes",
+            f'filter: {{search: "{"a" * 15_000}"}}',
+            "filter.search: 15000 characters, more than the 1000 this argument takes",
         ),
         ('filter: {nctId: "NCT\\u0000"}', "filter.nctId: 'NCT\\x00' holds a NUL character"),
     ],
@@ -160,8 +168,8 @@ def test_bad_list_arguments_are_explained_before_they_reach_the_database(
         "/graphql", json={"query": f"{{ trials({arguments}) {{ totalCount }} }}"}
     )
 
-    assert [error["message"] for error in response.json()["errors"]] == [message]
-    assert "extensions" not in response.json()["errors"][0]
+    assert [error["message"] for error in answer(response)["errors"]] == [message]
+    assert "extensions" not in answer(response)["errors"][0]
 
 
 def test_a_registry_id_with_a_nul_is_explained(app_client: TestClient) -> None:
@@ -169,7 +177,7 @@ def test_a_registry_id_with_a_nul_is_explained(app_client: TestClient) -> None:
         "/graphql", json={"query": '{ trial(registryId: "NCT\\u0000") { acronym } }'}
     )
 
-    [error] = response.json()["errors"]
+    [error] = answer(response)["errors"]
     assert error["message"] == "registryId: 'NCT\\x00' holds a NUL character"
 
 
@@ -178,7 +186,7 @@ def test_a_search_matches_percent_and_underscore_as_themselves(app_client: TestC
         "/graphql", json={"query": '{ trials(filter: {search: "%"}) { totalCount } }'}
     )
 
-    assert response.json() == {"data": {"trials": {"totalCount": 0}}}
+    assert answer(response) == {"data": {"trials": {"totalCount": 0}}}
 
 
 DEEP = "[" * 2000 + "]" * 2000
@@ -215,7 +223,7 @@ def test_a_body_that_is_no_graphql_request_is_a_400_with_a_sentence(
     )
 
     assert response.status_code == 400
-    [error] = response.json()["errors"]
+    [error] = answer(response)["errors"]
     assert error["message"].startswith(message)
     assert response.headers["x-request-id"]
 
@@ -238,7 +246,7 @@ def test_a_get_with_bad_parameters_is_a_400(
 ) -> None:
     response = app_client.get("/graphql", params=params, headers={"Accept": "application/json"})
 
-    assert (response.status_code, response.json()) == (400, {"errors": [{"message": message}]})
+    assert (response.status_code, answer(response)) == (400, {"errors": [{"message": message}]})
 
 
 def test_every_response_carries_a_request_id_of_its_own(app_client: TestClient) -> None:
@@ -252,7 +260,7 @@ def test_user_errors_pass_through_unmasked(app_client: TestClient) -> None:
     del app_client.headers["authorization"]  # an anonymous caller
     response = app_client.post("/graphql", json={"query": "{ ingestRuns { totalCount } }"})
 
-    [error] = response.json()["errors"]
+    [error] = answer(response)["errors"]
     assert (error["message"], error["extensions"]) == (
         "only curators and admins may see this",
         {"code": "FORBIDDEN", "tier": "curator"},

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from tests.conftest import answer
 from tests.live_server import serving
 
 NODE_DIR = Path(__file__).parents[1] / "node"
@@ -77,7 +78,7 @@ def test_the_response_is_the_media_type_the_client_ranks_first(
 
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert answer(response) == {"data": {"__typename": "Query"}}
 
 
 # Each request error: what it is, and the message the client reads.
@@ -107,8 +108,8 @@ def test_a_request_that_never_runs_has_no_data_and_its_status_depends_on_the_med
     response = app_client.post("/graphql", json=body, headers={"Accept": accept})
 
     assert (response.status_code, response.headers["content-type"]) == (status, accept)
-    assert [error["message"] for error in response.json()["errors"]] == [message]
-    assert "data" not in response.json()
+    assert [error["message"] for error in answer(response)["errors"]] == [message]
+    assert "data" not in answer(response)
 
 
 def test_the_operation_named_runs_when_the_document_has_several(app_client: TestClient) -> None:
@@ -119,7 +120,10 @@ def test_the_operation_named_runs_when_the_document_has_several(app_client: Test
         headers={"Accept": GRAPHQL_RESPONSE},
     )  # fmt: skip
 
-    assert (response.status_code, response.json()) == (200, {"data": {"trials": {"totalCount": 3}}})
+    assert (response.status_code, answer(response)) == (
+        200,
+        {"data": {"trials": {"totalCount": 3}}},
+    )
 
 
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
@@ -131,7 +135,7 @@ def test_a_field_error_keeps_its_data_and_a_200(app_client: TestClient, accept: 
     )
 
     assert response.status_code == 200
-    assert response.json() == {
+    assert answer(response) == {
         "data": None,
         "errors": [
             {
@@ -160,7 +164,7 @@ def test_a_post_that_is_not_json_is_refused_as_unsupported_media(
     response = app_client.post("/graphql", content=body, headers=headers)
 
     assert response.status_code == 415
-    assert response.json() == {
+    assert answer(response) == {
         "errors": [{"message": "Send the request as JSON: Content-Type: application/json (UTF-8)."}]
     }
 
@@ -173,7 +177,7 @@ def test_a_mutation_by_get_is_refused_with_the_method_it_needs(app_client: TestC
     )
 
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
-    assert response.json() == {"errors": [{"message": "Mutations are sent by POST, not GET."}]}
+    assert answer(response) == {"errors": [{"message": "Mutations are sent by POST, not GET."}]}
 
 
 def test_other_methods_are_refused_with_the_ones_served(app_client: TestClient) -> None:
@@ -189,9 +193,8 @@ def test_queries_run_over_a_websocket_too(app_client: TestClient) -> None:
         ws.send_json(
             {"id": "1", "type": "subscribe", "payload": {"query": "{ trials { totalCount } }"}}
         )
-        assert ws.receive_json() == {
-            "id": "1",
-            "type": "next",
-            "payload": {"data": {"trials": {"totalCount": 3}}},
-        }
+        message = ws.receive_json()
+        assert (message["id"], message["type"]) == ("1", "next")
+        assert message["payload"]["data"] == {"trials": {"totalCount": 3}}
+        assert message["payload"]["extensions"]["cost"]["requested"] == 21
         assert ws.receive_json() == {"id": "1", "type": "complete"}

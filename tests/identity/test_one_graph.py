@@ -152,7 +152,7 @@ def test_curation_needs_a_curators_or_admins_key(anonymous: GraphQLClient) -> No
     )
 
     assert response.status_code == 403
-    assert response.json()["data"] is None
+    assert response.json().get("data") is None
     assert response.json()["errors"][0]["message"] == "only curators and admins may see this"
 
 
