@@ -6,18 +6,27 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 
 from atmp_graph.api.auth import is_admin
+from atmp_graph.api.body_limit import BodyLimit
 from atmp_graph.api.graphiql import graphiql_assets, graphiql_page
+from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
+from atmp_graph.api.rate_limit import RateLimit
 from atmp_graph.api.settings import Settings
+from atmp_graph.api.shared_store import open_store
 from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
@@ -32,9 +41,10 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         plugins: Sequence[PluginInfo],
         settings: Settings,
+        persisted: PersistedQueries,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.sessions, self.plugins = sessions, plugins
+        self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.precedence = load_precedence(settings.precedence)
         self.admin_token = settings.admin_token
 
@@ -42,6 +52,26 @@ class GraphQLView(GraphQL[Context, None]):
     def graphql_ide_html(self) -> str:
         # Strawberry's own page loads its assets from a CDN; ours, from this app.
         return graphiql_page()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except PersistedQueryError as error:
+            await error.response()(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query by hash alone has no `query` but is no page visit.
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
+        )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return [await self.persisted.resolve(item) for item in data]
+        return await self.persisted.resolve(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -60,6 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     settings = settings or Settings()
     engine = engine or make_async_engine(settings.database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    store = open_store(settings)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -75,12 +106,14 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await store.close()
         await engine.dispose()
 
     host = build_plugin_host(
         load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
     )
-    graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings)
+    persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
+    graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings, persisted=persisted)
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/graphql", graphql),
@@ -89,8 +122,21 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())
+    # The rate limit goes first: a flood is turned away before its bodies are read.
+    middleware = [Middleware(BodyLimit, max_bytes=settings.body_limit_bytes)]
+    if settings.rate_limit:
+        limits = Middleware(
+            RateLimit,
+            store=store,
+            window_seconds=settings.rate_limit_window_seconds,
+            per_address=settings.rate_limit_per_address,
+            per_key=settings.rate_limit_per_key,
+            trusted_proxies=settings.trusted_proxy_networks,
+        )
+        middleware.insert(0, limits)
     app = Starlette(
         routes=routes,
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.engine = engine

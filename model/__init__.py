@@ -12,6 +12,7 @@ from atmp_graph.model.collaboration import (
 )
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
 from atmp_graph.model.partnerships import Partnership, PartnershipTerms
+from atmp_graph.model.persisted import PersistedDocument
 from atmp_graph.model.provenance import (
     EntitySource,
     FeedState,
@@ -52,6 +53,7 @@ __all__ = [
     "Partnership",
     "PartnershipTerms",
     "PendingLink",
+    "PersistedDocument",
     "Person",
     "Product",
     "Project",
