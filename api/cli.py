@@ -463,7 +463,8 @@ def _checked_documents(files: list[Path]) -> list[tuple[str, str]]:
         except GraphQLError as error:
             errors = [error]
         if errors:
-            raise click.ClickException(f"{file}: {errors[0].message}; nothing was registered")
+            reason = errors[0].message.rstrip(".")
+            raise click.ClickException(f"{file}: {reason}; nothing was registered")
         documents.append((str(file), text))
     return documents
 
