@@ -5,7 +5,9 @@ sees the same keys), otherwise a dictionary in this process (enough for one work
 tests).  Every key expires, so neither store grows without bound.
 """
 
+import asyncio
 import time
+import weakref
 from collections import OrderedDict
 from typing import Protocol
 
@@ -78,8 +80,19 @@ class RedisStore:
     """The store every worker shares, under one key prefix (tests give each their own)."""
 
     def __init__(self, url: str, *, prefix: str) -> None:
-        self.prefix = prefix
-        self.client = redis.asyncio.Redis.from_url(url, decode_responses=True)
+        self.url, self.prefix = url, prefix
+        # A connection belongs to the event loop that opened it; an app served from more than
+        # one loop (a test client each, say) gets a client per loop.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def client(self) -> redis.asyncio.Redis:
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            self._clients[loop] = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+        return self._clients[loop]
 
     async def get(self, key: str) -> str | None:
         value = await self.client.get(self.prefix + key)
@@ -98,7 +111,9 @@ class RedisStore:
         return int(count)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def open_store(settings: Settings) -> SharedStore:

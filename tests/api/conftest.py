@@ -1,7 +1,9 @@
 """Redis for the tests of what workers share: each test its own key prefix, deleted after."""
 
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,3 +45,12 @@ def redis_keys(settings: dict[str, Any]) -> list[str]:
     with redis.Redis.from_url(settings["redis_url"], decode_responses=True) as client:
         prefix = settings["redis_prefix"]
         return sorted(key.removeprefix(prefix) for key in client.scan_iter(match=f"{prefix}*"))
+
+
+def wait_for_workers(log: Path, count: int, *, startup_seconds: float = 60) -> None:
+    """Until `count` workers of a live server have started: /healthz answers as soon as the
+    first has, and a test of what workers share needs them all taking connections."""
+    deadline = time.monotonic() + startup_seconds
+    while log.read_text().count("Application startup complete.") < count:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)

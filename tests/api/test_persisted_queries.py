@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
-from tests.api.conftest import redis_keys
+from tests.api.conftest import redis_keys, wait_for_workers
 from tests.live_server import serving
 
 ROOT = Path(__file__).parents[2]
@@ -210,6 +210,7 @@ def test_workers_of_one_server_share_registered_documents_through_redis(
     monkeypatch.setenv("ATMP_REDIS_PREFIX", redis_settings["redis_prefix"])
     query = "{ trials(first: 1) { totalCount } }"
     with serving(COMMAND, "--workers", "2", cwd=tmp_path) as base:
+        wait_for_workers(tmp_path / "serve.log", 2)
         with httpx2.Client(base_url=base) as http:
             registering = send(http, "POST", query=query, extensions=persisted(query))
         # A new connection each time, so the workers take turns at accepting them.
