@@ -54,6 +54,11 @@ class GraphQLView(GraphQL[Context, None]):
         return graphiql_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.persisted.persisted_only:
+            # The schema has no subscriptions: a WebSocket could only carry documents past
+            # the list of persisted ones.
+            await WebSocket(scope, receive, send).close(code=1008)
+            return
         try:
             await super().__call__(scope, receive, send)
         except PersistedQueryError as error:

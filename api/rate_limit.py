@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from atmp_graph.api.shared_store import SharedStore
 
@@ -82,7 +83,8 @@ class RateLimit:
         self.trusted_proxies, self.key_of = list(trusted_proxies), key_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+        # A WebSocket counts once, at its handshake.
+        if scope["type"] not in ("http", "websocket") or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -101,7 +103,11 @@ class RateLimit:
                 f"rate:{counter}:{window}", ttl_seconds=self.window_seconds + 1
             )
             if count > limit:
-                await self._refuse(whose, limit, retry_after)(scope, receive, send)
+                if scope["type"] == "websocket":
+                    # Before the handshake is accepted, a close is its refusal (HTTP 403).
+                    await WebSocket(scope, receive, send).close(code=1013)  # try again later
+                else:
+                    await self._refuse(whose, limit, retry_after)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

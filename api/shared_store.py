@@ -6,16 +6,20 @@ tests).  Every key expires, so neither store grows without bound.
 """
 
 import asyncio
+import logging
 import time
 import weakref
 from collections import OrderedDict
 from typing import Protocol
 
+import redis
 import redis.asyncio
 
 from atmp_graph.api.settings import Settings
 
 __all__ = ["MemoryStore", "RedisStore", "SharedStore", "open_store"]
+
+logger = logging.getLogger(__name__)
 
 
 class SharedStore(Protocol):
@@ -77,7 +81,12 @@ class MemoryStore:
 
 
 class RedisStore:
-    """The store every worker shares, under one key prefix (tests give each their own)."""
+    """The store every worker shares, under one key prefix (tests give each their own).
+
+    Redis going away does not take the API with it: while it cannot be reached, nothing is
+    remembered and nothing is counted (persisted queries are asked for again, no limit
+    applies), and the log says so.
+    """
 
     def __init__(self, url: str, *, prefix: str) -> None:
         self.url, self.prefix = url, prefix
@@ -95,19 +104,30 @@ class RedisStore:
         return self._clients[loop]
 
     async def get(self, key: str) -> str | None:
-        value = await self.client.get(self.prefix + key)
+        try:
+            value = await self.client.get(self.prefix + key)
+        except redis.RedisError as error:
+            logger.warning("Redis: cannot read %s: %s", key, error)
+            return None
         return None if value is None else str(value)
 
     async def put(self, key: str, value: str, *, ttl_seconds: int) -> None:
-        await self.client.set(self.prefix + key, value, ex=ttl_seconds)
+        try:
+            await self.client.set(self.prefix + key, value, ex=ttl_seconds)
+        except redis.RedisError as error:
+            logger.warning("Redis: cannot store %s: %s", key, error)
 
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
-        # One round trip, atomically: the first INCR creates the counter, NX sets its expiry
-        # only then, so a window's counter dies with its window.
-        async with self.client.pipeline(transaction=True) as pipeline:
-            pipeline.incr(self.prefix + key)
-            pipeline.expire(self.prefix + key, ttl_seconds, nx=True)
-            count, _ = await pipeline.execute()
+        try:
+            # One round trip, atomically: the first INCR creates the counter, NX sets its
+            # expiry only then, so a window's counter dies with its window.
+            async with self.client.pipeline(transaction=True) as pipeline:
+                pipeline.incr(self.prefix + key)
+                pipeline.expire(self.prefix + key, ttl_seconds, nx=True)
+                count, _ = await pipeline.execute()
+        except redis.RedisError as error:
+            logger.warning("Redis: cannot count %s, so it is not limited: %s", key, error)
+            return 0
         return int(count)
 
     async def close(self) -> None:

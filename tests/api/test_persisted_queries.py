@@ -15,11 +15,12 @@ import httpx2
 import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from tests.api.conftest import redis_keys, wait_for_workers
-from tests.live_server import serving
+from tests.live_server import free_port, serving
 
 ROOT = Path(__file__).parents[2]
 QUERIES = ROOT / "examples" / "queries"
@@ -223,3 +224,27 @@ def test_workers_of_one_server_share_registered_documents_through_redis(
     assert registering.json() == expected
     assert answers == [expected] * 20
     assert f"apq:{sha256(query)}" in redis_keys(redis_settings)
+
+
+def test_persisted_only_refuses_websockets(engine: Engine) -> None:
+    settings = Settings(database_url=url_of(engine), persisted_only=True)
+    with (
+        TestClient(create_app(settings)) as http,
+        pytest.raises(WebSocketDisconnect) as refused,
+        http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]),
+    ):
+        pass
+
+    assert refused.value.code == 1008
+
+
+def test_without_redis_clients_are_answered_and_asked_for_the_query_again(
+    demo_database_url: str,
+) -> None:
+    nothing_listens = f"redis://127.0.0.1:{free_port()}/0"
+    settings = Settings(database_url=demo_database_url, redis_url=nothing_listens)
+    with TestClient(create_app(settings)) as http:
+        registering = send(http, "POST", query=TRIAL, extensions=persisted(TRIAL))
+        by_hash = send(http, "POST", query=None, extensions=persisted(TRIAL))
+
+    assert (registering.json(), by_hash.json()) == (STEM_PD, NOT_FOUND)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx2
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.rate_limit import client_address
@@ -171,6 +172,19 @@ def test_health_checks_are_not_limited(demo_database_url: str) -> None:
     with api(demo_database_url, rate_limit_per_address=1) as client:
         assert [client.get("/healthz").status_code for _ in range(3)] == [200] * 3
         assert statuses(client, 2) == [200, 429]
+
+
+def test_a_websocket_counts_at_its_handshake(demo_database_url: str) -> None:
+    with api(demo_database_url, rate_limit_per_address=1) as client:
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]):
+            pass
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]),
+        ):
+            pass
+
+    assert refused.value.code == 1013
 
 
 def test_two_apps_count_into_one_allowance_through_redis(
