@@ -110,9 +110,10 @@ class PersistedQueries:
                 await self._require_registered(document_hash(request.query))
             return request
         if request.query is None:
-            document = await self._registered_document(sha)
-            if document is None and not self.persisted_only:
-                document = await self.store.get(f"apq:{sha}")
+            # What clients registered first: the database is asked only when that misses.
+            document = None if self.persisted_only else await self.store.get(f"apq:{sha}")
+            if document is None:
+                document = await self._registered_document(sha)
             if document is None:
                 raise NOT_IN_LIST if self.persisted_only else NOT_FOUND
             return dataclasses.replace(request, query=document)

@@ -166,8 +166,12 @@ def test_persisted_only_runs_what_the_administrator_registered(demo_engine: Engi
         apq = send(http, "POST", query=TRIAL, extensions=persisted(TRIAL))
         after_apq = send(http, "POST", query=None, extensions=persisted(TRIAL))
 
+    # Without persisted-only, registered documents are known by hash from the first request.
+    with TestClient(create_app(Settings(database_url=url))) as http:
+        apq_by_hash = send(http, "GET", query=None, extensions=persisted(document))
+
     expected = {"data": json.loads(stem_pd.with_suffix(".json").read_text())}
-    assert by_hash.json() == expected
+    assert by_hash.json() == apq_by_hash.json() == expected
     assert by_text.json() == expected
     for refused in (unregistered, unknown_hash, apq, after_apq):
         assert (refused.status_code, refused.json()) == (400, NOT_IN_LIST)
