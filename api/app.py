@@ -4,9 +4,10 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 """
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -17,10 +18,11 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 
-from atmp_graph.api.auth import is_admin
+from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.body_limit import BodyLimit
 from atmp_graph.api.graphiql import graphiql_assets, graphiql_page
 from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
@@ -32,6 +34,8 @@ from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
 from atmp_graph.schema.context import Context
 from atmp_graph.schema.schema import schema
+
+logger = logging.getLogger(__name__)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -46,7 +50,8 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.precedence = load_precedence(settings.precedence)
-        self.admin_token = settings.admin_token
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self.authenticator = Authenticator(sessions, secret)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -81,19 +86,34 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        try:
+            viewer = await self.authenticator.viewer(request.headers.get("authorization"))
+        except KeyRefused as refused:
+            raise HTTPException(401, str(refused)) from None
         return Context(
             sessions=self.sessions,
             plugins=self.plugins,
             request=request,
             precedence=self.precedence,
-            admin=is_admin(request.headers.get("authorization"), self.admin_token),
+            viewer=viewer,
+            secret=await self.authenticator.secret(),
+            response=response,
         )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """A WebSocket client signs in with its key in connection_init's payload."""
+        if context.viewer.role is not None:
+            return  # the upgrade request's own Authorization header said who
+        try:
+            context.viewer = await self.authenticator.viewer_of_payload(context.connection_params)
+        except KeyRefused as refused:
+            raise ConnectionRejectionError({"message": str(refused)}) from None
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
     """The ASGI app over the database that `settings` (or `engine`) names."""
     settings = settings or Settings()
-    engine = engine or make_async_engine(settings.database_url)
+    engine = engine or make_async_engine(settings.database_url, limits=settings.database_limits)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     store = open_store(settings)
 
@@ -101,8 +121,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception as error:
-            return JSONResponse({"status": "error", "database": str(error)}, status_code=503)
+        except Exception:
+            # The driver's words stay in the log: they can name hosts, users and SQL.
+            logger.warning("health check: the database is unavailable", exc_info=True)
+            return JSONResponse({"status": "error"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     async def home(_request: Request) -> RedirectResponse:

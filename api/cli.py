@@ -5,6 +5,7 @@ Failures the user can act on print one sentence and exit 1; a traceback means a 
 """
 
 import dataclasses
+import datetime as dt
 import getpass
 import json
 import logging
@@ -20,11 +21,13 @@ from sqlalchemy import Engine, inspect, make_url, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from atmp_graph.access.keys import KeyRefused, all_keys, create_key, revoke, server_secret
 from atmp_graph.api.demo import load_demo
 from atmp_graph.api.persisted import register_documents
 from atmp_graph.api.progress import ingest_progress
 from atmp_graph.api.settings import Settings
-from atmp_graph.enums import QuarantineStatus
+from atmp_graph.enums import QuarantineStatus, Role
+from atmp_graph.identity.lookup import institutions_matching
 from atmp_graph.identity.merging import MergeError, merge, split
 from atmp_graph.identity.precedence import Precedence, PrecedenceError, load_precedence
 from atmp_graph.identity.review import (
@@ -36,7 +39,7 @@ from atmp_graph.identity.review import (
     review_queue,
 )
 from atmp_graph.ingest import MAX_RETIRED_SHARE, IngestError, ingest
-from atmp_graph.model import Base, PersistedDocument, QuarantinedRecord, quarantine
+from atmp_graph.model import Base, Institution, PersistedDocument, QuarantinedRecord, quarantine
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
 from atmp_graph.model.kinds import model_for
 from atmp_graph.model.quarantine import latest_quarantine_containing
@@ -532,3 +535,73 @@ def export_schema(output: Path | None) -> None:
         click.echo(sdl, nl=False)
     else:
         output.write_text(sdl, encoding="utf-8")
+
+
+@main.group()
+def keys() -> None:
+    """API keys: each speaks for one institution with one role (partner, curator, admin)."""
+
+
+@keys.command("create")
+@click.option("--institution", required=True, help="The institution's ROR id or key.")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value.lower() for r in Role]), help="Its role."
+)
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day it works.")
+@click.option("--label", help="What it is for, for the listing.")
+def keys_create(institution: str, role: str, expires: Any, label: str | None) -> None:
+    """Make a key and print it, once: only its keyed hash is kept."""
+    settings = Settings()
+    with _admin_session() as session:
+        ror = institution.strip().removeprefix("https://ror.org/")
+        found = institutions_matching(session, ror_id=ror, key=institution.strip())
+        if not found:
+            raise click.ClickException(f"no institution has the ROR id or key {institution!r}")
+        secret = server_secret(
+            session, settings.secret_key.get_secret_value() if settings.secret_key else None
+        )
+        ends = None if expires is None else (expires + dt.timedelta(days=1)).replace(tzinfo=dt.UTC)
+        made = create_key(
+            session,
+            secret=secret,
+            institution_id=found[0],
+            role=Role(role.upper()),
+            expires_at=ends,
+            label=label,
+        )
+        click.echo(made.token)
+        click.echo(
+            f"(key {made.key.prefix}: shown once; send it as `Authorization: Bearer <key>`)",
+            err=True,
+        )
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every key: prefix, institution, role, when it was made and until when it works."""
+    with _admin_session() as session:
+        names = dict(session.execute(select(Institution.id, Institution.name)).all())
+        for key in all_keys(session):
+            state = (
+                "revoked"
+                if key.revoked_at
+                else f"expires {key.expires_at:%Y-%m-%d}"
+                if key.expires_at
+                else "active"
+            )
+            click.echo(
+                f"{key.prefix}  {key.role.value.lower():8}  {names.get(key.institution_id)}  "
+                f"made {key.created_at:%Y-%m-%d}  {state}  {key.label or ''}".rstrip()
+            )
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    """Stop the key PREFIX (as `keys list` shows it) from working, at once."""
+    with _admin_session() as session:
+        try:
+            key = revoke(session, prefix)
+        except KeyRefused as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"key {key.prefix} revoked")

@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atmp_graph.model.database import DatabaseLimits
+
 DEFAULT_DATABASE_URL = "sqlite:///atmp-graph.db"
 
 
@@ -26,10 +28,11 @@ class Settings(BaseSettings):
         "third-party plugins load (the built-in feeds always do).",
     )
 
-    admin_token: SecretStr | None = Field(
+    secret_key: SecretStr | None = Field(
         default=None,
-        description="ATMP_ADMIN_TOKEN: requests bearing it may run the admin mutations "
-        "(merge, split, judge suggestions, edit aliases); unset, nobody may.",
+        description="ATMP_SECRET_KEY: the secret API keys are hashed with and content hashes "
+        "are keyed with (default: the random one the database was made with; set it to share "
+        "one secret across databases, and keep it when you set it: changing it retires keys).",
     )
     precedence: Path | None = Field(
         default=None,
@@ -93,6 +96,55 @@ class Settings(BaseSettings):
             ipaddress.ip_network(item, strict=False)
             for item in _comma_separated(self.trusted_proxies)
         ]
+
+    db_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=2,
+        description="ATMP_DB_CONNECT_TIMEOUT_SECONDS: how long opening a PostgreSQL connection "
+        "may take (libpq's connect_timeout, at least 2 s), and how long the pool's check of an "
+        "idle connection may wait for an answer.",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="ATMP_DB_STATEMENT_TIMEOUT_MS: PostgreSQL ends an API statement that runs "
+        "longer (0: no limit); a server that has not answered 2 s after it is taken for "
+        "frozen and the request fails.",
+    )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="ATMP_DB_POOL_SIZE: PostgreSQL connections each API worker keeps open.",
+    )
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="ATMP_DB_MAX_OVERFLOW: connections a worker may open beyond the pool under "
+        "load; each is closed again when returned, so a busy service keeps reconnecting.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="ATMP_DB_POOL_TIMEOUT_SECONDS: how long a request waits for a free "
+        "connection before it fails with 'the database is unavailable'.",
+    )
+    db_sqlite_busy_timeout_ms: int = Field(
+        default=5_000,
+        ge=0,
+        description="ATMP_DB_SQLITE_BUSY_TIMEOUT_MS: how long SQLite waits for another "
+        "writer's lock before it gives up.",
+    )
+
+    @property
+    def database_limits(self) -> DatabaseLimits:
+        return DatabaseLimits(
+            connect_timeout_seconds=self.db_connect_timeout_seconds,
+            statement_timeout_ms=self.db_statement_timeout_ms or None,
+            pool_size=self.db_pool_size,
+            max_overflow=self.db_max_overflow,
+            pool_timeout_seconds=self.db_pool_timeout_seconds,
+            sqlite_busy_timeout_ms=self.db_sqlite_busy_timeout_ms,
+        )
 
     @property
     def only_plugins(self) -> set[str] | None:

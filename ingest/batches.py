@@ -37,7 +37,13 @@ from atmp_graph.model import QuarantinedRecord, SourceRecord, kinds, links, quar
 from atmp_graph.plugins.cursors import CursorValue, is_after
 from atmp_graph.plugins.feeds import FeedAdapter, Stream
 from atmp_graph.plugins.limits import MAX_SOURCE_ID_LENGTH
-from atmp_graph.plugins.records import ProductRecord, Record, SourceRow, TrialRecord
+from atmp_graph.plugins.records import (
+    CONFIDENTIAL_FIELDS,
+    ProductRecord,
+    Record,
+    SourceRow,
+    TrialRecord,
+)
 from atmp_graph.plugins.report import IngestReport, Problem, Quarantined
 from atmp_graph.plugins.validation import content_hash, cursor_problem, validate_row
 
@@ -501,10 +507,21 @@ class IngestRunner:
             value=first.value,
             reason=entry.message(),
             raw=dict(row.raw),
+            confidential=_confidential_keys(row),
         )
         if self.open_earlier:
             quarantine.supersede_earlier(self.session, stored)
         self.session.add(stored)
+
+
+def _confidential_keys(row: SourceRow) -> list[str] | None:
+    """The raw keys holding what only admins may read; all of them ("*") when the plugin's
+    labels do not say where its confidential fields are."""
+    fields = CONFIDENTIAL_FIELDS.get(row.entity)
+    if not fields:
+        return None
+    keys = sorted({row.labels[f] for f in fields if f in row.labels} & set(row.raw))
+    return keys or ["*"]
 
 
 def _cursor_value(row: SourceRow, stream: Stream) -> CursorValue | None:

@@ -1,5 +1,6 @@
 """The shared model: one SQLAlchemy 2 typed ORM for every entity of the collaboration."""
 
+from atmp_graph.model.access import ApiKey, ServerSecret
 from atmp_graph.model.base import Base
 from atmp_graph.model.collaboration import (
     Agreement,
@@ -33,6 +34,7 @@ from atmp_graph.model.trials import ClinicalTrial, TrialSite
 
 __all__ = [
     "Agreement",
+    "ApiKey",
     "Base",
     "ClinicalTrial",
     "Condition",
@@ -58,6 +60,7 @@ __all__ = [
     "Product",
     "Project",
     "QuarantinedRecord",
+    "ServerSecret",
     "Signatory",
     "SourceRecord",
     "TrialSite",

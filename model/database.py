@@ -1,15 +1,19 @@
 """Engines for one database URL, sync for ingest and migrations, async for the API."""
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 
 from atmp_graph.model.base import Base
+from atmp_graph.model.bounded_connection import BoundedConnection, bounded_connector
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -61,16 +65,107 @@ def _configure_sqlite(engine: Engine, *, own_transactions: bool) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str | URL) -> Engine:
-    engine = create_engine(sync_url(url))
+@dataclass(frozen=True, kw_only=True)
+class DatabaseLimits:
+    """How long the service waits for its database, and how many connections it keeps.
+
+    The defaults suit a command line run (an ingest may run long statements); the API passes
+    the ATMP_DB_* settings, which add a statement timeout.
+    """
+
+    connect_timeout_seconds: int = 5
+    # None: no limit.  PostgreSQL ends a statement that runs longer (the connection's
+    # statement_timeout, set at connect, so no per-request SET or transaction is needed).
+    statement_timeout_ms: int | None = None
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout_seconds: float = 30
+    sqlite_busy_timeout_ms: int = 5000
+
+    @property
+    def answer_seconds(self) -> float | None:
+        """How long an async connection waits for any answer before it calls the server gone:
+        the statement timeout, plus a margin for the server's own cancellation to arrive."""
+        if self.statement_timeout_ms is None:
+            return None
+        return self.statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS
+
+
+# A working server answers within this of its own statement timeout; one that has not is frozen.
+ANSWER_MARGIN_SECONDS = 2.0
+
+
+def _postgres_parameters(url: URL, limits: DatabaseLimits) -> dict[str, Any]:
+    """libpq keywords to add to the URL's own: timeouts, and `options` merged, not replaced."""
+    parameters: dict[str, Any] = {"connect_timeout": limits.connect_timeout_seconds}
+    if limits.statement_timeout_ms is not None:
+        options = url.query.get("options", "")
+        if not isinstance(options, str):
+            options = " ".join(options)
+        timeout = f"-c statement_timeout={limits.statement_timeout_ms}"
+        parameters["options"] = f"{options} {timeout}".strip()
+    return parameters
+
+
+def _engine_options(url: URL, limits: DatabaseLimits) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        # Waiting this long for another writer's lock before "database is locked".
+        return {"connect_args": {"timeout": limits.sqlite_busy_timeout_ms / 1000}}
+    return {
+        # A connection the server dropped (a restart) is found and replaced at checkout, so
+        # the first request after a restart does not fail.
+        "pool_pre_ping": True,
+        "pool_size": limits.pool_size,
+        "max_overflow": limits.max_overflow,
+        "pool_timeout": limits.pool_timeout_seconds,
+    }
+
+
+def make_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -> Engine:
+    limits = limits or DatabaseLimits()
+    parsed = sync_url(url)
+    options = _engine_options(parsed, limits)
+    if parsed.get_backend_name() == "postgresql":
+        options["connect_args"] = _postgres_parameters(parsed, limits)
+    engine = create_engine(parsed, **options)
     _configure_sqlite(engine, own_transactions=True)
     return engine
 
 
-def make_async_engine(url: str | URL) -> AsyncEngine:
-    engine = create_async_engine(async_url(url))
+def make_async_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -> AsyncEngine:
+    limits = limits or DatabaseLimits()
+    parsed = async_url(url)
+    options = _engine_options(parsed, limits)
+    if parsed.get_backend_name() == "postgresql":
+        keywords = parsed.translate_connect_args(username="user", database="dbname")
+        keywords |= dict(parsed.query) | _postgres_parameters(parsed, limits)
+        options["async_creator"] = bounded_connector(
+            make_conninfo(**keywords), answer_seconds=limits.answer_seconds
+        )
+    engine = create_async_engine(parsed, **options)
     _configure_sqlite(engine.sync_engine, own_transactions=False)
+    if parsed.get_backend_name() == "postgresql":
+        _ping_within_connect_timeout(engine.sync_engine, limits)
     return engine
+
+
+def _ping_within_connect_timeout(engine: Engine, limits: DatabaseLimits) -> None:
+    """A pooled connection's next use is the pre-ping, a round trip as cheap as connecting: it
+    gets the connect timeout, not the statement timeout's, so a frozen server costs a request
+    about two connect timeouts (the ping, then the pool's one fresh attempt)."""
+
+    def bound(record: Any, seconds: float | None) -> None:
+        connection = record.driver_connection
+        if isinstance(connection, BoundedConnection):
+            connection.answer_seconds = seconds
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        bound(record, float(limits.connect_timeout_seconds))
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        bound(record, limits.answer_seconds)
 
 
 def alembic_config(url: str | URL) -> Config:

@@ -119,6 +119,8 @@ class QuarantinedRecord(IdMixin, Base):
     value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The keys of `raw` only admins may read (a partnership's terms); ["*"]: all of it.
+    confidential: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[QuarantineStatus] = mapped_column(
         enum_column(QuarantineStatus), default=QuarantineStatus.OPEN, index=True
     )

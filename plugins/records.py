@@ -401,6 +401,13 @@ class TermsRecord(_Model):
     confidential: bool = True
 
 
+# The fields of each kind of record that only admins and the parties may see, wherever they
+# appear (a quarantined row keeps its raw text: these are taken out of it for others).
+CONFIDENTIAL_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "partnership": ("terms.value_amount", "terms.currency"),
+}
+
+
 class PartnershipRecord(Record):
     entity: ClassVar[str] = "partnership"
 

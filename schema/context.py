@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
+from atmp_graph.access.viewer import ANONYMOUS, Viewer
 from atmp_graph.identity.precedence import Precedence, load_precedence
 from atmp_graph.schema.loaders import Loaders
 
@@ -21,8 +22,14 @@ class Context:
     request: Any = None
     # Which feed wins each field; the API loads it from settings once.
     precedence: Precedence = field(default_factory=load_precedence)
-    # Whether the request proved it comes from an admin (the API checks the token).
-    admin: bool = False
+    # Who is asking (the API checks the key): what schema/visibility.py lets them see.
+    viewer: Viewer = ANONYMOUS
+    # The server secret, which keys what is shown of content hashes.
+    secret: str = ""
+    # What a WebSocket client sent with connection_init (its key, say).
+    connection_params: Any = None
+    # The response being made, where one is (an operation refused whole sets its status).
+    response: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

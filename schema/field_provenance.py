@@ -47,8 +47,9 @@ class FieldProvenance:
         description="The precedence order that chose it (see identity/precedence.toml)."
     )
     conflicting: bool = strawberry.field(description="Whether the sources give different values.")
-    claims: list[FieldClaim] = strawberry.field(
-        description="Every source that speaks of the field, the winner first."
+    claims: list[FieldClaim] | None = strawberry.field(
+        description="Every source that speaks of the field, the winner first, with the values "
+        "that lost (curators and admins)."
     )
     note: str | None = strawberry.field(
         default=None,

@@ -156,6 +156,11 @@ def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:
     )
 
 
+def mapped_types() -> list[type[Any]]:
+    """Every GraphQL type read from a model class."""
+    return list(_TYPES.values())
+
+
 def maps(model: type[Base]) -> Any:
     """Class decorator: this GraphQL type is how `model` rows appear."""
 

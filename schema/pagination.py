@@ -112,8 +112,11 @@ async def paginate(
     return Connection.page(node_type.from_rows(rows), offset=offset, total=total)
 
 
-def connection_field(node_type: type[Mapped], filter_type: type[Any], *, description: str) -> Any:
-    """A top-level list field: `first`/`after` paging and a filter input, over `node_type`."""
+def connection_field(
+    node_type: type[Mapped], filter_type: type[Any], *, description: str, nullable: bool = False
+) -> Any:
+    """A top-level list field: `first`/`after` paging and a filter input, over `node_type`;
+    `nullable` for a protected one (refused, it is null with an error)."""
 
     model: Any = node_type.__model__
     # What its feeds no longer send is left out of the lists (node(id:) still finds it).
@@ -140,6 +143,8 @@ def connection_field(node_type: type[Mapped], filter_type: type[Any], *, descrip
         "filter": Annotated[
             filter_type | None, strawberry.argument(description="Only nodes that match all of it.")
         ],
-        "return": Connection[node_type],  # type: ignore[valid-type]
+        "return": Connection[node_type] | None  # type: ignore[valid-type]
+        if nullable
+        else Connection[node_type],  # type: ignore[valid-type]
     }
     return strawberry.field(resolver=resolve, description=description)

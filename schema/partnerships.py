@@ -7,6 +7,7 @@ import strawberry
 from strawberry import relay
 
 import atmp_graph.model as m
+from atmp_graph.access.viewer import Tier
 from atmp_graph.schema.collaboration import Institution
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import PartnershipKind, PartnershipStatus
@@ -15,6 +16,7 @@ from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
 from atmp_graph.schema.research import Product, Project
+from atmp_graph.schema.visibility import require
 
 
 @maps(m.PartnershipTerms)
@@ -42,13 +44,18 @@ class Partnership(MappedNode, Retirable):
     products: list[Product] = related(m.Partnership.products, description="Linked products.")
 
     @strawberry.field(
-        description="Its commercial terms; null while they are confidential (only the parties "
-        "may see confidential terms, and this API has no partner sign-in yet)."
+        description="Its commercial terms: for signed-in partners; confidential terms only for "
+        "the partnership's parties (the company and the academic institutions) and admins."
     )
     async def terms(self, info: Info) -> PartnershipTerms | None:
         rows = await info.context.loaders.by_relation(m.Partnership.terms).load(self.id)
-        if not rows or rows[0].confidential:
+        if not rows:
             return None
+        if rows[0].confidential:
+            loaders = info.context.loaders
+            partner = await loaders.by_relation(m.Partnership.partner).load(self.id)
+            academic = await loaders.by_relation(m.Partnership.institutions).load(self.id)
+            require(info, Tier.PARTY, {row.id for row in (*partner, *academic)})
         return PartnershipTerms.from_row(rows[0])
 
 

@@ -11,13 +11,17 @@ from atmp_graph.schema.context import Info
 @strawberry.type(description="An installed feed plugin, built-in or third-party.")
 class Plugin:
     name: str = strawberry.field(description="Its name (an entry-point name for third-party).")
-    version: str | None = strawberry.field(description="Its distribution's version.")
+    version: str | None = strawberry.field(
+        description="Its distribution's version (curators and admins)."
+    )
     builtin: bool = strawberry.field(description="Whether it ships with ATMP Graph.")
-    hooks: list[str] = strawberry.field(description="The hooks it implements.")
+    hooks: list[str] | None = strawberry.field(
+        description="The hooks it implements (curators and admins)."
+    )
     feeds: list[str] = strawberry.field(description="The feeds it provides.")
-    errors: list[str] = strawberry.field(
+    errors: list[str] | None = strawberry.field(
         description="Why it, or one of its hooks, was set aside (also a validation hook that "
-        "raised in a feed's latest ingest); empty when it is healthy."
+        "raised in a feed's latest ingest); empty when it is healthy (curators and admins)."
     )
 
 

@@ -2,7 +2,7 @@
 was retired because its feeds no longer send it."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -10,16 +10,14 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 import atmp_graph.model as m
+from atmp_graph.access.keys import keyed_hash
+from atmp_graph.access.viewer import Tier
 from atmp_graph.model import quarantine
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
-from atmp_graph.schema.identity import IsAdmin
-from atmp_graph.schema.mapping import Mapped, MappedRelayNode, maps, related
+from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
 from atmp_graph.schema.pagination import Connection, connection_field, filter_conditions, paginate
-
-# Who discarded a record through the API: the token proves an admin, not which one.
-API_ADMIN = "admin (API token)"
 
 
 @strawberry.interface(
@@ -48,10 +46,27 @@ class SourceRecord(Mapped, Retirable):
     feed: str = strawberry.field(description="The feed it came from, such as lund_skane.")
     entity_type: str = strawberry.field(description="The kind of record, such as project.")
     source_id: str = strawberry.field(description="Its id in the feed.")
-    source_uri: str | None = strawberry.field(description="The file or URL it was read from.")
-    plugin_version: str | None = strawberry.field(description="Version of the feed adapter.")
+    source_uri: str | None = strawberry.field(
+        description="The file or URL it was read from (curators and admins)."
+    )
+    plugin_version: str | None = strawberry.field(
+        description="Version of the feed adapter (curators and admins)."
+    )
     fetched_at: dt.datetime = strawberry.field(description="When it was last read changed.")
-    content_hash: str = strawberry.field(description="SHA-256 of its validated content.")
+    stored_hash: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        columns = [name for name in column_names(cls) if name != "stored_hash"]
+        return cls(**{name: getattr(row, name) for name in columns}, stored_hash=row.content_hash)
+
+    @strawberry.field(
+        description="A fingerprint of its validated content, changing whenever the content "
+        "does: SHA-256 keyed with the server's secret, so it cannot be checked against guessed "
+        "content (curators and admins)."
+    )
+    def content_hash(self, info: Info) -> str | None:
+        return keyed_hash(info.context.secret, self.stored_hash)
 
 
 @maps(m.QuarantinedRecord)
@@ -69,9 +84,10 @@ class QuarantinedRecord(Mapped):
     row: int | None = strawberry.field(description="Its line in that file (the header is line 1).")
     source_id: str | None = strawberry.field(description="Its id in the feed, if it had one.")
     field: str | None = strawberry.field(description="The field that failed, in the feed's words.")
-    value: str | None = strawberry.field(description="The value that failed.")
-    reason: str = strawberry.field(description="The whole error: feed, place, field and reason.")
-    raw: JSON | None = strawberry.field(description="The record exactly as read.")
+    stored_value: strawberry.Private[str | None]
+    stored_reason: strawberry.Private[str]
+    stored_raw: strawberry.Private[dict[str, Any] | None]
+    confidential: strawberry.Private[list[str] | None]
     status: QuarantineStatus = strawberry.field(description="Whether it is still wrong.")
     run: "IngestRun" = related(m.QuarantinedRecord.run, description="The run that quarantined it.")
     resolved_at: dt.datetime | None = strawberry.field(
@@ -83,6 +99,43 @@ class QuarantinedRecord(Mapped):
     discarded_at: dt.datetime | None = strawberry.field(description="When an admin discarded it.")
     discarded_by: str | None = strawberry.field(description="Who discarded it.")
     discard_reason: str | None = strawberry.field(description="Why it needs no fix.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        stored = {"stored_value": row.value, "stored_reason": row.reason, "stored_raw": row.raw}
+        columns = [name for name in column_names(cls) if name not in stored]
+        return cls(**{name: getattr(row, name) for name in columns}, **stored)
+
+    def _hidden(self, info: Info) -> set[str]:
+        """The raw keys this viewer may not read (a partnership's terms: admins only)."""
+        return set() if info.context.viewer.may(Tier.ADMIN) else set(self.confidential or ())
+
+    @strawberry.field(
+        description="The value that failed (null where it is confidential and you are no admin)."
+    )
+    def value(self, info: Info) -> str | None:
+        hidden = self._hidden(info)
+        return None if "*" in hidden or self.field in hidden else self.stored_value
+
+    @strawberry.field(
+        description="The whole error: feed, place, field and reason (a confidential value "
+        "left out for all but admins)."
+    )
+    def reason(self, info: Info) -> str:
+        if self.stored_value is not None and self.value(info) is None:
+            return self.stored_reason.replace(repr(self.stored_value), "(confidential)")
+        return self.stored_reason
+
+    @strawberry.field(
+        description="The record exactly as read; for all but admins without what is "
+        "confidential in it (a partnership's terms)."
+    )
+    def raw(self, info: Info) -> JSON | None:
+        hidden = self._hidden(info)
+        raw: Any = self.stored_raw
+        if raw is None or "*" in hidden:
+            return None
+        return {key: value for key, value in raw.items() if key not in hidden}  # type: ignore[return-value]
 
 
 @maps(m.IngestRun)
@@ -112,13 +165,17 @@ class IngestRun(MappedRelayNode):
 @strawberry.type
 class ProvenanceQuery:
     ingest_runs = connection_field(
-        IngestRun, IngestRunFilter, description="Ingest runs with their reports, oldest first."
+        IngestRun,
+        IngestRunFilter,
+        description="Ingest runs with their reports, oldest first (curators and admins).",
+        nullable=True,
     )
 
     @strawberry.field(
         description="Feed records that failed validation, with their reasons: those still OPEN "
         "(what is still wrong, whichever run found it), unless `filter.status` asks for others "
-        "or `filter.runId` names a run (then every one that run quarantined)."
+        "or `filter.runId` names a run (then every one that run quarantined). Curators and "
+        "admins only."
     )
     async def quarantined_records(
         self,
@@ -128,7 +185,7 @@ class ProvenanceQuery:
         filter: Annotated[
             QuarantineFilter | None, strawberry.argument(description="Which records.")
         ] = None,
-    ) -> Connection[QuarantinedRecord]:
+    ) -> Connection[QuarantinedRecord] | None:
         where = filter_conditions(m.QuarantinedRecord, filter)
         if filter is None or (filter.status is None and filter.run_id is None):
             where.append(m.QuarantinedRecord.status == QuarantineStatus.OPEN)
@@ -140,7 +197,6 @@ class ProvenanceMutation:
     @strawberry.mutation(
         description="Discard an open quarantined record that needs no fix (the record is gone "
         "at its source, or wrong on purpose): it leaves the open list, kept with who and why.",
-        permission_classes=[IsAdmin],
     )
     async def discard_quarantined_record(
         self,
@@ -148,8 +204,10 @@ class ProvenanceMutation:
         id: Annotated[int, strawberry.argument(description="Its number.")],
         reason: Annotated[str, strawberry.argument(description="Why, for the record.")],
     ) -> QuarantinedRecord:
+        who = info.context.viewer.who
+
         def discard(session: Session) -> QuarantinedRecord:
-            entry = quarantine.discard(session, id, reason=reason, by=API_ADMIN)
+            entry = quarantine.discard(session, id, reason=reason, by=who)
             return QuarantinedRecord.from_row(entry)
 
         async with info.context.sessions() as session, session.begin():

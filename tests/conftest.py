@@ -19,14 +19,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from atmp_graph.access.keys import create_key, server_secret
 from atmp_graph.api.app import create_app
 from atmp_graph.api.demo import load_demo
 from atmp_graph.api.settings import Settings
+from atmp_graph.enums import InstitutionKind, Role
 from atmp_graph.ingest import ingest
-from atmp_graph.model import Base, QuarantinedRecord
+from atmp_graph.model import Base, Institution, QuarantinedRecord
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.manager import build_plugin_host
+from tests.own_postgres import OwnPostgres, own_postgres
 
 POSTGRES_URL = os.environ.get(
     "ATMP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -115,6 +118,24 @@ def demo_database_url(
         yield url
 
 
+@pytest.fixture(scope="session")
+def own_postgres_server() -> Iterator[OwnPostgres]:
+    """A PostgreSQL server of the session's own, started once (see `own_postgres`)."""
+    with own_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def own_postgres_db(own_postgres_server: OwnPostgres) -> Iterator[OwnPostgres]:
+    """A PostgreSQL server the test may stop, freeze and restart; running again afterwards.
+
+    What the test stores in it stays for the next (the server is the session's): a test that
+    needs a clean database makes one (CREATE DATABASE, or a schema as `database_url` does)."""
+    own_postgres_server.ensure_running()
+    yield own_postgres_server
+    own_postgres_server.ensure_running()
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """A migrated, empty database."""
@@ -153,17 +174,57 @@ class GraphQLClient:
         return dict(body["data"])
 
 
+_KEYS: dict[tuple[str, Role, str | None], str] = {}
+
+
+def api_key(database_url: str, role: Role = Role.ADMIN, ror: str | None = None) -> str:
+    """A key of `role` for the institution with ROR id `ror` (any institution, by default;
+    one is made when the database has none), made once per database."""
+    wanted = (database_url, role, ror)
+    if wanted not in _KEYS:
+        engine = make_engine(database_url)
+        with Session(engine) as session, session.begin():
+            query = sa.select(Institution.id).order_by(Institution.id)
+            if ror is not None:
+                query = query.where(Institution.ror_id == ror)
+            institution_id = session.scalar(query)
+            if institution_id is None:
+                assert ror is None, f"no institution has the ROR id {ror}"
+                institution = Institution(name="Test curators", kind=InstitutionKind.OTHER)
+                session.add(institution)
+                session.flush()
+                institution_id = institution.id
+            _KEYS[wanted] = create_key(
+                session, secret=server_secret(session), institution_id=institution_id, role=role
+            ).token
+        engine.dispose()
+    return _KEYS[wanted]
+
+
+def admin_headers(database_url: str) -> dict[str, str]:
+    """What an admin's requests carry: most tests look at ingest internals too."""
+    return {"Authorization": f"Bearer {api_key(database_url)}"}
+
+
 @pytest.fixture
 def app_client(demo_database_url: str) -> Iterator[TestClient]:
-    """HTTP through the ASGI app, over the shared demo data (read only)."""
-    with TestClient(create_app(Settings(database_url=demo_database_url))) as client:
+    """HTTP through the ASGI app as an admin, over the shared demo data (read only)."""
+    app = create_app(Settings(database_url=demo_database_url))
+    with TestClient(app, headers=admin_headers(demo_database_url)) as client:
         yield client
 
 
 @pytest.fixture
 def gql(app_client: TestClient) -> GraphQLClient:
-    """A GraphQL client for the app over the shared demo data (read only)."""
+    """An admin's GraphQL client for the app over the shared demo data (read only)."""
     return GraphQLClient(app_client)
+
+
+@pytest.fixture
+def anonymous(demo_database_url: str) -> Iterator[GraphQLClient]:
+    """Anybody's GraphQL client (no key) over the shared demo data (read only)."""
+    with TestClient(create_app(Settings(database_url=demo_database_url))) as client:
+        yield GraphQLClient(client)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,14 +18,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(command: str, *args: str, cwd: Path, startup_seconds: float = 60) -> Iterator[str]:
-    """Run `command serve ARGS --port P` in `cwd` until /healthz answers; yield its base URL."""
+def serving(
+    command: str,
+    *args: str,
+    cwd: Path,
+    startup_seconds: float = 60,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Run `command serve ARGS --port P` in `cwd` until /healthz answers; yield its base URL.
+
+    The server sees this process's environment without ATMP_DATABASE_URL, plus `env`."""
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != "ATMP_DATABASE_URL"}
+    environment = {key: value for key, value in os.environ.items() if key != "ATMP_DATABASE_URL"}
+    environment |= env or {}
     log = cwd / "serve.log"
     with log.open("w") as output, subprocess.Popen(
         [command, "serve", *args, "--port", str(port)],
-        cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
+        cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT,
     ) as server:  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:

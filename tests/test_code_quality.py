@@ -43,11 +43,13 @@ def test_no_postponed_annotations_in_schema() -> None:
 # api → ingest → identity → model, ingest → plugins (the contract, which loads no ORM).
 # `src/atmp_graph` holds the public plugin API and the leaf modules everyone may use.
 ARROWS = {
-    "src/atmp_graph": ("api", "schema", "ingest", "identity", "model"),
-    "plugins": ("api", "schema", "ingest", "identity", "model"),
-    "model": ("api", "schema", "ingest", "identity", "plugins"),
-    "identity": ("api", "schema", "ingest", "plugins"),
-    "ingest": ("api", "schema"),
+    "src/atmp_graph": ("api", "schema", "ingest", "identity", "model", "access"),
+    "plugins": ("api", "schema", "ingest", "identity", "model", "access"),
+    "model": ("api", "schema", "ingest", "identity", "plugins", "access"),
+    "identity": ("api", "schema", "ingest", "plugins", "access"),
+    "ingest": ("api", "schema", "access"),
+    # Who may see what: keys and viewers, over the model; the schema and the API ask it.
+    "access": ("api", "schema", "ingest", "identity", "plugins"),
     "schema": ("api", "ingest", "plugins"),
     "benchmarks": ("tests",),
 }
@@ -74,13 +76,15 @@ def test_dependencies_point_one_way(folder: str, forbidden: tuple[str, ...]) -> 
     assert offenders == []
 
 
-@pytest.mark.parametrize("old_name", ["api", "schema", "plugins", "model", "ingest", "identity"])
+@pytest.mark.parametrize(
+    "old_name", ["api", "schema", "plugins", "model", "ingest", "identity", "access"]
+)
 def test_code_is_imported_only_through_atmp_graph(old_name: str) -> None:
     """A file imported as `model.x` and as `atmp_graph.model.x` would be two modules."""
     offenders = sorted(
         f"{path.relative_to(ROOT)} imports {module}"
-        for folder in ("api", "schema", "plugins", "model", "ingest", "identity", "benchmarks",
-                       "tests", "examples", "src")
+        for folder in ("api", "schema", "plugins", "model", "ingest", "identity", "access",
+                       "benchmarks", "tests", "examples", "src")
         for path in (ROOT / folder).rglob("*.py")
         for module in _imported_modules(path)
         if module == old_name or module.startswith(f"{old_name}.")

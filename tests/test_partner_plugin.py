@@ -25,7 +25,7 @@ from atmp_graph.identity.precedence import DEFAULT_RULES
 from atmp_graph.plugins import hookspecs
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_graph.plugins.validation import validate_row
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, admin_headers
 from tests.plugins.installed import install_project
 
 ROOT = Path(__file__).parents[1]
@@ -169,7 +169,9 @@ def test_installed_plugin_is_listed_ingested_and_queryable(
         "nordvik: read 5, created 3, updated 0, unchanged 0, quarantined 2"
     )
 
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
+    with TestClient(
+        create_app(Settings(database_url=database_url)), headers=admin_headers(database_url)
+    ) as client:
         data = GraphQLClient(client).execute(
             '{ trial(registryId: "EUCTR2024-000111-22-NO") { nctId eudractId phase '
             "sites { name country } products { name atmpClass } } }"

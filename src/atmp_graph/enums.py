@@ -130,3 +130,11 @@ class QuarantineStatus(enum.Enum):
     RESOLVED = "RESOLVED"  # a later run stored the record (or its source deleted it)
     SUPERSEDED = "SUPERSEDED"  # a later run quarantined it again; that entry is the open one
     DISCARDED = "DISCARDED"  # an admin discarded it, saying why
+
+
+class Role(enum.Enum):
+    """What an API key may do, beyond what anyone may read."""
+
+    PARTNER = "PARTNER"
+    CURATOR = "CURATOR"
+    ADMIN = "ADMIN"

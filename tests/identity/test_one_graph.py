@@ -24,16 +24,14 @@ from atmp_graph.model import EntityMerge, Institution, TrialSite
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.manager import build_plugin_host
 from benchmarks.exports import TRIALS_HEADER
-from tests.conftest import GraphQLClient
-
-TOKEN = "test-admin-token"
+from tests.conftest import GraphQLClient, admin_headers
 
 
 @pytest.fixture
 def admin(demo_engine: Engine, database_url: str) -> Iterator[GraphQLClient]:
     """An admin's GraphQL client over a fresh demo database of each kind."""
-    settings = Settings(database_url=database_url, admin_token=TOKEN)
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+    settings = Settings(database_url=database_url)
+    with TestClient(create_app(settings), headers=admin_headers(database_url)) as http:
         yield GraphQLClient(http)
 
 
@@ -148,11 +146,14 @@ def test_uncertain_matches_wait_in_the_review_queue(gql: GraphQLClient) -> None:
     assert "NCT05635409" in queue["STEM-PD dopaminerga progenitorceller", "STEM-PD"]["reason"]
 
 
-def test_admin_operations_need_the_admin_token(gql: GraphQLClient) -> None:
-    body = gql.post("mutation { rejectMatch(id: 1) { status } }")
+def test_curation_needs_a_curators_or_admins_key(anonymous: GraphQLClient) -> None:
+    response = anonymous.http.post(
+        "/graphql", json={"query": "mutation { rejectMatch(id: 1) { status } }"}
+    )
 
-    assert body["data"] is None
-    assert "Authorization: Bearer <ATMP_ADMIN_TOKEN>" in body["errors"][0]["message"]
+    assert response.status_code == 403
+    assert response.json()["data"] is None
+    assert response.json()["errors"][0]["message"] == "only curators and admins may see this"
 
 
 def test_an_accepted_merge_can_be_split_and_stays_split(

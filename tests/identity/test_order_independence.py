@@ -21,7 +21,7 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
-from tests.conftest import GraphQLClient, empty_database
+from tests.conftest import GraphQLClient, admin_headers, empty_database
 from tests.identity.graph_snapshot import changed_nodes, graph_snapshot, to_text
 
 DIFF_LINES = 200
@@ -48,7 +48,9 @@ def _ingest_samples(engine: Engine, feeds: Iterable[str]) -> None:
 
 
 def _snapshot(database_url: str) -> Snapshot:
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
+    with TestClient(
+        create_app(Settings(database_url=database_url)), headers=admin_headers(database_url)
+    ) as client:
         return graph_snapshot(GraphQLClient(client))
 
 

@@ -12,12 +12,12 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from atmp_graph.enums import Role
 from atmp_graph.ingest import ingest
 from atmp_graph.plugins.builtin.lumc import LumcFeed
 from tests.api.test_cli import _one_sentence_error, run
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, api_key
 
-TOKEN = "test-admin-token"
 CART = "lumc: export.json row 2 (P24.311): phase 'Phase 5' is not a trial phase (EARLY_PHASE1, "
 CART += "PHASE1, PHASE1_PHASE2, PHASE2, PHASE2_PHASE3, PHASE3, PHASE4, NA)"
 QUARANTINE = """query ($status: QuarantineStatus) {
@@ -46,9 +46,10 @@ CART_T = {
 
 @pytest.fixture
 def client(reference_engine: Engine, database_url: str) -> Iterator[GraphQLClient]:
-    """A GraphQL client without the admin token, over a database with the reference data."""
-    settings = Settings(database_url=database_url, admin_token=TOKEN)
-    with TestClient(create_app(settings)) as http:
+    """A curator's GraphQL client, over a database with the reference data."""
+    settings = Settings(database_url=database_url)
+    headers = {"Authorization": f"Bearer {api_key(database_url, Role.CURATOR)}"}
+    with TestClient(create_app(settings), headers=headers) as http:
         yield GraphQLClient(http)
 
 
@@ -101,7 +102,7 @@ def test_a_record_read_again_and_still_wrong_is_listed_once(
     assert [q["sourceId"] for q in _quarantine(client, "SUPERSEDED")] == ["P24.311"]
 
 
-def test_an_admin_discards_a_record_with_a_reason(
+def test_a_curator_discards_a_record_with_a_reason(
     reference_engine: Engine, client: GraphQLClient, database_url: str, tmp_path: Path
 ) -> None:
     ingest(reference_engine, LumcFeed(), _write_export(tmp_path / "export.json", RAG1, CART_T))
@@ -113,19 +114,23 @@ def test_an_admin_discards_a_record_with_a_reason(
       }
     }"""
 
-    refused = client.post(discard, {"id": number})
-    assert "Authorization: Bearer <ATMP_ADMIN_TOKEN>" in refused["errors"][0]["message"]
+    partner = {"Authorization": f"Bearer {api_key(database_url, Role.PARTNER)}"}
+    refused = client.http.post(
+        "/graphql", json={"query": discard, "variables": {"id": number}}, headers=partner
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["message"] == "only curators and admins may see this"
     assert [q["status"] for q in _quarantine(client)] == ["OPEN"]
 
-    client.http.headers["Authorization"] = f"Bearer {TOKEN}"
     discarded = client.execute(discard, {"id": number})["discardQuarantinedRecord"]
 
     assert discarded == {
         "sourceId": "P24.311",
         "status": "DISCARDED",
-        "discardedBy": "admin (API token)",
+        "discardedBy": discarded["discardedBy"],
         "discardReason": "LUMC withdrew the study",
     }
+    assert "(curator of institution" in discarded["discardedBy"]
     assert _quarantine(client) == []
     again = client.post(discard, {"id": number})
     assert again["errors"][0]["message"] == (

@@ -23,7 +23,7 @@ from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from atmp_graph.plugins.builtin.samples import sample_path
 from tests.api.test_cli import run
-from tests.conftest import GraphQLClient, row_counts
+from tests.conftest import GraphQLClient, admin_headers, row_counts
 from tests.ingest.json_feed import JsonTrials, write_trials
 
 NODE = """query ($id: ID!) {
@@ -36,7 +36,9 @@ NODE = """query ($id: ID!) {
 
 @pytest.fixture
 def client(reference_engine: Engine, database_url: str) -> Iterator[GraphQLClient]:
-    with TestClient(create_app(Settings(database_url=database_url))) as http:
+    with TestClient(
+        create_app(Settings(database_url=database_url)), headers=admin_headers(database_url)
+    ) as http:
         yield GraphQLClient(http)
 
 

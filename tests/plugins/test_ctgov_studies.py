@@ -21,7 +21,7 @@ from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from atmp_graph.plugins.builtin.lumc import LumcFeed
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.report import IngestReport
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, admin_headers
 
 RAG1_SCID = sample_path("ctgov") / "NCT04797260.json"
 
@@ -29,7 +29,7 @@ RAG1_SCID = sample_path("ctgov") / "NCT04797260.json"
 @pytest.fixture
 def graph(reference_engine: Engine, settings: Settings) -> Iterator[GraphQLClient]:
     """GraphQL over the database the test ingests into."""
-    with TestClient(create_app(settings)) as http:
+    with TestClient(create_app(settings), headers=admin_headers(settings.database_url)) as http:
         yield GraphQLClient(http)
 
 

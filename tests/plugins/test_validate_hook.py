@@ -22,7 +22,7 @@ from atmp_graph.plugins.hookspecs import hookimpl
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_graph.plugins.records import Record, SourceRow
 from atmp_graph.plugins.report import Problem
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, admin_headers
 from tests.plugins.installed import install_plugin
 
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
@@ -110,7 +110,9 @@ def test_the_plugin_listings_show_a_hook_that_raised_during_an_ingest(
     assert listing.stderr == ""
     (row,) = [line for line in listing.stdout.splitlines() if line.startswith("raising ")]
     assert row.endswith(f"error: {LISTED}")
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
+    with TestClient(
+        create_app(Settings(database_url=database_url)), headers=admin_headers(database_url)
+    ) as client:
         data = GraphQLClient(client).execute("{ plugins { name errors } }")
     assert {"name": "raising", "errors": [LISTED]} in data["plugins"]
     assert {"name": "lund_skane", "errors": []} in data["plugins"]
