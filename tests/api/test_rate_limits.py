@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -19,8 +20,10 @@ from atmp_graph.api.app import create_app
 from atmp_graph.api.rate_limit import client_address
 from atmp_graph.api.settings import Settings
 from tests.api.conftest import redis_keys, wait_for_workers
+from tests.api.test_cli import run
 from tests.live_server import serving
 
+LUMC_ROR = "05xvt9f17"
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
 QUERY = {"query": "{ __typename }"}
 OK = {"data": {"__typename": "Query"}}
@@ -79,39 +82,50 @@ def test_each_address_has_its_own_allowance(
         assert statuses(second, 2) == [200, 200]
 
 
+def new_key(database_url: str) -> str:
+    result = run("keys", "create", "--institution", LUMC_ROR, "--role", "partner", url=database_url)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_each_api_key_has_its_own_allowance_and_is_stored_hashed(
-    demo_database_url: str, redis_settings: dict[str, Any]
+    reference_engine: Engine, database_url: str, redis_settings: dict[str, Any]
 ) -> None:
+    alpha, beta = new_key(database_url), new_key(database_url)
     with api(
-        demo_database_url, rate_limit_per_address=100, rate_limit_per_key=2, **redis_settings
+        database_url, rate_limit_per_address=100, rate_limit_per_key=2, **redis_settings
     ) as client:
-        alpha = statuses(client, 3, Authorization="Bearer alpha-token")
-        refused = client.post(
-            "/graphql", json=QUERY, headers={"Authorization": "Bearer alpha-token"}
-        )
-        beta = statuses(client, 2, Authorization="Bearer beta-token")
+        alphas = statuses(client, 2, Authorization=f"Bearer {alpha}")
+        refused = client.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {alpha}"})
+        betas = statuses(client, 2, Authorization=f"Bearer {beta}")
         anonymous = statuses(client, 2)
 
-    assert (alpha, beta, anonymous) == ([200, 200, 429], [200, 200], [200, 200])
+    assert (alphas, refused.status_code, betas, anonymous) == (
+        [200, 200],
+        429,
+        [200, 200],
+        [200, 200],
+    )
     assert refused.json()["errors"][0]["message"].startswith(
         "too many requests from this API key: at most 2 every"
     )
     keys = redis_keys(redis_settings)
-    alpha_hash = hashlib.sha256(b"alpha-token").hexdigest()
+    alpha_hash = hashlib.sha256(alpha.encode()).hexdigest()
     assert any(key.startswith(f"rate:key:{alpha_hash}:") for key in keys), keys
-    assert not any("token" in key for key in keys), keys
+    assert not any(alpha in key or beta in key for key in keys), keys
 
 
-def test_a_made_up_token_does_not_lift_the_address_limit(demo_database_url: str) -> None:
+def test_guessing_keys_is_limited_by_address(demo_database_url: str) -> None:
     with api(demo_database_url, rate_limit_per_address=2) as client:
         sent = [
             client.post(
-                "/graphql", json=QUERY, headers={"Authorization": f"Bearer made-up-{n}"}
+                "/graphql", json=QUERY, headers={"Authorization": f"Bearer atmp_guess_{n}"}
             ).status_code
             for n in range(3)
         ]
 
-    assert sent == [200, 200, 429]
+    # Each guess is refused (401), and a new guess each time does not lift the address limit.
+    assert sent == [401, 401, 429]
 
 
 def test_forwarded_for_counts_only_from_a_trusted_proxy(demo_database_url: str) -> None:
