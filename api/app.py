@@ -33,7 +33,7 @@ from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
 from atmp_graph.schema.context import Context
-from atmp_graph.schema.schema import schema
+from atmp_graph.schema.schema import build_schema
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,10 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         persisted: PersistedQueries,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            build_schema(settings.query_limits),
+            graphql_ide="graphiql" if settings.graphiql else None,
+        )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -96,7 +99,7 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             precedence=self.precedence,
             viewer=viewer,
-            secret=await self.authenticator.secret(),
+            secret=self.authenticator.secret,
             response=response,
         )
 

@@ -1,6 +1,6 @@
 """What every resolver gets as `info.context`."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,10 @@ from strawberry.types import Info as StrawberryInfo
 from atmp_graph.access.viewer import ANONYMOUS, Viewer
 from atmp_graph.identity.precedence import Precedence, load_precedence
 from atmp_graph.schema.loaders import Loaders
+
+
+async def _no_secret() -> str:
+    raise RuntimeError("this context has no server secret")
 
 
 @dataclass
@@ -24,8 +28,9 @@ class Context:
     precedence: Precedence = field(default_factory=load_precedence)
     # Who is asking (the API checks the key): what schema/visibility.py lets them see.
     viewer: Viewer = ANONYMOUS
-    # The server secret, which keys what is shown of content hashes.
-    secret: str = ""
+    # The server secret, which keys what is shown of content hashes (looked up when first
+    # needed, so a request that shows none costs no statement for it).
+    secret: Callable[[], Awaitable[str]] = _no_secret
     # What a WebSocket client sent with connection_init (its key, say).
     connection_params: Any = None
     # The response being made, where one is (an operation refused whole sets its status).

@@ -24,7 +24,12 @@ from atmp_graph.schema.enums import SuggestionStatus
 from atmp_graph.schema.field_provenance import FieldProvenance, field_provenance
 from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
 from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps, model_of
-from atmp_graph.schema.pagination import Connection, connection_field, page_bounds
+from atmp_graph.schema.pagination import (
+    PAGED,
+    Connection,
+    connection_field,
+    page_bounds,
+)
 
 T = TypeVar("T")
 EntityRef = Annotated[MappedNode, strawberry.lazy("atmp_graph.schema.mapping")]
@@ -121,7 +126,8 @@ class IdentityQuery:
     @strawberry.field(
         description="Nodes whose sources disagree on some field (a trial's phase or status "
         "differing between a partner's feed and the registry, say), with the competing values "
-        "(curators and admins)."
+        "(curators and admins).",
+        metadata=PAGED,
     )
     async def conflicts(
         self,

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty, aliased
 from strawberry.dataloader import DataLoader
@@ -18,7 +18,9 @@ class Loaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
-        self._by_relation: dict[InstrumentedAttribute[Any], DataLoader[int, list[Any]]] = {}
+        self._by_relation: dict[
+            tuple[InstrumentedAttribute[Any], int | None], DataLoader[int, list[Any]]
+        ] = {}
         self._sources: dict[str, DataLoader[int, list[SourceRecord]]] = {}
         self._conflicts: dict[str, DataLoader[int, set[str]]] = {}
 
@@ -36,11 +38,15 @@ class Loaders:
             self._by_id[model] = DataLoader(load_fn=load)
         return self._by_id[model]
 
-    def by_relation(self, relation: InstrumentedAttribute[Any]) -> DataLoader[int, list[Any]]:
-        """The rows at the end of an ORM relationship, for many parent ids at once."""
-        if relation not in self._by_relation:
-            self._by_relation[relation] = DataLoader(load_fn=self._relation_loader(relation))
-        return self._by_relation[relation]
+    def by_relation(
+        self, relation: InstrumentedAttribute[Any], *, most: int | None = None
+    ) -> DataLoader[int, list[Any]]:
+        """The rows at the end of an ORM relationship, for many parent ids at once: for each
+        parent, its first `most` in primary-key order (all of them when `most` is None)."""
+        key = (relation, most)
+        if key not in self._by_relation:
+            self._by_relation[key] = DataLoader(load_fn=self._relation_loader(relation, most))
+        return self._by_relation[key]
 
     def sources(self, entity_type: str) -> DataLoader[int, list[SourceRecord]]:
         """The source records that built each entity of `entity_type`."""
@@ -90,27 +96,45 @@ class Loaders:
         async with self._sessions() as session:
             return {row.old_id: row.new_id for row in await session.execute(statement)}
 
-    def _relation_loader(self, relation: InstrumentedAttribute[Any]) -> Any:
+    def _relation_loader(self, relation: InstrumentedAttribute[Any], most: int | None) -> Any:
         prop = relation.property
         assert isinstance(prop, RelationshipProperty)
         parent = prop.parent.class_
+        target_class = prop.mapper.class_
         # Aliased, so a relation from a table to itself (institution part_of) joins cleanly.
-        target = aliased(prop.mapper.class_)
-        target_keys = [
-            getattr(target, prop.mapper.get_property_by_column(column).key)
-            for column in prop.mapper.primary_key
+        target = aliased(target_class)
+        key_names = [
+            prop.mapper.get_property_by_column(column).key for column in prop.mapper.primary_key
         ]
-        statement = (
-            select(parent.id, target)
-            .join(relation.of_type(target))
-            .order_by(parent.id, *target_keys)
-        )
+        target_keys = [getattr(target, name) for name in key_names]
+
+        def statement(ids: list[int]) -> Any:
+            if most is None:
+                return (
+                    select(parent.id, target)
+                    .join(relation.of_type(target))
+                    .where(parent.id.in_(ids))
+                    .order_by(parent.id, *target_keys)
+                )
+            # Numbered per parent in the database, so no parent's rows come back past `most`.
+            position = func.row_number().over(partition_by=parent.id, order_by=target_keys)
+            numbered = (
+                select(parent.id.label("_parent_id"), target, position.label("_position"))
+                .join(relation.of_type(target))
+                .where(parent.id.in_(ids))
+                .subquery()
+            )
+            row = aliased(target_class, numbered)
+            return (
+                select(numbered.c._parent_id, row)
+                .where(numbered.c._position <= most)
+                .order_by(numbered.c._parent_id, numbered.c._position)
+            )
 
         async def load(ids: list[int]) -> Sequence[list[Any]]:
             grouped: dict[int, list[Any]] = defaultdict(list)
             async with self._sessions() as session:
-                result = await session.execute(statement.where(parent.id.in_(ids)))
-                for parent_id, row in result:
+                for parent_id, row in await session.execute(statement(ids)):
                     grouped[parent_id].append(row)
             return [grouped.get(key, []) for key in ids]
 

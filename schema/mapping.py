@@ -17,6 +17,7 @@ from strawberry import relay
 import atmp_graph.model as m
 from atmp_graph.model import Base, kinds
 from atmp_graph.schema.context import Info
+from atmp_graph.schema.cost import PAGE_SIZE, PageSize
 from atmp_graph.schema.field_provenance import field_provenance
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from atmp_graph.schema.provenance import SourceRecord
 
 RELATION = "atmp_graph.relation"
+# A nested list returns at most this many nodes: without it, one sponsor's trials, each
+# trial's sites, ... multiply into an answer no client asked for.
+NESTED_PAGE = PageSize(default=20, most=100)
 # model class -> the GraphQL type its rows appear as (filled in by `maps`)
 _TYPES: dict[type[Base], type[Any]] = {}
 
@@ -139,20 +143,42 @@ def model_of(type_name: str) -> type[Base]:
 
 
 def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:
-    """A field that follows `relation`; its GraphQL type comes from the field's annotation."""
+    """A field that follows `relation`; its GraphQL type comes from the field's annotation.
+
+    A list gets a `first` argument: the first nodes in id order, never more than the cap."""
     prop = relation.property
     assert isinstance(prop, RelationshipProperty)
-    many = prop.uselist
+    if not prop.uselist:
 
-    async def resolve(root: Any, info: Info) -> Any:
-        rows = await info.context.loaders.by_relation(relation).load(root.id)
-        node_type = _TYPES[prop.mapper.class_]
-        if many:
-            return node_type.from_rows(rows)
-        return node_type.from_row(rows[0]) if rows else None
+        async def resolve_one(root: Any, info: Info) -> Any:
+            rows = await info.context.loaders.by_relation(relation).load(root.id)
+            return _TYPES[prop.mapper.class_].from_row(rows[0]) if rows else None
+
+        return strawberry.field(
+            resolver=resolve_one, description=description, metadata={RELATION: relation}
+        )
+
+    async def resolve_many(
+        root: Any,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"How many (default {NESTED_PAGE.default}, most {NESTED_PAGE.most})."
+            ),
+        ] = None,
+    ) -> Any:
+        size = NESTED_PAGE.default if first is None else first
+        if not 0 <= size <= NESTED_PAGE.most:
+            raise ValueError(f"first: {size} is not between 0 and {NESTED_PAGE.most}")
+        rows = await info.context.loaders.by_relation(relation, most=size).load(root.id)
+        return _TYPES[prop.mapper.class_].from_rows(rows)
 
     return strawberry.field(
-        resolver=resolve, description=description, metadata={RELATION: relation}
+        resolver=resolve_many,
+        description=f"{description} The first {NESTED_PAGE.default} in id order, or `first` "
+        f"of them (at most {NESTED_PAGE.most}).",
+        metadata={RELATION: relation, PAGE_SIZE: NESTED_PAGE},
     )
 
 

@@ -10,11 +10,14 @@ from strawberry import relay
 
 from atmp_graph.model import Base
 from atmp_graph.schema.context import Info
+from atmp_graph.schema.cost import PAGE_SIZE, PageSize
 from atmp_graph.schema.mapping import Mapped
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 _CURSOR_PREFIX = "offset:"
+# A connection field's metadata: what its `first` may be, which the query cost counts.
+PAGED = {PAGE_SIZE: PageSize(default=DEFAULT_PAGE, most=MAX_PAGE)}
 
 N = TypeVar("N")
 
@@ -147,4 +150,8 @@ def connection_field(
         if nullable
         else Connection[node_type],  # type: ignore[valid-type]
     }
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        metadata=PAGED,
+    )

@@ -17,7 +17,13 @@ from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
-from atmp_graph.schema.pagination import Connection, connection_field, filter_conditions, paginate
+from atmp_graph.schema.pagination import (
+    PAGED,
+    Connection,
+    connection_field,
+    filter_conditions,
+    paginate,
+)
 
 
 @strawberry.interface(
@@ -65,8 +71,8 @@ class SourceRecord(Mapped, Retirable):
         "does: SHA-256 keyed with the server's secret, so it cannot be checked against guessed "
         "content (curators and admins)."
     )
-    def content_hash(self, info: Info) -> str | None:
-        return keyed_hash(info.context.secret, self.stored_hash)
+    async def content_hash(self, info: Info) -> str | None:
+        return keyed_hash(await info.context.secret(), self.stored_hash)
 
 
 @maps(m.QuarantinedRecord)
@@ -175,7 +181,8 @@ class ProvenanceQuery:
         description="Feed records that failed validation, with their reasons: those still OPEN "
         "(what is still wrong, whichever run found it), unless `filter.status` asks for others "
         "or `filter.runId` names a run (then every one that run quarantined). Curators and "
-        "admins only."
+        "admins only.",
+        metadata=PAGED,
     )
     async def quarantined_records(
         self,

@@ -1,8 +1,10 @@
 """Assemble the schema from the domain modules; nothing else lives here."""
 
+import copy
+import functools
+
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -10,6 +12,7 @@ from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.limits import QueryLimits, limit_extensions
 from atmp_graph.schema.mapping import mapped_types
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
@@ -42,29 +45,27 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
 
 
-CONFIG = StrawberryConfig(relay_max_results=100)
-
-
-def build_schema() -> strawberry.Schema:
+@functools.cache
+def _assembled() -> strawberry.Schema:
+    # Who may see each field goes on the fields before the one conversion of the types.
     # Types only named in forward references are reached from the mapping's registry.
     missing = protect(definitions([Query, Mutation, FieldProvenance, *mapped_types()]))
     if missing:
         raise RuntimeError(
             f"schema/visibility.py TYPE_TIERS does not say who may see {', '.join(missing)}"
         )
+    # Strawberry can convert the types only once (relay fields keep what it added), so every
+    # schema is a copy of this one with its own extensions.
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        # Parsing and validating the same document again costs more than running small queries.
-        # The caches live at module level, so a fresh extension per request still hits them.
-        extensions=[
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            OperationGate,
-            DatabaseErrors,
-        ],
-        config=CONFIG,
+        query=Query, mutation=Mutation, config=StrawberryConfig(relay_max_results=100)
     )
+
+
+def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+    """The schema, refusing what `limits` (by default, the development limits) refuse."""
+    limited = copy.copy(_assembled())
+    limited.extensions = (*limit_extensions(limits or QueryLimits()), OperationGate, DatabaseErrors)
+    return limited
 
 
 schema = build_schema()

@@ -10,7 +10,7 @@ HTTP 403).  Partnership terms need one more check (confidential terms: the parti
 their resolver asks of `require` here.
 """
 
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
@@ -197,7 +197,8 @@ def protect(definitions: Iterable[Any]) -> list[str]:
 class OperationGate(SchemaExtension):
     """Refuse, before it runs, a mutation whose fields the caller may not all call: HTTP 403."""
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    # Synchronous, so that the schema's execute_sync runs it too.
+    def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         operation = _operation(context.graphql_document, context.operation_name)
         if operation is not None and operation.operation is OperationType.MUTATION:

@@ -22,6 +22,10 @@ BENCHMARKS = {
             "(expected [200, 200, 1000]): ok",
         ],
     ),
+    "hostile_queries": (
+        ["--repeat", "1"],
+        ["ratio refusal / baseline", "all refused before any SQL: ok"],
+    ),
     # 300 + 210 trials: the 90 of B that carry an NCT id of A merge into A's trials.
     "overlap_ingest": (
         ["--records", "300"],

@@ -71,7 +71,8 @@ def test_the_installed_server_answers_a_query(venv: Path, tmp_path: Path) -> Non
             timeout=10,
         )
     assert response.json() == {
-        "data": {"trial": {"acronym": "STEM-PD", "sponsor": {"name": "Region Skåne"}}}
+        "data": {"trial": {"acronym": "STEM-PD", "sponsor": {"name": "Region Skåne"}}},
+        "extensions": {"cost": {"requested": 4, "limit": 100_000}},
     }
 
 

@@ -23,7 +23,10 @@ def test_queries_by_get(app_client: TestClient) -> None:
         headers={"Accept": "application/json"},
     )
 
-    assert response.json() == {"data": {"trial": {"acronym": "STEM-PD"}}}
+    assert response.json() == {
+        "data": {"trial": {"acronym": "STEM-PD"}},
+        "extensions": {"cost": {"requested": 2, "limit": 100_000}},
+    }
 
 
 def test_queries_by_post_with_variables(app_client: TestClient) -> None:
@@ -35,7 +38,10 @@ def test_queries_by_post_with_variables(app_client: TestClient) -> None:
         },
     )
 
-    assert response.json() == {"data": {"trial": {"nctId": "NCT05635409"}}}
+    assert response.json() == {
+        "data": {"trial": {"nctId": "NCT05635409"}},
+        "extensions": {"cost": {"requested": 2, "limit": 100_000}},
+    }
 
 
 def test_health_check_reports_the_database(app_client: TestClient) -> None:

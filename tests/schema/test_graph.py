@@ -3,8 +3,10 @@
 import base64
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.conftest import GraphQLClient
+from atmp_graph.enums import Role
+from tests.conftest import GraphQLClient, api_key
 
 
 def _ids(gql: GraphQLClient, field: str) -> list[str]:
@@ -159,23 +161,25 @@ def test_relations_run_both_ways(gql: GraphQLClient) -> None:
     }
 
 
-def test_confidential_terms_stay_hidden(gql: GraphQLClient) -> None:
-    data = gql.execute(
-        "{ partnerships { nodes { code terms { valueAmount currency confidential } } } }"
-    )
-    assert data["partnerships"]["nodes"] == [
-        {"code": "LU-A-101", "terms": None},
-        {"code": "LU-A-102", "terms": None},
-        {
-            "code": "LU-A-103",
-            "terms": {"valueAmount": None, "currency": "SEK", "confidential": False},
-        },
+def test_confidential_terms_stay_with_the_parties(
+    app_client: TestClient, demo_database_url: str
+) -> None:
+    """Lund University is party to the Lund/Skåne partnerships, not to LUMC's."""
+    lund = {"Authorization": f"Bearer {api_key(demo_database_url, Role.PARTNER, '012a77v79')}"}
+    body = app_client.post(
+        "/graphql",
+        json={"query": "{ partnerships { nodes { code terms { valueAmount confidential } } } }"},
+        headers=lund,
+    ).json()
+
+    assert body["data"]["partnerships"]["nodes"] == [
+        {"code": "LU-A-101", "terms": {"valueAmount": "4500000.00", "confidential": True}},
+        {"code": "LU-A-102", "terms": {"valueAmount": "1200000.00", "confidential": True}},
+        {"code": "LU-A-103", "terms": {"valueAmount": None, "confidential": False}},
         {"code": "LUMC-C-55", "terms": None},
-        {
-            "code": "LUMC-C-56",
-            "terms": {"valueAmount": None, "currency": None, "confidential": False},
-        },
+        {"code": "LUMC-C-56", "terms": {"valueAmount": None, "confidential": False}},
     ]
+    assert [error["path"] for error in body["errors"]] == [["partnerships", "nodes", 3, "terms"]]
 
 
 def test_exchange_and_course_projects_build_their_own_nodes(gql: GraphQLClient) -> None:
