@@ -54,3 +54,8 @@ def wait_for_workers(log: Path, count: int, *, startup_seconds: float = 60) -> N
     while log.read_text().count("Application startup complete.") < count:
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.2)
+
+
+def body(response: Any) -> dict[str, Any]:
+    """A response's JSON without the top-level `extensions` (the cost every answer reports)."""
+    return {key: value for key, value in response.json().items() if key != "extensions"}

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
-from tests.api.conftest import redis_keys, wait_for_workers
+from tests.api.conftest import body, redis_keys, wait_for_workers
 from tests.live_server import free_port, serving
 
 ROOT = Path(__file__).parents[2]
@@ -78,9 +78,9 @@ def test_a_client_sends_the_hash_then_the_query_once_then_the_hash_alone(
     registering = send(client, method, query=TRIAL, extensions=persisted(TRIAL))
     by_hash = send(client, method, query=None, extensions=persisted(TRIAL))
 
-    assert (unknown.status_code, unknown.json()) == (200, NOT_FOUND)
-    assert (registering.status_code, registering.json()) == (200, STEM_PD)
-    assert (by_hash.status_code, by_hash.json()) == (200, STEM_PD)
+    assert (unknown.status_code, body(unknown)) == (200, NOT_FOUND)
+    assert (registering.status_code, body(registering)) == (200, STEM_PD)
+    assert (by_hash.status_code, body(by_hash)) == (200, STEM_PD)
 
 
 def test_a_hash_that_is_not_the_query_s_is_refused_and_not_stored(client: TestClient) -> None:
@@ -88,7 +88,7 @@ def test_a_hash_that_is_not_the_query_s_is_refused_and_not_stored(client: TestCl
 
     response = send(client, "POST", query=TRIAL, extensions=persisted(other))
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, body(response)) == (
         400,
         {
             "errors": [
@@ -99,7 +99,7 @@ def test_a_hash_that_is_not_the_query_s_is_refused_and_not_stored(client: TestCl
             ]
         },
     )
-    assert send(client, "POST", query=None, extensions=persisted(other)).json() == NOT_FOUND
+    assert body(send(client, "POST", query=None, extensions=persisted(other))) == NOT_FOUND
 
 
 @pytest.mark.parametrize(
@@ -122,11 +122,11 @@ def test_malformed_persisted_query_extensions_say_what_is_wrong(
     response = send(client, "POST", query=None, extensions={"persistedQuery": extension})
 
     assert response.status_code == 400
-    assert [error["message"] for error in response.json()["errors"]] == [message]
+    assert [error["message"] for error in body(response)["errors"]] == [message]
 
 
 def test_plain_queries_still_run_when_not_persisted_only(client: TestClient) -> None:
-    assert client.post("/graphql", json={"query": TRIAL}).json() == STEM_PD
+    assert body(client.post("/graphql", json={"query": TRIAL})) == STEM_PD
 
 
 def atmp_graph(*args: str, url: str) -> subprocess.CompletedProcess[str]:
@@ -171,10 +171,10 @@ def test_persisted_only_runs_what_the_administrator_registered(demo_engine: Engi
         apq_by_hash = send(http, "GET", query=None, extensions=persisted(document))
 
     expected = {"data": json.loads(stem_pd.with_suffix(".json").read_text())}
-    assert by_hash.json() == apq_by_hash.json() == expected
-    assert by_text.json() == expected
+    assert body(by_hash) == body(apq_by_hash) == expected
+    assert body(by_text) == expected
     for refused in (unregistered, unknown_hash, apq, after_apq):
-        assert (refused.status_code, refused.json()) == (400, NOT_IN_LIST)
+        assert (refused.status_code, body(refused)) == (400, NOT_IN_LIST)
 
 
 def test_a_document_that_does_not_fit_the_schema_is_not_registered(
@@ -204,7 +204,7 @@ def test_two_apps_share_what_clients_registered_through_redis(
         registering = send(first, "POST", query=TRIAL, extensions=persisted(TRIAL))
         by_hash = send(second, "POST", query=None, extensions=persisted(TRIAL))
 
-    assert registering.json() == by_hash.json() == STEM_PD
+    assert body(registering) == body(by_hash) == STEM_PD
     assert f"apq:{sha256(TRIAL)}" in redis_keys(redis_settings)
 
 
@@ -222,10 +222,10 @@ def test_workers_of_one_server_share_registered_documents_through_redis(
         answers = []
         for _ in range(20):
             with httpx2.Client(base_url=base) as http:
-                answers.append(send(http, "GET", query=None, extensions=persisted(query)).json())
+                answers.append(body(send(http, "GET", query=None, extensions=persisted(query))))
 
     expected = {"data": {"trials": {"totalCount": 0}}}
-    assert registering.json() == expected
+    assert body(registering) == expected
     assert answers == [expected] * 20
     assert f"apq:{sha256(query)}" in redis_keys(redis_settings)
 
@@ -251,4 +251,4 @@ def test_without_redis_clients_are_answered_and_asked_for_the_query_again(
         registering = send(http, "POST", query=TRIAL, extensions=persisted(TRIAL))
         by_hash = send(http, "POST", query=None, extensions=persisted(TRIAL))
 
-    assert (registering.json(), by_hash.json()) == (STEM_PD, NOT_FOUND)
+    assert (body(registering), body(by_hash)) == (STEM_PD, NOT_FOUND)

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from atmp_graph.api.app import create_app
 from atmp_graph.api.rate_limit import client_address
 from atmp_graph.api.settings import Settings
-from tests.api.conftest import redis_keys, wait_for_workers
+from tests.api.conftest import body, redis_keys, wait_for_workers
 from tests.api.test_cli import run
 from tests.live_server import serving
 
@@ -49,14 +49,14 @@ def test_past_the_limit_a_client_is_told_when_to_come_back(
     demo_database_url: str, store_settings: dict[str, Any]
 ) -> None:
     with api(demo_database_url, rate_limit_per_address=3, **store_settings) as client:
-        allowed = [client.post("/graphql", json=QUERY).json() for _ in range(3)]
+        allowed = [body(client.post("/graphql", json=QUERY)) for _ in range(3)]
         refused = client.post("/graphql", json=QUERY)
 
     assert allowed == [OK] * 3
     assert refused.status_code == 429
     retry_after = int(refused.headers["retry-after"])
     assert 0 < retry_after <= LONG_WINDOW
-    assert refused.json() == {
+    assert body(refused) == {
         "errors": [
             {
                 "message": f"too many requests from this address: at most 3 every {LONG_WINDOW} "
@@ -106,7 +106,7 @@ def test_each_api_key_has_its_own_allowance_and_is_stored_hashed(
         [200, 200],
         [200, 200],
     )
-    assert refused.json()["errors"][0]["message"].startswith(
+    assert body(refused)["errors"][0]["message"].startswith(
         "too many requests from this API key: at most 2 every"
     )
     keys = redis_keys(redis_settings)
