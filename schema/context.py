@@ -35,6 +35,8 @@ class Context:
     connection_params: Any = None
     # The response being made, where one is (an operation refused whole sets its status).
     response: Any = None
+    # The id the HTTP layer gave the request: a masked error carries it, and so does its log.
+    request_id: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,8 +21,15 @@ from atmp_graph.identity.merging import MergeError, merge, split
 from atmp_graph.model.kinds import model_for
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import SuggestionStatus
+from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.field_provenance import FieldProvenance, field_provenance
-from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
+from atmp_graph.schema.filters import (
+    ConflictFilter,
+    MergeFilter,
+    SuggestionFilter,
+    check_text,
+)
+from atmp_graph.schema.ids import row_id
 from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps, model_of
 from atmp_graph.schema.pagination import (
     PAGED,
@@ -102,8 +109,10 @@ async def _conflicts(
     size, offset = page_bounds(first, after)
     where: list[ColumnElement[bool]] = []
     if filter and filter.entity_type:
+        check_text(filter.entity_type, argument="filter.entityType")
         where.append(m.FieldConflict.entity_type == filter.entity_type)
     if filter and filter.field:
+        check_text(filter.field, argument="filter.field")
         where.append(m.FieldConflict.field == to_snake_case(filter.field))
     conflicted = (
         select(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
@@ -161,13 +170,14 @@ async def _as_admin(info: Info, operation: Callable[[Session], T]) -> T:
         try:
             return await session.run_sync(operation)
         except MergeError as error:
-            raise ValueError(str(error)) from None
+            raise UserError(str(error)) from None
 
 
 def _node_id(node: relay.GlobalID) -> tuple[type[m.Base], int]:
-    if not node.node_id.isdigit():
-        raise ValueError(f"{node} is not a node id of this API")
-    return model_of(node.type_name), int(node.node_id)
+    number = row_id(node.node_id)
+    if number is None:
+        raise UserError(f"{node} is not a node id of this API")
+    return model_of(node.type_name), number
 
 
 ALIASED = "An institution, facility or condition."
@@ -220,7 +230,7 @@ class IdentityMutation:
     ) -> EntityMerge:
         (model, survivor_id), (other, merged_id) = _node_id(survivor), _node_id(merged)
         if model is not other:
-            raise ValueError(f"a {survivor.type_name} cannot be merged with a {merged.type_name}")
+            raise UserError(f"a {survivor.type_name} cannot be merged with a {merged.type_name}")
         precedence = info.context.precedence
 
         def run(session: Session) -> EntityMerge:

@@ -15,6 +15,7 @@ from atmp_graph.access.viewer import Tier
 from atmp_graph.model import quarantine
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
+from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
 from atmp_graph.schema.pagination import (
@@ -221,4 +222,4 @@ class ProvenanceMutation:
             try:
                 return await session.run_sync(discard)
             except quarantine.QuarantineError as error:
-                raise ValueError(str(error)) from None
+                raise UserError(str(error)) from None
