@@ -15,10 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from atmp_graph.api.body_limit import BodyLimit
 from atmp_graph.api.graphiql import graphiql_assets
 from atmp_graph.api.graphql_view import GraphQLView
+from atmp_graph.api.persisted import PersistedQueries
+from atmp_graph.api.rate_limit import RateLimit
 from atmp_graph.api.request_id import RequestIdMiddleware, request_id
 from atmp_graph.api.settings import Settings
+from atmp_graph.api.shared_store import open_store
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import build_plugin_host
 
@@ -30,6 +34,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     settings = settings or Settings()
     engine = engine or make_async_engine(settings.database_url, limits=settings.database_limits)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    store = open_store(settings)
 
     async def healthz(request: Request) -> JSONResponse:
         try:
@@ -47,12 +52,14 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await store.close()
         await engine.dispose()
 
     host = build_plugin_host(
         load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
     )
-    graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings)
+    persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
+    graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings, persisted=persisted)
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/graphql", graphql),
@@ -61,9 +68,22 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())
+    # The rate limit goes first: a flood is turned away before its bodies are read.
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.rate_limit:
+        limits = Middleware(
+            RateLimit,
+            store=store,
+            window_seconds=settings.rate_limit_window_seconds,
+            per_address=settings.rate_limit_per_address,
+            per_key=settings.rate_limit_per_key,
+            trusted_proxies=settings.trusted_proxy_networks,
+        )
+        middleware.append(limits)
+    middleware.append(Middleware(BodyLimit, max_bytes=settings.body_limit_bytes))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.engine = engine

@@ -1,4 +1,4 @@
-"""The `atmp-graph` command: serve, ingest, plugins, review, quarantine, db upgrade,
+"""The `atmp-graph` command: serve, ingest, plugins, review, quarantine, persisted, db upgrade,
 export-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from atmp_graph.access.keys import KeyRefused, all_keys, create_key, revoke, server_secret
 from atmp_graph.api.demo import load_demo
+from atmp_graph.api.persisted import register_documents
 from atmp_graph.api.progress import ingest_progress
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import QuarantineStatus, Role
@@ -38,7 +39,7 @@ from atmp_graph.identity.review import (
     review_queue,
 )
 from atmp_graph.ingest import MAX_RETIRED_SHARE, IngestError, ingest
-from atmp_graph.model import Base, Institution, QuarantinedRecord, quarantine
+from atmp_graph.model import Base, Institution, PersistedDocument, QuarantinedRecord, quarantine
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
 from atmp_graph.model.kinds import model_for
 from atmp_graph.model.quarantine import latest_quarantine_containing
@@ -426,6 +427,85 @@ def _admin_session() -> Iterator[Session]:
         with Session(engine, autoflush=False) as session, session.begin():
             yield session
         engine.dispose()
+
+
+@main.group()
+def persisted() -> None:
+    """The documents the API runs when ATMP_PERSISTED_ONLY is set (admin work)."""
+
+
+DOCUMENT_SUFFIXES = (".graphql", ".gql")
+
+
+def _document_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in DOCUMENT_SUFFIXES)
+            if not found:
+                raise click.ClickException(f"{path}: no .graphql or .gql files in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _checked_documents(files: list[Path]) -> list[tuple[str, str]]:
+    """(file, text) of each file, every one checked against the schema first: a document
+    that cannot run would only be refused later, at a client's first request."""
+    from graphql import GraphQLError, parse, validate  # noqa: PLC0415
+
+    # Building the schema takes a while; only this command and export-schema need it.
+    from atmp_graph.schema.schema import schema  # noqa: PLC0415
+
+    documents = []
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        try:
+            errors = validate(schema._schema, parse(text))
+        except GraphQLError as error:
+            errors = [error]
+        if errors:
+            reason = errors[0].message.rstrip(".")
+            raise click.ClickException(f"{file}: {reason}; nothing was registered")
+        documents.append((str(file), text))
+    return documents
+
+
+@persisted.command("add")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="FILE...",
+)
+def persisted_add(paths: tuple[Path, ...]) -> None:
+    """Register the documents in FILE... (files, or folders of .graphql/.gql files).
+
+    Prints each document's hash: the SHA-256 of the file's exact text, which a client sends
+    as extensions.persistedQuery.sha256Hash (or it sends that exact text as the query).
+    """
+    documents = _checked_documents(_document_files(paths))
+    with _admin_session() as session:
+        registered = register_documents(session, documents)
+    for sha, source, is_new in registered:
+        click.echo(f"{sha}  {source}" + ("" if is_new else "  (registered already)"))
+
+
+@persisted.command("list")
+def persisted_list() -> None:
+    """The registered documents: hash, when, and the file each came from."""
+    with _admin_session() as session:
+        rows = session.execute(
+            select(
+                PersistedDocument.sha256, PersistedDocument.added_at, PersistedDocument.source
+            ).order_by(PersistedDocument.added_at, PersistedDocument.sha256)
+        ).all()
+    for sha, added_at, source in rows:
+        click.echo(f"{sha}  {added_at:%Y-%m-%d %H:%M}  {source}")
+    if not rows:
+        click.echo("no persisted documents: register some with `atmp-graph persisted add FILE`")
 
 
 @main.group()

@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -31,6 +32,7 @@ from strawberry.types.graphql import OperationType
 from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.graphiql import graphiql_page
 from atmp_graph.api.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
+from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
 from atmp_graph.api.request_id import request_id
 from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
@@ -59,12 +61,13 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         plugins: Sequence[PluginInfo],
         settings: Settings,
+        persisted: PersistedQueries,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits),
             graphql_ide="graphiql" if settings.graphiql else None,
         )
-        self.sessions, self.plugins = sessions, plugins
+        self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
@@ -102,12 +105,19 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": str(refused)}) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.persisted.persisted_only:
+            # The schema has no subscriptions: a WebSocket could only carry documents past
+            # the list of persisted ones.
+            await WebSocket(scope, receive, send).close(code=1008)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
         try:
             response = await self.run(request)
+        except PersistedQueryError as refusal:
+            response = refusal.response()
         except HTTPException as refusal:
             response = JSONResponse(
                 {"errors": [{"message": refusal.reason}]},
@@ -116,6 +126,12 @@ class GraphQLView(GraphQL[Context, None]):
                 media_type=response_media_type(request.headers.get("accept")),
             )
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query by hash alone has no `query` but is no page visit.
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
+        )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -157,7 +173,7 @@ class GraphQLView(GraphQL[Context, None]):
                 "The request body must be a JSON object: a `query` string and, if need be, "
                 "`variables`, `operationName` and `extensions`.",
             )
-        return request_data(data)
+        return await self.persisted.resolve(request_data(data))
 
     async def execute_single(  # noqa: PLR0917 (Strawberry's signature)
         self,

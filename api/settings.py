@@ -1,9 +1,10 @@
 """All configuration, from ATMP_* environment variables, in one typed object."""
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atmp_graph.model.database import DatabaseLimits
@@ -106,6 +107,63 @@ class Settings(BaseSettings):
         "(default: the bundled identity/precedence.toml).",
     )
 
+    persisted_only: bool = Field(
+        default=False,
+        description="ATMP_PERSISTED_ONLY: run only documents an administrator registered with "
+        "`atmp-graph persisted add` (production); others are refused.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="ATMP_REDIS_URL: Redis that the workers share persisted queries and rate "
+        "counters through; unset, each process keeps its own.",
+    )
+    redis_prefix: str = Field(
+        default="atmp-graph:", description="ATMP_REDIS_PREFIX: the prefix of every Redis key."
+    )
+    body_limit_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="ATMP_BODY_LIMIT_BYTES: larger request bodies are refused with 413.",
+    )
+    rate_limit: bool = Field(
+        default=True, description="ATMP_RATE_LIMIT: false turns rate limiting off (load tests)."
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60, gt=0, description="ATMP_RATE_LIMIT_WINDOW_SECONDS: the length of a window."
+    )
+    rate_limit_per_address: int = Field(
+        default=600,
+        gt=0,
+        description="ATMP_RATE_LIMIT_PER_ADDRESS: requests per window from one client address.",
+    )
+    rate_limit_per_key: int = Field(
+        default=600,
+        gt=0,
+        description="ATMP_RATE_LIMIT_PER_KEY: requests per window with one bearer token.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="ATMP_TRUSTED_PROXIES: comma-separated addresses or CIDRs of reverse "
+        "proxies whose X-Forwarded-For names the client; from others it is ignored.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in _comma_separated(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [
+            ipaddress.ip_network(item, strict=False)
+            for item in _comma_separated(self.trusted_proxies)
+        ]
+
     db_connect_timeout_seconds: int = Field(
         default=5,
         ge=2,
@@ -185,3 +243,7 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _comma_separated(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]

@@ -99,7 +99,7 @@ async def rate(label: str, call: Callable[[], Awaitable[Any]], seconds: float, m
 
 
 async def measure(url: str, seconds: float, most: int) -> None:
-    app = create_app(Settings(database_url=url))
+    app = create_app(Settings(database_url=url, rate_limit=False))  # a load test
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
 

@@ -13,6 +13,7 @@ from atmp_graph.model.collaboration import (
 )
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
 from atmp_graph.model.partnerships import Partnership, PartnershipTerms
+from atmp_graph.model.persisted import PersistedDocument
 from atmp_graph.model.provenance import (
     EntitySource,
     FeedState,
@@ -54,6 +55,7 @@ __all__ = [
     "Partnership",
     "PartnershipTerms",
     "PendingLink",
+    "PersistedDocument",
     "Person",
     "Product",
     "Project",

@@ -1,0 +1,61 @@
+"""Redis for the tests of what workers share: each test its own key prefix, deleted after."""
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_settings() -> Iterator[dict[str, Any]]:
+    """Settings that put the shared store in Redis, under a prefix no other test uses."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        client.close()
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {error}")
+    prefix = f"atmp-test:{uuid.uuid4().hex[:12]}:"
+    try:
+        yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Each store in turn: this process's own, and Redis."""
+    if request.param == "memory":
+        return {}
+    settings: dict[str, Any] = request.getfixturevalue("redis_settings")
+    return settings
+
+
+def redis_keys(settings: dict[str, Any]) -> list[str]:
+    """The keys under a test's prefix, without it."""
+    with redis.Redis.from_url(settings["redis_url"], decode_responses=True) as client:
+        prefix = settings["redis_prefix"]
+        return sorted(key.removeprefix(prefix) for key in client.scan_iter(match=f"{prefix}*"))
+
+
+def wait_for_workers(log: Path, count: int, *, startup_seconds: float = 60) -> None:
+    """Until `count` workers of a live server have started: /healthz answers as soon as the
+    first has, and a test of what workers share needs them all taking connections."""
+    deadline = time.monotonic() + startup_seconds
+    while log.read_text().count("Application startup complete.") < count:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+
+
+def body(response: Any) -> dict[str, Any]:
+    """A response's JSON without the top-level `extensions` (the cost every answer reports)."""
+    return {key: value for key, value in response.json().items() if key != "extensions"}
