@@ -22,6 +22,7 @@ from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.graphiql import graphiql_assets, graphiql_page
 from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
+from atmp_graph.ingest.curated_values import check_curated_values
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import PluginInfo, build_plugin_host
 from atmp_graph.schema.context import Context
@@ -67,6 +68,7 @@ class GraphQLView(GraphQL[Context, None]):
             viewer=viewer,
             secret=self.authenticator.secret,
             response=response,
+            check_curated=check_curated_values,
         )
 
     async def on_ws_connect(self, context: Context) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import String, delete, select
 from sqlalchemy.orm import Session
@@ -26,9 +26,18 @@ from atmp_graph.model import kinds
 from atmp_graph.model.base import Base
 from atmp_graph.model.provenance import EntitySource, SourceRecord
 
-# Checks a curator's values for a kind of node as a feed's record's would be, and returns
-# them as claims hold them; raises InvalidInput naming each bad field.
-CheckValues = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+# The kinds of node curators may set fields of (ingest/curated_values.py says which fields).
+CURATED_KINDS = ("clinical_trial", "product", "institution")
+
+
+class CheckValues(Protocol):
+    """Checks a curator's values for a kind of node as a feed's record's would be, and
+    returns them as claims hold them; raises InvalidInput naming each bad field (as `name`
+    spells it)."""
+
+    def __call__(
+        self, entity_type: str, values: Mapping[str, Any], *, name: Callable[[str], str] = ...
+    ) -> dict[str, Any]: ...
 
 
 class InvalidInput(ValueError):
@@ -170,6 +179,7 @@ def clear(
             )
     cleared = sorted(curated if fields is None else set(fields))
     for record in records:
-        _store(session, record, {k: v for k, v in (record.claims or {}).items() if k not in cleared})
+        kept = {k: v for k, v in (record.claims or {}).items() if k not in cleared}
+        _store(session, record, kept)
     resolve(session, node, precedence)
     return cleared

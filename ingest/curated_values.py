@@ -14,11 +14,12 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 
 from atmp_graph.identity.claims import encode
-from atmp_graph.identity.curation import InvalidInput
+from atmp_graph.identity.curation import CURATED_KINDS, InvalidInput
 from atmp_graph.ingest.claims import TRIAL_FIELDS
 from atmp_graph.plugins.records import InstitutionRecord, ProductRecord, Record, TrialRecord
 
-# kind -> (its record type, claim field -> the record field that checks it)
+# kind -> (its record type, claim field -> the record field that checks it), for each kind of
+# identity/curation.CURATED_KINDS
 CURATABLE: dict[str, tuple[type[Record], dict[str, str]]] = {
     "clinical_trial": (TrialRecord, {name: name for name in TRIAL_FIELDS if name != "local_id"}),
     "product": (
@@ -39,7 +40,9 @@ CURATABLE: dict[str, tuple[type[Record], dict[str, str]]] = {
 @cache
 def _adapter(record_type: type[Record], field: str) -> TypeAdapter[Any]:
     info = record_type.model_fields[field]
-    return TypeAdapter(Annotated[info.annotation, *info.metadata])
+    # The field's type with its validators (a phase in any case, a date as YYYY-MM-DD).
+    annotated: Any = Annotated[info.annotation, *info.metadata]
+    return TypeAdapter(annotated)
 
 
 def _reason(error: ValidationError) -> str:
@@ -54,8 +57,8 @@ def check_curated_values(
     """`values` (by claim field) checked for a node of `entity_type`, as claims hold them;
     InvalidInput names each bad field (as `name` spells it) and why."""
     if entity_type not in CURATABLE:
-        kinds = ", ".join(CURATABLE)
-        raise InvalidInput([("node", f"{entity_type} nodes have no curated fields (only {kinds})")])
+        named = ", ".join(CURATED_KINDS)
+        raise InvalidInput([("node", f"{entity_type} nodes have no curated fields (only {named})")])
     record_type, fields = CURATABLE[entity_type]
     if not values:
         raise InvalidInput([("values", "is empty: give at least one field and its value")])

@@ -143,9 +143,7 @@ def mark_reingested(session: Session, *, feed: str, run_id: int | None) -> None:
     if run_id is None:
         return
     session.execute(
-        update(QuarantinedRecord)
-        .where(*_reingest_requested(feed))
-        .values(reingest_run_id=run_id),
+        update(QuarantinedRecord).where(*_reingest_requested(feed)).values(reingest_run_id=run_id),
         execution_options={"synchronize_session": False},
     )
 

@@ -8,7 +8,9 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from atmp_graph.schema.audit import AuditQuery
 from atmp_graph.schema.collaboration import CollaborationQuery
+from atmp_graph.schema.curation import CurationMutation
 from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
@@ -38,11 +40,12 @@ Query = merge_types(
         ProvenanceQuery,
         IdentityQuery,
         PluginsQuery,
+        AuditQuery,
     ),
 )
 
 # Every mutation is a curator's or an admin's (schema/visibility.py).
-Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
+Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation))
 
 
 @functools.cache
