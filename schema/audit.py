@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case
 
 import atmp_graph.model as m
 from atmp_graph.access.viewer import Viewer
@@ -43,9 +44,11 @@ def actor(viewer: Viewer) -> Actor:
 
 
 def bad_input(problems: list[tuple[str, str]]) -> GraphQLError:
-    """One error for the whole input, with each bad field and why in `extensions.fields`."""
-    message = "; ".join(f"{field}: {reason}" for field, reason in problems)
-    fields = [{"field": field, "reason": reason} for field, reason in problems]
+    """One error for the whole input, with each bad field (as the schema names it) and why in
+    `extensions.fields`."""
+    named = [(to_camel_case(field), reason) for field, reason in problems]
+    message = "; ".join(f"{field}: {reason}" for field, reason in named)
+    fields = [{"field": field, "reason": reason} for field, reason in named]
     return GraphQLError(message, extensions={"code": BAD_INPUT, "fields": fields})
 
 
