@@ -144,8 +144,9 @@ def edit_curated(
     fields = sorted(values)
     before = curation.snapshot(session, node, fields)
     curation.edit(session, node, values, precedence=precedence)
+    arguments = {"values": dict(values)}
     _curation_entry(
-        session, actor, operation="editCuratedFields", node=node, arguments=dict(values),
+        session, actor, operation="editCuratedFields", node=node, arguments=arguments,
         reason=reason, before=before,
     )  # fmt: skip
 

@@ -122,10 +122,15 @@ def _conditions(filter: AuditFilter | None) -> list[ColumnElement[bool]]:
             raise InvalidInput([("filter.institution", f"{filter.institution} is no institution")])
         where.append(a.institution_id == institution_id)
     if filter.since is not None:
-        where.append(a.at >= filter.since)
+        where.append(a.at >= _utc(filter.since))
     if filter.until is not None:
-        where.append(a.at < filter.until)
+        where.append(a.at < _utc(filter.until))
     return where
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite compares the stored text: every moment must be written in UTC to compare right.
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 @strawberry.type
