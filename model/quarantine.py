@@ -21,7 +21,12 @@ OPEN = QuarantineStatus.OPEN
 
 
 class QuarantineError(ValueError):
-    """An operation on the quarantine that cannot be done, said in one sentence."""
+    """An operation on the quarantine that cannot be done, said in one sentence; `field`
+    names the argument at fault."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _same_record(entry: QuarantinedRecord) -> ColumnElement[bool]:
@@ -89,14 +94,17 @@ def discard(session: Session, entry_id: int, *, reason: str, by: str) -> Quarant
     """An admin says entry `entry_id` needs no fix (the record is gone, or wrong on purpose)."""
     entry = session.get(QuarantinedRecord, entry_id)
     if entry is None:
-        raise QuarantineError(f"there is no quarantined record {entry_id}")
+        raise QuarantineError(f"there is no quarantined record {entry_id}", field="id")
     if entry.status is not OPEN:
         raise QuarantineError(
             f"quarantined record {entry_id} is {entry.status.value.lower()} already: only open "
-            "records can be discarded"
+            "records can be discarded",
+            field="id",
         )
     if not reason.strip():
-        raise QuarantineError("say why the record is discarded: the reason is empty")
+        raise QuarantineError(
+            "say why the record is discarded: the reason is empty", field="reason"
+        )
     entry.status = QuarantineStatus.DISCARDED
     entry.discarded_at = dt.datetime.now(dt.UTC)
     entry.discarded_by, entry.discard_reason = by, reason.strip()
@@ -108,14 +116,17 @@ def request_reingest(session: Session, entry_id: int, *, reason: str, by: str) -
     say, without a newer cursor value): the feed's next run reads its stream whole."""
     entry = session.get(QuarantinedRecord, entry_id)
     if entry is None:
-        raise QuarantineError(f"there is no quarantined record {entry_id}")
+        raise QuarantineError(f"there is no quarantined record {entry_id}", field="id")
     if entry.status is not OPEN:
         raise QuarantineError(
             f"quarantined record {entry_id} is {entry.status.value.lower()} already: only open "
-            "records can be read again"
+            "records can be read again",
+            field="id",
         )
     if not reason.strip():
-        raise QuarantineError("say why the record is to be read again: the reason is empty")
+        raise QuarantineError(
+            "say why the record is to be read again: the reason is empty", field="reason"
+        )
     entry.reingest_requested_at = dt.datetime.now(dt.UTC)
     entry.reingest_requested_by, entry.reingest_reason = by, reason.strip()
     entry.reingest_run_id = None

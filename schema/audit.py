@@ -43,11 +43,11 @@ def actor(viewer: Viewer) -> Actor:
     )
 
 
-def bad_input(problems: list[tuple[str, str]]) -> GraphQLError:
+def bad_input(problems: list[tuple[str, str]], message: str | None = None) -> GraphQLError:
     """One error for the whole input, with each bad field (as the schema names it) and why in
     `extensions.fields`."""
     named = [(to_camel_case(field), reason) for field, reason in problems]
-    message = "; ".join(f"{field}: {reason}" for field, reason in named)
+    message = message or "; ".join(f"{field}: {reason}" for field, reason in named)
     fields = [{"field": field, "reason": reason} for field, reason in named]
     return GraphQLError(message, extensions={"code": BAD_INPUT, "fields": fields})
 
@@ -61,7 +61,10 @@ async def audited(info: Info, operation: Callable[[Session], T]) -> T:
         except InvalidInput as error:
             raise bad_input(error.problems) from None
         except (MergeError, QuarantineError) as error:
-            raise ValueError(str(error)) from None
+            # The sentence as it is (the command line says the same), and the argument at fault.
+            if error.field is None:
+                raise ValueError(str(error)) from None
+            raise bad_input([(error.field, str(error))], str(error)) from None
 
 
 def node_of(node: relay.GlobalID, *, argument: str = "node") -> tuple[type[m.Base], int]:

@@ -424,3 +424,64 @@ def test_the_command_line_writes_audit_entries_as_its_user(
         "kind": "clinical_trial", "survivor": first, "merged": second, "reason": "same trial"
     }  # fmt: skip
     assert entry["before"]["merged"]["title"] == "Gene therapy for PD"
+
+
+@pytest.mark.parametrize(
+    ("mutation", "problems"),
+    [
+        ("rejectMatch(id: 999) { id }", [("id", "there is no suggestion 999")]),
+        ("acceptMatch(id: 999) { id }", [("id", "there is no suggestion 999")]),
+        ("splitMerge(id: 999) { id }", [("id", "there is no merge 999")]),
+        (
+            'discardQuarantinedRecord(id: 999, reason: "gone") { id }',
+            [("id", "there is no quarantined record 999")],
+        ),
+        (
+            'requestReingest(id: 999, reason: "fixed") { id }',
+            [("id", "there is no quarantined record 999")],
+        ),
+        (
+            'mergeNodes(survivor: "<T1>", merged: "<T1>", reason: "same") { id }',
+            [("merged", "clinical_trial <t1> cannot be merged into itself")],
+        ),
+        (
+            'mergeNodes(survivor: "<T1>", merged: "<run>", reason: " ") { id }',
+            [("merged", "a ClinicalTrial cannot be merged with a IngestRun"),
+             ("reason", "is empty: say why, for the audit log")],
+        ),
+        (
+            'addAlias(node: "<T1>", alias: "CAR-T") ',
+            [("node", "clinical_trial nodes have no aliases (only institution, facility, "
+              "condition do)")],
+        ),
+        (
+            'clearCuratedFields(node: "<T1>", fields: ["title"], reason: "wrong") { id }',
+            [("title", "has no curated value (curated fields: none)")],
+        ),
+    ],
+    ids=lambda case: case.split("(")[0] if isinstance(case, str) else None,
+)  # fmt: skip
+def test_every_curation_mutation_names_the_argument_at_fault(
+    clients: dict[str, GraphQLClient],
+    trials: Engine,
+    mutation: str,
+    problems: list[tuple[str, str]],
+) -> None:
+    from strawberry import relay  # noqa: PLC0415
+
+    first = _trial_id(trials, "T1")
+    names = {"T1": first, "t1": _raw_id(first), "run": str(relay.GlobalID("IngestRun", "1"))}
+    body = clients["curator"].post("mutation { " + _named(mutation, names) + " }")
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["fields"] == [
+        {"field": field, "reason": _named(why, names)} for field, why in problems
+    ]
+    with Session(trials) as session:
+        assert session.scalar(select(func.count()).select_from(m.AuditEntry)) == 0
+
+
+def _named(text: str, names: dict[str, Any]) -> str:
+    for name, value in names.items():
+        text = text.replace(f"<{name}>", str(value))
+    return text
