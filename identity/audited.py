@@ -175,6 +175,8 @@ def clear_curated(
 def _reason_given(reason: str) -> None:
     if not reason.strip():
         raise curation.InvalidInput([("reason", "is empty: say why, for the record")])
+    if "\x00" in reason:
+        raise curation.InvalidInput([("reason", "holds a NUL character")])
 
 
 def _curation_entry(

@@ -99,7 +99,9 @@ def check_columns(session: Session, node: Base, values: Mapping[str, Any]) -> No
     for name, value in values.items():
         column = table.c[name]
         length = getattr(column.type, "length", None)
-        if isinstance(column.type, String) and length and len(str(value)) > length:
+        if isinstance(value, str) and "\x00" in value:
+            problems.append((name, "holds a NUL character"))
+        elif isinstance(column.type, String) and length and len(str(value)) > length:
             problems.append((name, f"is longer than {length} characters"))
         elif column.unique:
             other = session.scalar(

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 from strawberry import relay
@@ -23,7 +22,9 @@ from atmp_graph.identity.merging import MergeError
 from atmp_graph.model.audit import Actor
 from atmp_graph.model.quarantine import QuarantineError
 from atmp_graph.schema.context import Info
-from atmp_graph.schema.filters import AuditFilter
+from atmp_graph.schema.errors import UserError
+from atmp_graph.schema.filters import AuditFilter, check_text
+from atmp_graph.schema.ids import row_id
 from atmp_graph.schema.mapping import Mapped, MappedNode, entity, maps, model_of
 from atmp_graph.schema.pagination import PAGED, Connection, paginate
 
@@ -43,13 +44,13 @@ def actor(viewer: Viewer) -> Actor:
     )
 
 
-def bad_input(problems: list[tuple[str, str]], message: str | None = None) -> GraphQLError:
+def bad_input(problems: list[tuple[str, str]], message: str | None = None) -> UserError:
     """One error for the whole input, with each bad field (as the schema names it) and why in
     `extensions.fields`."""
     named = [(to_camel_case(field), reason) for field, reason in problems]
     message = message or "; ".join(f"{field}: {reason}" for field, reason in named)
     fields = [{"field": field, "reason": reason} for field, reason in named]
-    return GraphQLError(message, extensions={"code": BAD_INPUT, "fields": fields})
+    return UserError(message, extensions={"code": BAD_INPUT, "fields": fields})
 
 
 async def audited(info: Info, operation: Callable[[Session], T]) -> T:
@@ -63,7 +64,7 @@ async def audited(info: Info, operation: Callable[[Session], T]) -> T:
         except (MergeError, QuarantineError) as error:
             # The sentence as it is (the command line says the same), and the argument at fault.
             if error.field is None:
-                raise ValueError(str(error)) from None
+                raise UserError(str(error)) from None
             raise bad_input([(error.field, str(error))], str(error)) from None
 
 
@@ -71,11 +72,12 @@ def node_of(node: relay.GlobalID, *, argument: str = "node") -> tuple[type[m.Bas
     """The model and id a global id names; InvalidInput if it names nothing of this API."""
     try:
         model = model_of(node.type_name)
-    except ValueError:
+    except UserError:
         model = None
-    if model is None or not node.node_id.isdigit():
+    number = row_id(node.node_id)
+    if model is None or number is None:
         raise InvalidInput([(argument, f"{node} is not a node id of this API")])
-    return model, int(node.node_id)
+    return model, number
 
 
 @maps(m.AuditEntry)
@@ -116,6 +118,7 @@ def _conditions(filter: AuditFilter | None) -> list[ColumnElement[bool]]:
     a = m.AuditEntry
     where: list[ColumnElement[bool]] = []
     if filter.operation is not None:
+        check_text(filter.operation, argument="filter.operation")
         where.append(a.operation == filter.operation)
     if filter.key_id is not None:
         where.append(a.key_id == filter.key_id)

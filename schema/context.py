@@ -43,6 +43,8 @@ class Context:
     # Checks a curator's values as a feed's record's are (ingest/curated_values.py); the API
     # fills it in, so the schema never imports the ingest package.
     check_curated: CheckValues = _no_value_check
+    # The id the HTTP layer gave the request: a masked error carries it, and so does its log.
+    request_id: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,8 @@
-"""Filter inputs for the top-level lists: each field is an equality on the column of its name."""
+"""Filter inputs for the top-level lists: each field is an equality on the column of its name.
+
+Their text is checked before it reaches SQL: PostgreSQL refuses a NUL character and SQLite a
+long LIKE pattern, and the client can do nothing with a database's refusal.
+"""
 
 import datetime as dt
 from typing import ClassVar
@@ -22,8 +26,27 @@ from atmp_graph.schema.enums import (
     TrialPhase,
     TrialStatus,
 )
+from atmp_graph.schema.errors import UserError
 
 SEARCH = "Case-insensitive text the name or title contains."
+# Room for a pasted full title; SQLite refuses LIKE patterns over 50,000 bytes.
+MAX_TEXT_ARGUMENT = 1000
+
+
+def shortened(value: str, limit: int = 40) -> str:
+    """`value` quoted for an error message, cut short so a huge input is not echoed back."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}…"
+
+
+def check_text(value: str, *, argument: str) -> None:
+    """Refuse text no name or id holds, with a UserError naming the argument."""
+    if "\x00" in value:
+        raise UserError(f"{argument}: {shortened(value)} holds a NUL character")
+    if len(value) > MAX_TEXT_ARGUMENT:
+        raise UserError(
+            f"{argument}: {len(value)} characters, "
+            f"more than the {MAX_TEXT_ARGUMENT} this argument takes"
+        )
 
 
 @strawberry.input(description="Which institutions to list.")

@@ -24,7 +24,7 @@ from atmp_graph.schema.audit import audited as audited_call
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import SuggestionStatus
 from atmp_graph.schema.field_provenance import FieldProvenance, field_provenance
-from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter
+from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter, check_text
 from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps
 from atmp_graph.schema.pagination import (
     PAGED,
@@ -103,8 +103,10 @@ async def _conflicts(
     size, offset = page_bounds(first, after)
     where: list[ColumnElement[bool]] = []
     if filter and filter.entity_type:
+        check_text(filter.entity_type, argument="filter.entityType")
         where.append(m.FieldConflict.entity_type == filter.entity_type)
     if filter and filter.field:
+        check_text(filter.field, argument="filter.field")
         where.append(m.FieldConflict.field == to_snake_case(filter.field))
     conflicted = (
         select(m.FieldConflict.entity_type, m.FieldConflict.entity_id)

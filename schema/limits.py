@@ -23,10 +23,10 @@ from strawberry.extensions import (
     DisableIntrospection,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 
 from atmp_graph.schema.cost import Measure, measure_operation
+from atmp_graph.schema.repeated_fields import GuardedValidationCache
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
 
@@ -226,5 +226,5 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    extensions += [lambda: ValidationCache(maxsize=1024), lambda: QueryLimiter(limits)]
+    extensions += [lambda: GuardedValidationCache(maxsize=1024), lambda: QueryLimiter(limits)]
     return extensions

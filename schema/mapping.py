@@ -18,7 +18,9 @@ import atmp_graph.model as m
 from atmp_graph.model import Base, kinds
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.cost import PAGE_SIZE, PageSize
+from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.field_provenance import field_provenance
+from atmp_graph.schema.ids import row_id
 
 if TYPE_CHECKING:
     from atmp_graph.schema.field_provenance import FieldProvenance
@@ -63,7 +65,8 @@ class MappedRelayNode(Mapped, relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         """The nodes by id; the id of a node merged into another finds the survivor."""
-        keys = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+        # 0 is no row's id: what cannot be an id finds nothing, as an unknown id does.
+        keys = [row_id(node_id) or 0 for node_id in node_ids]
         loader = info.context.loaders.by_id(cls.__model__)
         rows = await loader.load_many(keys)
         missing = [key for key, row in zip(keys, rows, strict=True) if row is None]
@@ -77,7 +80,7 @@ class MappedRelayNode(Mapped, relay.Node):
         nodes = [None if row is None else cls.from_row(row) for row in rows]
         if required and None in nodes:
             missing_ids = [key for key, node in zip(node_ids, nodes, strict=True) if node is None]
-            raise ValueError(f"no {cls.__name__} with id {', '.join(missing_ids)}")
+            raise UserError(f"no {cls.__name__} with id {', '.join(missing_ids)}")
         return nodes
 
 
@@ -139,7 +142,7 @@ def model_of(type_name: str) -> type[Base]:
     for model, node_type in _TYPES.items():
         if node_type.__name__ == type_name:
             return model
-    raise ValueError(f"{type_name!r} is not a type of this schema")
+    raise UserError(f"{type_name!r} is not a type of this schema")
 
 
 def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:

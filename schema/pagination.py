@@ -7,10 +7,14 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from strawberry import relay
+from strawberry.utils.str_converters import to_camel_case
 
 from atmp_graph.model import Base
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.cost import PAGE_SIZE, PageSize
+from atmp_graph.schema.errors import UserError
+from atmp_graph.schema.filters import check_text, shortened
+from atmp_graph.schema.ids import small_number
 from atmp_graph.schema.mapping import Mapped
 
 DEFAULT_PAGE = 20
@@ -56,20 +60,24 @@ def encode_cursor(offset: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    """The offset an `after` cursor points at; a UserError for what this API never issued."""
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        if text.startswith(_CURSOR_PREFIX):
-            return int(text.removeprefix(_CURSOR_PREFIX))
     except ValueError:
-        pass
-    raise ValueError(f"after: {cursor!r} is not a cursor from this API")
+        text = ""
+    offset = (
+        small_number(text.removeprefix(_CURSOR_PREFIX)) if text.startswith(_CURSOR_PREFIX) else None
+    )
+    if offset is None:
+        raise UserError(f"after: {shortened(cursor)} is not a cursor from this API")
+    return offset
 
 
 def page_bounds(first: int | None, after: str | None) -> tuple[int, int]:
     """(page size, offset of its first node) from the `first` and `after` arguments."""
     size = DEFAULT_PAGE if first is None else first
     if not 0 <= size <= MAX_PAGE:
-        raise ValueError(f"first: {size} is not between 0 and {MAX_PAGE}")
+        raise UserError(f"first: {size} is not between 0 and {MAX_PAGE}")
     return size, decode_cursor(after) + 1 if after else 0
 
 
@@ -86,10 +94,13 @@ def filter_conditions(model: type[Base], filters: Any) -> list[ColumnElement[boo
         value = getattr(filters, field.name)
         if value is None:
             continue
+        if isinstance(value, str):
+            check_text(value, argument=f"filter.{to_camel_case(field.name)}")
         if field.name == "search":
-            pattern = f"%{value.lower()}%"
             columns = [getattr(model, name) for name in type(filters).__search__]
-            conditions.append(or_(*(func.lower(column).like(pattern) for column in columns)))
+            # autoescape: a % or _ the client typed is that character, not a wildcard.
+            matches = (func.lower(c).contains(value.lower(), autoescape=True) for c in columns)
+            conditions.append(or_(*matches))
         else:
             conditions.append(getattr(model, field.name) == value)
     return conditions

@@ -1,33 +1,31 @@
-"""Assemble the schema from the domain modules; nothing else lives here."""
+"""Assemble the schema from the domain modules and its extensions; nothing else lives here."""
 
 import copy
 import functools
 
 import strawberry
-from strawberry import relay
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from atmp_graph.schema.audit import AuditQuery
 from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.curation import CurationMutation
 from atmp_graph.schema.db_errors import DatabaseErrors
+from atmp_graph.schema.errors import MaskUnexpectedErrors, log_unexpected, request_id_of
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
 from atmp_graph.schema.limits import QueryLimits, limit_extensions
 from atmp_graph.schema.mapping import mapped_types
+from atmp_graph.schema.node import NodeQuery
+from atmp_graph.schema.operation_name import OperationNameRequired
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
 from atmp_graph.schema.trials import TrialsQuery
 from atmp_graph.schema.visibility import OperationGate, definitions, protect
-
-
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any node, by its global id.")
-
 
 Query = merge_types(
     "Query",
@@ -48,8 +46,21 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation))
 
 
+class GraphSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Strawberry logs every error here, the client's mistakes too; we log the unexpected
+        ones, before any extension replaces them, under the request id their client is given."""
+        context = None if execution_context is None else execution_context.context
+        log_unexpected(errors, request_id_of(context))
+
+
+CONFIG = StrawberryConfig(relay_max_results=100)
+
+
 @functools.cache
-def _assembled() -> strawberry.Schema:
+def _assembled() -> GraphSchema:
     # Who may see each field goes on the fields before the one conversion of the types.
     # Types only named in forward references are reached from the mapping's registry.
     missing = protect(definitions([Query, Mutation, FieldProvenance, *mapped_types()]))
@@ -59,15 +70,21 @@ def _assembled() -> strawberry.Schema:
         )
     # Strawberry can convert the types only once (relay fields keep what it added), so every
     # schema is a copy of this one with its own extensions.
-    return strawberry.Schema(
-        query=Query, mutation=Mutation, config=StrawberryConfig(relay_max_results=100)
-    )
+    return GraphSchema(query=Query, mutation=Mutation, config=CONFIG)
 
 
 def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
     """The schema, refusing what `limits` (by default, the development limits) refuse."""
     limited = copy.copy(_assembled())
-    limited.extensions = (*limit_extensions(limits or QueryLimits()), OperationGate, DatabaseErrors)
+    limited.extensions = (
+        # The parse and validation caches, then what a query may ask for (schema/limits.py).
+        *limit_extensions(limits or QueryLimits()),
+        # Extensions finish in reverse order: listed first, it sees what the others leave.
+        MaskUnexpectedErrors,
+        OperationNameRequired,
+        OperationGate,
+        DatabaseErrors,
+    )
     return limited
 
 

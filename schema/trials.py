@@ -14,7 +14,7 @@ from atmp_graph.normalize import canonical_eudract
 from atmp_graph.schema.collaboration import Facility, Institution
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import TrialPhase, TrialStatus
-from atmp_graph.schema.filters import TrialFilter
+from atmp_graph.schema.filters import TrialFilter, check_text
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
@@ -112,6 +112,7 @@ class TrialsQuery:
             str, strawberry.argument(description="Such as NCT05635409 or 2021-001366-38.")
         ],
     ) -> ClinicalTrial | None:
+        check_text(registry_id, argument="registryId")
         wanted = canonical_eudract(registry_id)  # also upper-cases and compacts NCT and EU CT ids
         statement = lookup.trials_by_registry_id_statement(
             (scheme, wanted) for scheme in lookup.REGISTRY_COLUMNS

@@ -13,13 +13,14 @@ their resolver asks of `require` here.
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
+from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from atmp_graph.access.viewer import Tier, Viewer, refusal
 from atmp_graph.schema.context import Info
+from atmp_graph.schema.errors import UserError
 
 PUBLIC, PARTNER, PARTY, CURATOR = Tier.PUBLIC, Tier.PARTNER, Tier.PARTY, Tier.CURATOR
 ADMIN = Tier.ADMIN
@@ -80,7 +81,7 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
 }  # fmt: skip
 
 
-class Refused(GraphQLError):
+class Refused(UserError):
     """A field or operation the caller may not see or run."""
 
     def __init__(self, tier: Tier) -> None:

@@ -46,9 +46,11 @@ def messages(body: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def api(app_client: TestClient) -> Recorder:
-    """The app over the demo data, with the default (development) limits."""
-    return Recorder(app_client)
+def api(demo_database_url: str) -> Iterator[Recorder]:
+    """The app over the demo data, with the default (development) limits, as a stranger (an
+    attacker needs no key; a key would add its own lookup to the statements)."""
+    with TestClient(create_app(Settings(database_url=demo_database_url))) as client:
+        yield Recorder(client)
 
 
 @pytest.mark.parametrize(("query", "setting"), HOSTILE.values(), ids=list(HOSTILE))
