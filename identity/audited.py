@@ -174,7 +174,7 @@ def clear_curated(
 
 def _reason_given(reason: str) -> None:
     if not reason.strip():
-        raise curation.InvalidInput([("reason", "is empty: say why, for the record")])
+        raise curation.InvalidInput([("reason", "is empty: say why, for the audit log")])
     if "\x00" in reason:
         raise curation.InvalidInput([("reason", "holds a NUL character")])
 
