@@ -27,19 +27,15 @@ from atmp_graph.api.persisted import register_documents
 from atmp_graph.api.progress import ingest_progress
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import QuarantineStatus, Role
+from atmp_graph.identity import audited
+from atmp_graph.identity.curation import InvalidInput
 from atmp_graph.identity.lookup import institutions_matching
-from atmp_graph.identity.merging import MergeError, merge, split
+from atmp_graph.identity.merging import MergeError
 from atmp_graph.identity.precedence import Precedence, PrecedenceError, load_precedence
-from atmp_graph.identity.review import (
-    ALIASED,
-    accept,
-    add_alias,
-    reject,
-    remove_alias,
-    review_queue,
-)
+from atmp_graph.identity.review import ALIASED, review_queue
 from atmp_graph.ingest import MAX_RETIRED_SHARE, IngestError, ingest
 from atmp_graph.model import Base, Institution, PersistedDocument, QuarantinedRecord, quarantine
+from atmp_graph.model.audit import Actor
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
 from atmp_graph.model.kinds import model_for
 from atmp_graph.model.quarantine import latest_quarantine_containing
@@ -59,6 +55,7 @@ def _one_sentence_errors() -> Iterator[None]:
         ConfigError,
         FileNotFoundError,
         MergeError,
+        InvalidInput,
         PrecedenceError,
         quarantine.QuarantineError,
     ) as error:
@@ -294,13 +291,27 @@ def review_list(everything: bool) -> None:
             click.echo("nothing to review")
 
 
+# Who did it, for the audit log every curation command writes.
+_by = click.option(
+    "--by", default=getpass.getuser, show_default="your login name", help="Who, for the record."
+)
+
+
+def _actor(by: str) -> Actor:
+    # No key, no role: the audit log tells a command-line user by these being empty.
+    return Actor(who=by)
+
+
 @review.command("accept")
 @click.argument("suggestion", type=int)
 @click.option("--survivor", type=int, help="The id of the node that keeps its id.")
-def review_accept(suggestion: int, survivor: int | None) -> None:
+@_by
+def review_accept(suggestion: int, survivor: int | None, by: str) -> None:
     """Merge the pair SUGGESTION names into one node."""
     with _admin_session() as session:
-        merge = accept(session, suggestion, precedence=_precedence(), survivor_id=survivor)
+        merge = audited.accept_match(
+            session, _actor(by), suggestion, precedence=_precedence(), survivor_id=survivor
+        )
         click.echo(
             f"suggestion {suggestion}: the two were one node already"
             if merge is None
@@ -311,10 +322,11 @@ def review_accept(suggestion: int, survivor: int | None) -> None:
 
 @review.command("reject")
 @click.argument("suggestion", type=int)
-def review_reject(suggestion: int) -> None:
+@_by
+def review_reject(suggestion: int, by: str) -> None:
     """The pair SUGGESTION names are two things: never suggest them again."""
     with _admin_session() as session:
-        reject(session, suggestion)
+        audited.reject_match(session, _actor(by), suggestion)
     click.echo(f"suggestion {suggestion}: rejected")
 
 
@@ -323,20 +335,24 @@ def review_reject(suggestion: int) -> None:
 @click.argument("survivor", type=int)
 @click.argument("merged", type=int)
 @click.option("--reason", required=True, help="Why, for the record.")
-def review_merge(kind: str, survivor: int, merged: int, reason: str) -> None:
+@_by
+def review_merge(kind: str, survivor: int, merged: int, reason: str, by: str) -> None:
     """Merge node MERGED into SURVIVOR, both of KIND (institution, product, clinical_trial …)."""
     with _admin_session() as session:
         model = _model(kind)
-        record = merge(session, model, survivor, merged, reason=reason, precedence=_precedence())
+        record = audited.merge_nodes(
+            session, _actor(by), model, survivor, merged, reason=reason, precedence=_precedence()
+        )
         click.echo(f"merge {record.id}: {kind} {merged} is now {survivor}")
 
 
 @review.command("split")
 @click.argument("merge_id", type=int)
-def review_split(merge_id: int) -> None:
+@_by
+def review_split(merge_id: int, by: str) -> None:
     """Undo merge MERGE_ID: the merged node comes back under its own id and stays apart."""
     with _admin_session() as session:
-        record = split(session, merge_id, precedence=_precedence())
+        record = audited.split_merge(session, _actor(by), merge_id, precedence=_precedence())
         click.echo(f"merge {merge_id}: split; {record.entity_type} {record.merged_id} is back")
 
 
@@ -345,11 +361,11 @@ def review_split(merge_id: int) -> None:
 @click.argument("kind", type=click.Choice(sorted(ALIASED)))
 @click.argument("node", type=int)
 @click.argument("name")
-def review_alias(action: str, kind: str, node: int, name: str) -> None:
+@_by
+def review_alias(action: str, kind: str, node: int, name: str, by: str) -> None:
     """Add NAME to, or remove it from, the aliases of node NODE of KIND."""
     with _admin_session() as session:
-        edit = add_alias if action == "add" else remove_alias
-        aliases = edit(session, kind, node, name)
+        aliases = audited.edit_alias(session, _actor(by), kind, node, name, add=action == "add")
     click.echo(f"{kind} {node} goes by: " + "; ".join(aliases))
 
 
@@ -399,12 +415,25 @@ def _quarantine_line(entry: QuarantinedRecord) -> str:
 @quarantine_group.command("discard")
 @click.argument("number", type=int)
 @click.option("--reason", required=True, help="Why it needs no fix, for the record.")
-@click.option("--by", default=getpass.getuser, show_default="your login name", help="Who.")
+@_by
 def quarantine_discard(number: int, reason: str, by: str) -> None:
     """Discard open quarantined record NUMBER: it needs no fix (gone at its source, say)."""
     with _admin_session() as session:
-        quarantine.discard(session, number, reason=reason, by=by)
+        audited.discard_quarantined(session, _actor(by), number, reason=reason)
     click.echo(f"quarantined record {number}: discarded ({reason.strip()})")
+
+
+@quarantine_group.command("reingest")
+@click.argument("number", type=int)
+@click.option("--reason", required=True, help="Why it is to be read again, for the record.")
+@_by
+def quarantine_reingest(number: int, reason: str, by: str) -> None:
+    """Have open quarantined record NUMBER read again: the feed's next run reads its stream
+    whole, whatever the feed's cursor says."""
+    with _admin_session() as session:
+        entry = audited.request_reingest(session, _actor(by), number, reason=reason)
+        feed = entry.feed
+    click.echo(f"quarantined record {number}: the next run of {feed} reads it again")
 
 
 def _precedence() -> Precedence:

@@ -36,6 +36,7 @@ from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
 from atmp_graph.api.request_id import request_id
 from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
+from atmp_graph.ingest.curated_values import check_curated_values
 from atmp_graph.plugins.manager import PluginInfo
 from atmp_graph.schema.context import Context
 from atmp_graph.schema.errors import INTERNAL, mask_unexpected
@@ -93,6 +94,7 @@ class GraphQLView(GraphQL[Context, None]):
             secret=self.authenticator.secret,
             response=response,
             request_id=request_id(request.scope),
+            check_curated=check_curated_values,
         )
 
     async def on_ws_connect(self, context: Context) -> None:

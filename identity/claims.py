@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, DateTime, Enum, Numeric, select
 from sqlalchemy.orm import Session
 
+from atmp_graph.identity.precedence import CURATION
 from atmp_graph.model.base import Base
 from atmp_graph.model.provenance import EntitySource, SourceRecord
 
@@ -98,9 +99,12 @@ def claims_for(session: Session, entity_type: str, ids: Sequence[int]) -> dict[i
 
 
 def counting(claims: Sequence[Claim]) -> list[Claim]:
-    """The claims that count: the live ones, or all of them when none is live."""
-    live = [claim for claim in claims if claim.retired_at is None]
-    return live or list(claims)
+    """The claims that count: the live ones, or all of them when none is live; a curator's
+    count either way (no feed sends them, so no run retires them)."""
+    curated = [claim for claim in claims if claim.feed == CURATION]
+    fed = [claim for claim in claims if claim.feed != CURATION]
+    live = [claim for claim in fed if claim.retired_at is None]
+    return (live or fed) + curated
 
 
 def record_claims(record: SourceRecord) -> Claim | None:

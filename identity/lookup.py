@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from atmp_graph.enums import InstitutionKind, SuggestionStatus
 from atmp_graph.identity.aliases import add_aliases, alias_owner
+from atmp_graph.identity.precedence import CURATION
 from atmp_graph.model.base import Base
 from atmp_graph.model.collaboration import (
     Facility,
@@ -178,12 +179,16 @@ def built_entity_ids(
 
 
 def feeds_of(session: Session, entity_type: str, ids: Iterable[int]) -> dict[int, set[str]]:
-    """The feeds whose records built each of these nodes."""
+    """The feeds whose records built each of these nodes (a curator's values are no feed's)."""
     feeds: dict[int, set[str]] = {}
     rows = session.execute(
         select(EntitySource.entity_id, SourceRecord.feed)
         .join(SourceRecord)
-        .where(EntitySource.entity_type == entity_type, EntitySource.entity_id.in_(list(ids)))
+        .where(
+            EntitySource.entity_type == entity_type,
+            EntitySource.entity_id.in_(list(ids)),
+            SourceRecord.feed != CURATION,
+        )
     )
     for entity_id, feed in rows:
         feeds.setdefault(entity_id, set()).add(feed)

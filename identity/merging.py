@@ -42,7 +42,12 @@ RETIREMENT = ("retired_at", "retired_by_run_id")
 
 
 class MergeError(ValueError):
-    """A merge or split that cannot be done, said in one sentence."""
+    """A merge or split that cannot be done, said in one sentence; `field` names the argument
+    at fault, where one is."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -187,9 +192,13 @@ def _mergeable(model: type[Base], survivor_id: int, merged_id: int) -> str:
     entity_type = kinds.entity_type_of(model)
     if not issubclass(model, NodeIdMixin):
         mergeable = ", ".join(sorted(kinds.entity_type_of(kind) for kind in kinds.node_kinds()))
-        raise MergeError(f"{entity_type} nodes cannot be merged (only {mergeable})")
+        raise MergeError(
+            f"{entity_type} nodes cannot be merged (only {mergeable})", field="survivor"
+        )
     if survivor_id == merged_id:
-        raise MergeError(f"{entity_type} {survivor_id} cannot be merged into itself")
+        raise MergeError(
+            f"{entity_type} {survivor_id} cannot be merged into itself", field="merged"
+        )
     return entity_type
 
 
@@ -286,9 +295,9 @@ def _splittable(session: Session, merge_id: int) -> EntityMerge:
     """Merge `merge_id`, if it can be split now."""
     record = session.get(EntityMerge, merge_id)
     if record is None:
-        raise MergeError(f"there is no merge {merge_id}")
+        raise MergeError(f"there is no merge {merge_id}", field="id")
     if record.split_at is not None:
-        raise MergeError(f"merge {merge_id} was split already")
+        raise MergeError(f"merge {merge_id} was split already", field="id")
     later = session.scalar(
         select(EntityMerge.id).where(
             EntityMerge.entity_type == record.entity_type,

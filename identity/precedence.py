@@ -12,6 +12,9 @@ from pydantic import BaseModel, ValidationError, model_validator
 
 DEFAULT_RULES = Path(__file__).with_name("precedence.toml")
 OTHERS = "*"
+# The feed of the values curators set by hand (identity/curation.py): first in every order,
+# so a curated value wins over every feed's; an order that does not name it gets it first.
+CURATION = "curation"
 
 
 class PrecedenceError(ValueError):
@@ -72,7 +75,11 @@ def load_precedence(path: Path | None = None) -> Precedence:
         )
         raise PrecedenceError(f"precedence file {source}: {problems}") from None
     return Precedence(
-        orders={name: tuple(order) for name, order in rules.orders.items()},
+        orders={name: _curation_first(order) for name, order in rules.orders.items()},
         fields=dict(rules.fields),
         own_codes=frozenset(rules.own_codes),
     )
+
+
+def _curation_first(order: list[str]) -> tuple[str, ...]:
+    return tuple(order) if CURATION in order else (CURATION, *order)

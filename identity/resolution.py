@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from atmp_graph.identity import lookup
 from atmp_graph.identity.claims import Claim, claims_for, decode
 from atmp_graph.identity.lookup_cache import LookupCache
-from atmp_graph.identity.precedence import Precedence
+from atmp_graph.identity.precedence import CURATION, Precedence
 from atmp_graph.identity.sites import Site, site_rows
 from atmp_graph.model import kinds, links
 from atmp_graph.model.base import Base
@@ -151,6 +151,8 @@ def resolve_many(
             if (
                 given[0].retired_at is None
                 and precedence.can_conflict(entity_type, view.field)
+                # A field a curator set is settled, whatever the feeds say.
+                and (view.winner is None or view.winner.feed != CURATION)
                 and _disagree(view, lookups, refs)
             ):
                 conflicts.append(
@@ -191,6 +193,12 @@ def _resolve_links(
     ones: nobody can tell which of its links that record sent (it is written again, with its
     claims, the next time it is read)."""
     entity_type = kinds.entity_type_of(model)
+    # Curators set fields, never links: their claims say nothing of a node's links.
+    fed = {
+        node_id: [claim for claim in given if claim.feed != CURATION]
+        for node_id, given in claims.items()
+    }
+    claims = {node_id: given for node_id, given in fed.items() if given}
     owners = [(node_id, claim) for node_id, given in claims.items() for claim in given]
     for relation, (key, kind) in LINKS.get(entity_type, {}).items():
         targets = _targets(session, lookups, kind, [claim for _, claim in owners], key)

@@ -52,10 +52,10 @@ def current_id(session: Session, entity_type: str, entity_id: int) -> int:
 def _pending(session: Session, suggestion_id: int) -> MatchSuggestion:
     suggestion = session.get(MatchSuggestion, suggestion_id)
     if suggestion is None:
-        raise MergeError(f"there is no suggestion {suggestion_id}")
+        raise MergeError(f"there is no suggestion {suggestion_id}", field="id")
     if suggestion.status is not SuggestionStatus.PENDING:
         raise MergeError(
-            f"suggestion {suggestion_id} was {suggestion.status.value.lower()} already"
+            f"suggestion {suggestion_id} was {suggestion.status.value.lower()} already", field="id"
         )
     return suggestion
 
@@ -78,7 +78,8 @@ def accept(
     survivor = survivor_id if survivor_id is not None else min(pair)
     if survivor not in pair:
         raise MergeError(
-            f"{entity_type} {survivor} is not one of suggestion {suggestion_id}'s pair"
+            f"{entity_type} {survivor} is not one of suggestion {suggestion_id}'s pair",
+            field="survivor",
         )
     (merged,) = pair - {survivor}
     record = merge(
@@ -110,10 +111,10 @@ def _aliased(session: Session, entity_type: str, node_id: int) -> Base:
     model = ALIASED.get(entity_type)
     if model is None:
         kinds = ", ".join(ALIASED)
-        raise MergeError(f"{entity_type} nodes have no aliases (only {kinds} do)")
+        raise MergeError(f"{entity_type} nodes have no aliases (only {kinds} do)", field="node")
     node = session.get(model, node_id)
     if node is None:
-        raise MergeError(f"there is no {entity_type} {node_id}")
+        raise MergeError(f"there is no {entity_type} {node_id}", field="node")
     return node
 
 
@@ -134,11 +135,12 @@ def add_alias(session: Session, entity_type: str, node_id: int, alias: str) -> l
     node = _aliased(session, entity_type, node_id)
     folded = fold_name(alias)
     if not folded:
-        raise MergeError(f"alias {alias!r} has no letters or digits")
+        raise MergeError(f"alias {alias!r} has no letters or digits", field="alias")
     owner = aliases.alias_owner(session, type(node), folded)
     if owner is not None and owner != node_id:
         raise MergeError(
-            f"{alias!r} already names {entity_type} {owner}; merge the two nodes instead"
+            f"{alias!r} already names {entity_type} {owner}; merge the two nodes instead",
+            field="alias",
         )
     aliases.add_aliases(session, node, [(alias, folded)])  # type: ignore[arg-type]
     return aliases_of(session, node)
@@ -149,7 +151,7 @@ def remove_alias(session: Session, entity_type: str, node_id: int, alias: str) -
     node = _aliased(session, entity_type, node_id)
     folded = fold_name(alias)
     if folded == fold_name(node.name):  # type: ignore[attr-defined]
-        raise MergeError(f"{alias!r} is the {entity_type}'s own name")
+        raise MergeError(f"{alias!r} is the {entity_type}'s own name", field="alias")
     if not aliases.remove_aliases(session, type(node), node_id, [folded]):
-        raise MergeError(f"{entity_type} {node_id} has no alias {alias!r}")
+        raise MergeError(f"{entity_type} {node_id} has no alias {alias!r}", field="alias")
     return aliases_of(session, node)

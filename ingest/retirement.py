@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from atmp_graph.identity.precedence import Precedence
+from atmp_graph.identity.precedence import CURATION, Precedence
 from atmp_graph.identity.resolution import resolve_many
 from atmp_graph.model import EntitySource, QuarantinedRecord, SourceRecord, kinds
 from atmp_graph.model.base import Base
@@ -144,6 +144,8 @@ def _still_built(session: Session, entity_type: str, node_ids: set[int]) -> set[
                 EntitySource.entity_type == entity_type,
                 EntitySource.entity_id.in_(sorted(node_ids)),
                 SourceRecord.retired_at.is_(None),
+                # A curator's values describe a node; they do not keep it in the graph.
+                SourceRecord.feed != CURATION,
             )
         )
     )

@@ -200,6 +200,9 @@ def _plan_run(
     _mark_interrupted_runs(session, adapter.name, run.id)
     streams = {stream.entity: stream for stream in adapter.streams}
     state = {} if full else feed_state(session, adapter.name, streams)
+    # A record a curator asked to be read again may lie before the stream's cursor.
+    for entity in quarantine.reingest_streams(session, adapter.name):
+        state.pop(entity, None)
     source = run.source_uri or ""
     retiring = retirement.retiring_streams(adapter, source=source, state=state, config=settings)
     plan = RunPlan(
@@ -262,6 +265,7 @@ def _finish_run(
     runner.finish()
     advance_feed_state(session, feed, runner.cursors, runner.streams)
     _retire_absent(session, runner, plan, options)
+    quarantine.mark_reingested(session, feed=feed, run_id=report.run_id)
     report.still_open = quarantine.open_before(session, feed=feed, run_id=report.run_id)
     report.suggested = suggest_matches(session, since=plan.ids_before)
     _save_counts(run, report)

@@ -1,6 +1,7 @@
 """The shared model: one SQLAlchemy 2 typed ORM for every entity of the collaboration."""
 
 from atmp_graph.model.access import ApiKey, ServerSecret
+from atmp_graph.model.audit import AuditEntry
 from atmp_graph.model.base import Base
 from atmp_graph.model.collaboration import (
     Agreement,
@@ -35,6 +36,7 @@ from atmp_graph.model.trials import ClinicalTrial, TrialSite
 __all__ = [
     "Agreement",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "ClinicalTrial",
     "Condition",

@@ -131,6 +131,12 @@ class QuarantinedRecord(IdMixin, Base):
     discarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     discarded_by: Mapped[str | None] = mapped_column(String(200))
     discard_reason: Mapped[str | None] = mapped_column(Text)
+    # A curator asked for the record to be read again: the feed's next run reads the record's
+    # stream whole (model/quarantine.py), and says it did in `reingest_run_id`.
+    reingest_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reingest_requested_by: Mapped[str | None] = mapped_column(String(300))
+    reingest_reason: Mapped[str | None] = mapped_column(Text)
+    reingest_run_id: Mapped[int | None]
 
     run: Mapped[IngestRun] = relationship(
         back_populates="quarantine", lazy="raise", foreign_keys=[run_id]

@@ -1,6 +1,7 @@
 """The quarantine's life cycle: an entry is OPEN until a later run stores its record
 (RESOLVED, by that run), quarantines it again (SUPERSEDED: the new entry is the open one), or an
-admin discards it (DISCARDED, by whom and why).
+admin discards it (DISCARDED, by whom and why).  A curator may ask for an open entry's record
+to be read again (`request_reingest`): the feed's next run reads that stream whole.
 
 The ingest calls the first two; the GraphQL mutation and the CLI call `discard`.  Each takes a
 session and leaves the commit to the caller.  The plugin listings search what each feed's
@@ -20,7 +21,12 @@ OPEN = QuarantineStatus.OPEN
 
 
 class QuarantineError(ValueError):
-    """An operation on the quarantine that cannot be done, said in one sentence."""
+    """An operation on the quarantine that cannot be done, said in one sentence; `field`
+    names the argument at fault."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _same_record(entry: QuarantinedRecord) -> ColumnElement[bool]:
@@ -88,18 +94,69 @@ def discard(session: Session, entry_id: int, *, reason: str, by: str) -> Quarant
     """An admin says entry `entry_id` needs no fix (the record is gone, or wrong on purpose)."""
     entry = session.get(QuarantinedRecord, entry_id)
     if entry is None:
-        raise QuarantineError(f"there is no quarantined record {entry_id}")
+        raise QuarantineError(f"there is no quarantined record {entry_id}", field="id")
     if entry.status is not OPEN:
         raise QuarantineError(
             f"quarantined record {entry_id} is {entry.status.value.lower()} already: only open "
-            "records can be discarded"
+            "records can be discarded",
+            field="id",
         )
     if not reason.strip():
-        raise QuarantineError("say why the record is discarded: the reason is empty")
+        raise QuarantineError(
+            "say why the record is discarded: the reason is empty", field="reason"
+        )
     entry.status = QuarantineStatus.DISCARDED
     entry.discarded_at = dt.datetime.now(dt.UTC)
     entry.discarded_by, entry.discard_reason = by, reason.strip()
     return entry
+
+
+def request_reingest(session: Session, entry_id: int, *, reason: str, by: str) -> QuarantinedRecord:
+    """A curator asks for entry `entry_id`'s record to be read again (the source fixed it,
+    say, without a newer cursor value): the feed's next run reads its stream whole."""
+    entry = session.get(QuarantinedRecord, entry_id)
+    if entry is None:
+        raise QuarantineError(f"there is no quarantined record {entry_id}", field="id")
+    if entry.status is not OPEN:
+        raise QuarantineError(
+            f"quarantined record {entry_id} is {entry.status.value.lower()} already: only open "
+            "records can be read again",
+            field="id",
+        )
+    if not reason.strip():
+        raise QuarantineError(
+            "say why the record is to be read again: the reason is empty", field="reason"
+        )
+    entry.reingest_requested_at = dt.datetime.now(dt.UTC)
+    entry.reingest_requested_by, entry.reingest_reason = by, reason.strip()
+    entry.reingest_run_id = None
+    return entry
+
+
+def _reingest_requested(feed: str) -> list[ColumnElement[bool]]:
+    q = QuarantinedRecord
+    return [q.feed == feed, q.reingest_requested_at.is_not(None), q.reingest_run_id.is_(None)]
+
+
+def reingest_streams(session: Session, feed: str) -> set[str]:
+    """The streams of `feed` that its next run must read whole: a curator asked for one of
+    their quarantined records to be read again."""
+    q = QuarantinedRecord
+    rows = session.scalars(
+        select(q.entity_type).where(*_reingest_requested(feed), q.status == OPEN).distinct()
+    )
+    return {entity for entity in rows if entity is not None}
+
+
+def mark_reingested(session: Session, *, feed: str, run_id: int | None) -> None:
+    """Run `run_id` read the requested streams whole: the requests are done, whatever the
+    run found (stored, quarantined again, or no longer in the source)."""
+    if run_id is None:
+        return
+    session.execute(
+        update(QuarantinedRecord).where(*_reingest_requested(feed)).values(reingest_run_id=run_id),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def entries(

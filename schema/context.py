@@ -8,12 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from atmp_graph.access.viewer import ANONYMOUS, Viewer
+from atmp_graph.identity.curation import CheckValues
 from atmp_graph.identity.precedence import Precedence, load_precedence
 from atmp_graph.schema.loaders import Loaders
 
 
 async def _no_secret() -> str:
     raise RuntimeError("this context has no server secret")
+
+
+def _no_value_check(entity_type: str, values: Any, **_: Any) -> dict[str, Any]:
+    raise RuntimeError("this context cannot check curated values")
 
 
 @dataclass
@@ -35,6 +40,9 @@ class Context:
     connection_params: Any = None
     # The response being made, where one is (an operation refused whole sets its status).
     response: Any = None
+    # Checks a curator's values as a feed's record's are (ingest/curated_values.py); the API
+    # fills it in, so the schema never imports the ingest package.
+    check_curated: CheckValues = _no_value_check
     # The id the HTTP layer gave the request: a masked error carries it, and so does its log.
     request_id: str | None = None
     loaders: Loaders = field(init=False)

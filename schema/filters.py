@@ -4,9 +4,11 @@ Their text is checked before it reaches SQL: PostgreSQL refuses a NUL character 
 long LIKE pattern, and the client can do nothing with a database's refusal.
 """
 
+import datetime as dt
 from typing import ClassVar
 
 import strawberry
+from strawberry import relay
 
 from atmp_graph.schema.enums import (
     AtmpClass,
@@ -160,3 +162,16 @@ class SuggestionFilter:
 @strawberry.input(description="Which merges to list.")
 class MergeFilter:
     entity_type: str | None = strawberry.field(default=None, description="Only of this kind.")
+
+
+@strawberry.input(description="Which audit entries to list (all that match every field set).")
+class AuditFilter:
+    operation: str | None = strawberry.field(
+        default=None, description="Of this operation (a mutation's name, e.g. editCuratedFields)."
+    )
+    key_id: int | None = strawberry.field(default=None, description="Done with this API key.")
+    institution: relay.GlobalID | None = strawberry.field(
+        default=None, description="Done with a key of this institution (its global id)."
+    )
+    since: dt.datetime | None = strawberry.field(default=None, description="At or after this.")
+    until: dt.datetime | None = strawberry.field(default=None, description="Before this.")

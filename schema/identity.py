@@ -2,12 +2,11 @@
 uncertain matches, merges, and the admin mutations that judge, merge, split and edit aliases.
 
 The rules themselves live in identity/ (identity/resolution.py, identity/review.py); this module
-only reads them out and hands admin requests to them.
+only reads them out and hands admin requests to them, each audited (identity/audited.py).
 """
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import ColumnElement, func, select
@@ -16,21 +15,17 @@ from strawberry import relay
 from strawberry.utils.str_converters import to_snake_case
 
 import atmp_graph.model as m
-from atmp_graph.identity import review
-from atmp_graph.identity.merging import MergeError, merge, split
+from atmp_graph.identity import audited
+from atmp_graph.identity.curation import InvalidInput
+from atmp_graph.model import kinds
 from atmp_graph.model.kinds import model_for
+from atmp_graph.schema.audit import actor, bad_input, node_of
+from atmp_graph.schema.audit import audited as audited_call
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import SuggestionStatus
-from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.field_provenance import FieldProvenance, field_provenance
-from atmp_graph.schema.filters import (
-    ConflictFilter,
-    MergeFilter,
-    SuggestionFilter,
-    check_text,
-)
-from atmp_graph.schema.ids import row_id
-from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps, model_of
+from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter, check_text
+from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps
 from atmp_graph.schema.pagination import (
     PAGED,
     Connection,
@@ -38,7 +33,6 @@ from atmp_graph.schema.pagination import (
     page_bounds,
 )
 
-T = TypeVar("T")
 EntityRef = Annotated[MappedNode, strawberry.lazy("atmp_graph.schema.mapping")]
 
 
@@ -164,20 +158,11 @@ class IdentityQuery:
     )
 
 
-async def _as_admin(info: Info, operation: Callable[[Session], T]) -> T:
-    """Run a model operation in one transaction; its errors reach the client as they are."""
-    async with info.context.sessions() as session, session.begin():
-        try:
-            return await session.run_sync(operation)
-        except MergeError as error:
-            raise UserError(str(error)) from None
-
-
-def _node_id(node: relay.GlobalID) -> tuple[type[m.Base], int]:
-    number = row_id(node.node_id)
-    if number is None:
-        raise UserError(f"{node} is not a node id of this API")
-    return model_of(node.type_name), number
+def _node_id(node: relay.GlobalID, argument: str) -> tuple[type[m.Base], int]:
+    try:
+        return node_of(node, argument=argument)
+    except InvalidInput as error:
+        raise bad_input(error.problems) from None
 
 
 ALIASED = "An institution, facility or condition."
@@ -202,14 +187,23 @@ class IdentityMutation:
             relay.GlobalID | None, strawberry.argument(description="Which node keeps its id.")
         ] = None,
     ) -> EntityMerge | None:
-        survivor_id = None if survivor is None else _node_id(survivor)[1]
-        precedence = info.context.precedence
+        kind = None if survivor is None else _node_id(survivor, "survivor")[0]
+        survivor_id = None if survivor is None else int(survivor.node_id)
+        precedence, by = info.context.precedence, actor(info.context.viewer)
 
         def run(session: Session) -> EntityMerge | None:
-            record = review.accept(session, id, precedence=precedence, survivor_id=survivor_id)
+            suggestion = session.get(m.MatchSuggestion, id)
+            entity_type = None if suggestion is None else suggestion.entity_type
+            if kind is not None and entity_type not in (None, kinds.entity_type_of(kind)):
+                raise InvalidInput(
+                    [("survivor", f"{survivor} is no {entity_type}, as suggestion {id}'s are")]
+                )
+            record = audited.accept_match(
+                session, by, id, precedence=precedence, survivor_id=survivor_id
+            )
             return None if record is None else EntityMerge.from_row(record)
 
-        return await _as_admin(info, run)
+        return await audited_call(info, run)
 
     @_admin(
         "Reject a match suggestion: they are different things, and the pair is never "
@@ -218,7 +212,10 @@ class IdentityMutation:
     async def reject_match(
         self, info: Info, id: Annotated[int, strawberry.argument(description="Its number.")]
     ) -> MatchSuggestion:
-        return await _as_admin(info, lambda s: MatchSuggestion.from_row(review.reject(s, id)))
+        by = actor(info.context.viewer)
+        return await audited_call(
+            info, lambda s: MatchSuggestion.from_row(audited.reject_match(s, by, id))
+        )
 
     @_admin("Merge two nodes of one kind that no suggestion paired.")
     async def merge_nodes(
@@ -228,18 +225,26 @@ class IdentityMutation:
         merged: Annotated[relay.GlobalID, strawberry.argument(description="Merged into it.")],
         reason: Annotated[str, strawberry.argument(description="Why, for the record.")],
     ) -> EntityMerge:
-        (model, survivor_id), (other, merged_id) = _node_id(survivor), _node_id(merged)
+        model, survivor_id = _node_id(survivor, "survivor")
+        other, merged_id = _node_id(merged, "merged")
+        problems = []
         if model is not other:
-            raise UserError(f"a {survivor.type_name} cannot be merged with a {merged.type_name}")
-        precedence = info.context.precedence
+            problems.append(
+                ("merged", f"a {survivor.type_name} cannot be merged with a {merged.type_name}")
+            )
+        if not reason.strip():
+            problems.append(("reason", "is empty: say why, for the audit log"))
+        if problems:
+            raise bad_input(problems)
+        precedence, by = info.context.precedence, actor(info.context.viewer)
 
         def run(session: Session) -> EntityMerge:
-            record = merge(
-                session, model, survivor_id, merged_id, reason=reason, precedence=precedence
+            record = audited.merge_nodes(
+                session, by, model, survivor_id, merged_id, reason=reason, precedence=precedence
             )
             return EntityMerge.from_row(record)
 
-        return await _as_admin(info, run)
+        return await audited_call(info, run)
 
     @_admin(
         "Split a merge: the merged node comes back under its own id with the records that "
@@ -248,9 +253,10 @@ class IdentityMutation:
     async def split_merge(
         self, info: Info, id: Annotated[int, strawberry.argument(description="Its number.")]
     ) -> EntityMerge:
-        precedence = info.context.precedence
-        return await _as_admin(
-            info, lambda s: EntityMerge.from_row(split(s, id, precedence=precedence))
+        precedence, by = info.context.precedence, actor(info.context.viewer)
+        return await audited_call(
+            info,
+            lambda s: EntityMerge.from_row(audited.split_merge(s, by, id, precedence=precedence)),
         )
 
     @_admin("Add an alias: from the next ingest on, a feed naming the node so finds it.")
@@ -261,7 +267,10 @@ class IdentityMutation:
         alias: Annotated[str, strawberry.argument(description="The name to add.")],
     ) -> list[str]:
         entity_type, node_id = _aliased(node)
-        return await _as_admin(info, lambda s: review.add_alias(s, entity_type, node_id, alias))
+        by = actor(info.context.viewer)
+        return await audited_call(
+            info, lambda s: audited.edit_alias(s, by, entity_type, node_id, alias, add=True)
+        )
 
     @_admin("Remove an alias a node should not go by; returns the aliases left.")
     async def remove_alias(
@@ -271,9 +280,12 @@ class IdentityMutation:
         alias: Annotated[str, strawberry.argument(description="The name to remove.")],
     ) -> list[str]:
         entity_type, node_id = _aliased(node)
-        return await _as_admin(info, lambda s: review.remove_alias(s, entity_type, node_id, alias))
+        by = actor(info.context.viewer)
+        return await audited_call(
+            info, lambda s: audited.edit_alias(s, by, entity_type, node_id, alias, add=False)
+        )
 
 
 def _aliased(node: relay.GlobalID) -> tuple[str, int]:
-    model, node_id = _node_id(node)
+    model, node_id = _node_id(node, "node")
     return str(model.__tablename__), node_id

@@ -12,10 +12,11 @@ from strawberry.scalars import JSON
 import atmp_graph.model as m
 from atmp_graph.access.keys import keyed_hash
 from atmp_graph.access.viewer import Tier
-from atmp_graph.model import quarantine
+from atmp_graph.identity import audited
+from atmp_graph.schema.audit import actor
+from atmp_graph.schema.audit import audited as audited_call
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
-from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
 from atmp_graph.schema.pagination import (
@@ -79,7 +80,8 @@ class SourceRecord(Mapped, Retirable):
 @maps(m.QuarantinedRecord)
 @strawberry.type(
     description="A feed record that failed validation, kept whole with the reason. It stays "
-    "OPEN until a later run stores the record, quarantines it again or an admin discards it."
+    "OPEN until a later run stores the record, quarantines it again or an admin discards it; "
+    "a curator may ask for it to be read again (requestReingest)."
 )
 class QuarantinedRecord(Mapped):
     id: int = strawberry.field(
@@ -106,6 +108,21 @@ class QuarantinedRecord(Mapped):
     discarded_at: dt.datetime | None = strawberry.field(description="When an admin discarded it.")
     discarded_by: str | None = strawberry.field(description="Who discarded it.")
     discard_reason: str | None = strawberry.field(description="Why it needs no fix.")
+    reingest_requested_at: dt.datetime | None = strawberry.field(
+        description="When a curator asked for it to be read again (requestReingest)."
+    )
+    reingest_requested_by: str | None = strawberry.field(description="Who asked.")
+    reingest_reason: str | None = strawberry.field(description="Why it is to be read again.")
+    reingest_run_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The run that read its stream again as asked (null: the next run will)."
+    )
+    async def reingested_by(self, info: Info) -> "IngestRun | None":
+        if self.reingest_run_id is None:
+            return None
+        row = await info.context.loaders.by_id(m.IngestRun).load(self.reingest_run_id)
+        return None if row is None else IngestRun.from_row(row)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -212,14 +229,30 @@ class ProvenanceMutation:
         id: Annotated[int, strawberry.argument(description="Its number.")],
         reason: Annotated[str, strawberry.argument(description="Why, for the record.")],
     ) -> QuarantinedRecord:
-        who = info.context.viewer.who
+        by = actor(info.context.viewer)
 
         def discard(session: Session) -> QuarantinedRecord:
-            entry = quarantine.discard(session, id, reason=reason, by=who)
+            entry = audited.discard_quarantined(session, by, id, reason=reason)
             return QuarantinedRecord.from_row(entry)
 
-        async with info.context.sessions() as session, session.begin():
-            try:
-                return await session.run_sync(discard)
-            except quarantine.QuarantineError as error:
-                raise UserError(str(error)) from None
+        return await audited_call(info, discard)
+
+    @strawberry.mutation(
+        description="Have an open quarantined record read again (its source fixed it, say, "
+        "without changing what the feed's cursor reads): the feed's next run reads the "
+        "record's stream whole, so the record is read whatever the cursor says, and stored "
+        "(RESOLVED) or quarantined again (SUPERSEDED). The request is kept with who and why."
+    )
+    async def request_reingest(
+        self,
+        info: Info,
+        id: Annotated[int, strawberry.argument(description="Its number.")],
+        reason: Annotated[str, strawberry.argument(description="Why, for the record.")],
+    ) -> QuarantinedRecord:
+        by = actor(info.context.viewer)
+
+        def request(session: Session) -> QuarantinedRecord:
+            entry = audited.request_reingest(session, by, id, reason=reason)
+            return QuarantinedRecord.from_row(entry)
+
+        return await audited_call(info, request)

@@ -9,7 +9,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from atmp_graph.schema.audit import AuditQuery
 from atmp_graph.schema.collaboration import CollaborationQuery
+from atmp_graph.schema.curation import CurationMutation
 from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.errors import MaskUnexpectedErrors, log_unexpected, request_id_of
 from atmp_graph.schema.field_provenance import FieldProvenance
@@ -36,11 +38,12 @@ Query = merge_types(
         ProvenanceQuery,
         IdentityQuery,
         PluginsQuery,
+        AuditQuery,
     ),
 )
 
 # Every mutation is a curator's or an admin's (schema/visibility.py).
-Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation))
+Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation))
 
 
 class GraphSchema(strawberry.Schema):

@@ -23,6 +23,7 @@ from atmp_graph.schema.context import Info
 from atmp_graph.schema.errors import UserError
 
 PUBLIC, PARTNER, PARTY, CURATOR = Tier.PUBLIC, Tier.PARTNER, Tier.PARTY, Tier.CURATOR
+ADMIN = Tier.ADMIN
 FORBIDDEN = "FORBIDDEN"
 
 # Every object type, by GraphQL name (connections and edges follow their node's tier through
@@ -45,6 +46,8 @@ TYPE_TIERS: dict[str, Tier] = {
     "MatchSuggestion": CURATOR,
     "EntityMerge": CURATOR,
     "Conflict": CURATOR,
+    # Who changed what by hand: admins only.
+    "AuditEntry": ADMIN,
 }  # fmt: skip
 
 # Fields whose tier is not their type's, by (GraphQL type name, Python field name).
@@ -54,6 +57,7 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
     ("Query", "match_suggestions"): CURATOR,
     ("Query", "merges"): CURATOR,
     ("Query", "conflicts"): CURATOR,
+    ("Query", "audit_log"): ADMIN,
     ("Partnership", "terms"): PARTNER,
     # Where a record was read and with which plugin version is the server's business, and its
     # content hash is shown keyed, to curators only.
@@ -70,7 +74,8 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
         ("Mutation", name): CURATOR
         for name in (
             "accept_match", "reject_match", "merge_nodes", "split_merge", "add_alias",
-            "remove_alias", "discard_quarantined_record",
+            "remove_alias", "discard_quarantined_record", "request_reingest",
+            "edit_curated_fields", "clear_curated_fields",
         )
     },
 }  # fmt: skip
