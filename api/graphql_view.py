@@ -67,6 +67,8 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(
             build_schema(settings.query_limits),
             graphql_ide="graphiql" if settings.graphiql else None,
+            # Strawberry refuses a cross-origin WebSocket handshake from any origin not listed.
+            allowed_origins=settings.origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.precedence = load_precedence(settings.precedence)

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         "third-party plugins load (the built-in feeds always do).",
     )
 
+    allowed_origins: str = Field(
+        default="",
+        description="ATMP_ALLOWED_ORIGINS: comma-separated origins (https://app.example.org) "
+        "whose pages may open a WebSocket to /graphql; a browser's handshake from any other "
+        "origin is refused. Same-origin pages and non-browser clients always may.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="ATMP_SECRET_KEY: the secret API keys are hashed with and content hashes "
@@ -233,6 +239,10 @@ class Settings(BaseSettings):
             introspection=self.introspection,
             field_suggestions=self.field_suggestions,
         )
+
+    @property
+    def origins(self) -> list[str]:
+        return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
 
     @property
     def only_plugins(self) -> set[str] | None:

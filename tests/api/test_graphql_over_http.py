@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
+from atmp_graph.api.app import create_app
+from atmp_graph.api.settings import Settings
 from tests.conftest import answer
 from tests.live_server import serving
 
@@ -198,3 +201,30 @@ def test_queries_run_over_a_websocket_too(app_client: TestClient) -> None:
         assert message["payload"]["data"] == {"trials": {"totalCount": 3}}
         assert message["payload"]["extensions"]["cost"]["requested"] == 21
         assert ws.receive_json() == {"id": "1", "type": "complete"}
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed", "opens"),
+    [
+        ("https://evil.example", "", False),
+        ("https://app.example.org", "https://app.example.org", True),
+        ("https://evil.example", "https://app.example.org", False),
+    ],
+)
+def test_a_websocket_from_another_origin_opens_only_if_that_origin_is_allowed(
+    demo_database_url: str, origin: str, allowed: str, opens: bool
+) -> None:
+    settings = Settings(database_url=demo_database_url, allowed_origins=allowed)
+    with TestClient(create_app(settings)) as client:
+        connect = client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers={"Origin": origin}
+        )
+        if opens:
+            with connect as ws:
+                ws.send_json({"type": "connection_init"})
+                assert ws.receive_json()["type"] == "connection_ack"
+        else:
+            # Refused before the handshake completes: closed without a connection.
+            with pytest.raises(WebSocketDisconnect) as refused:
+                connect.__enter__()
+            assert refused.value.code == 1008  # policy violation
