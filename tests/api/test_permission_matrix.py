@@ -38,6 +38,7 @@ HEADER = (
 )
 SECRET_AMOUNT, OPEN_AMOUNT, QUARANTINED_AMOUNT = "7314159", "2718281", "9999331"
 EXPORT = "canary-export-5f3a"  # in every source path
+REASON = "canary-reason-8c1e"  # why a curator asked for the row again: in the audit log
 ROWS = [
     f"LU-A-901;Canary Cell AB;556900-0001;Licensavtal;2024-01-01;;Aktivt;;{SECRET_AMOUNT};Ja",
     f"LU-A-902;Open Vector AB;556900-0002;Licensavtal;2024-01-01;;Aktivt;;{OPEN_AMOUNT};Nej",
@@ -106,6 +107,7 @@ CASES = {
         CURATORS,
     ),
     "what an ingest run read": Case("{ ingestRuns { nodes { sourceUri } } }", EXPORT, CURATORS),
+    "the audit log": Case("{ auditLog { nodes { operation arguments } } }", REASON, ADMINS),
 }
 
 
@@ -135,6 +137,18 @@ def world(reference_engine: Engine, database_url: str, tmp_path: Path) -> Iterat
     app = create_app(Settings(database_url=database_url))
     clients = {viewer: TestClient(app, headers=headers[viewer]) for viewer in VIEWERS}
     with clients["anonymous"]:
+        listed = clients["curator"].post(
+            "/graphql", json={"query": "{ quarantinedRecords { nodes { id } } }"}
+        )
+        again = (
+            "mutation ($id: Int!, $why: String!) "
+            "{ requestReingest(id: $id, reason: $why) { status } }"
+        )
+        number = listed.json()["data"]["quarantinedRecords"]["nodes"][0]["id"]
+        asked = clients["curator"].post(
+            "/graphql", json={"query": again, "variables": {"id": number, "why": REASON}}
+        )
+        assert asked.json()["data"]["requestReingest"]["status"] == "OPEN", asked.text
         node_id = (
             clients["admin"]
             .post(
