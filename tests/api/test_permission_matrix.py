@@ -274,3 +274,26 @@ def _export_paths(engine: Engine) -> list[str]:
         return list(session.scalars(sa.select(m.IngestRun.source_uri).where(
             m.IngestRun.feed == "lund_skane"
         )))  # fmt: skip
+
+
+# Curation's own lists and the plugins' internals: no canary to plant, so the answer itself.
+CURATORS_ONLY = {
+    "matchSuggestions": "{ matchSuggestions { totalCount } }",
+    "merges": "{ merges { totalCount } }",
+    "plugins": "{ plugins { name version hooks errors } }",
+    "auditLog": "{ auditLog { totalCount } }",
+}
+
+
+@pytest.mark.parametrize("field", CURATORS_ONLY)
+def test_curations_lists_and_plugin_internals_are_refused_to_partners(
+    world: World, field: str
+) -> None:
+    refused = {}
+    for viewer in VIEWERS:
+        body = world.clients[viewer].post("/graphql", json={"query": CURATORS_ONLY[field]}).json()
+        codes = {error["extensions"]["code"] for error in body.get("errors", [])}
+        refused[viewer] = codes == {"FORBIDDEN"}
+    allowed = ADMINS if field == "auditLog" else CURATORS
+
+    assert {viewer for viewer, no in refused.items() if not no} == allowed
