@@ -6,6 +6,7 @@ after it is validated.  What passes runs under a deadline.
 """
 
 import asyncio
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -123,6 +124,9 @@ def limits_rule(
     )
 
 
+_MEASURED: dict[Any, tuple[tuple[GraphQLError, ...], list[Measure]]] = {}
+
+
 class QueryLimiter(SchemaExtension):
     """Enforces `limits` on each operation and reports its cost in `extensions.cost`."""
 
@@ -162,11 +166,33 @@ class QueryLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
-            rule = limits_rule(self.limits, context.variables or {}, self.measured)
-            errors = validate(context.schema._schema, document, [rule])
+            errors, measured = self._measure(context.schema._schema, document, context)
+            self.measured += measured
             if errors:
-                context.pre_execution_errors = errors
+                context.pre_execution_errors = list(errors)
         yield
+
+    def _measure(
+        self, schema: Any, document: Any, context: Any
+    ) -> tuple[tuple[GraphQLError, ...], list[Measure]]:
+        """The refusals and measures of a document with its variables: the same request
+        measures the same, so a small cache spares the walk (the parser cache hands the same
+        document for the same text)."""
+        variables = context.variables or {}
+        try:
+            key: Any = (self.limits, context.query, json.dumps(variables, sort_keys=True))
+        except (TypeError, ValueError):
+            key = None
+        if key is not None and context.query and key in _MEASURED:
+            return _MEASURED[key]
+        measured: list[Measure] = []
+        rule = limits_rule(self.limits, variables, measured)
+        result = (tuple(validate(schema, document, [rule])), measured)
+        if key is not None and context.query:
+            if len(_MEASURED) >= 1024:
+                _MEASURED.pop(next(iter(_MEASURED)))  # the oldest
+            _MEASURED[key] = result
+        return result
 
     def on_execute(self) -> Iterator[None]:
         # A sync hook, so that `execute_sync` (which has nothing to stop) works too; under an

@@ -78,13 +78,32 @@ def most_repeated(document: DocumentNode) -> tuple[str, int] | None:
     return worst
 
 
+_COUNTED: dict[str, tuple[str, int] | None] = {}
+
+
+def _most_repeated_in(query: str, document: DocumentNode) -> tuple[str, int] | None:
+    if query not in _COUNTED:
+        if len(_COUNTED) >= 1024:
+            _COUNTED.pop(next(iter(_COUNTED)))  # the oldest
+        _COUNTED[query] = most_repeated(document)
+    return _COUNTED[query]
+
+
 class GuardedValidationCache(ValidationCache):
     """Strawberry's validation cache, which first refuses a selection repeating a field too
     often (before the costly rule can run)."""
 
     def on_validate(self) -> Iterator[None]:
-        document = self.execution_context.graphql_document
-        repeated = most_repeated(document) if document is not None else None
+        context = self.execution_context
+        document = context.graphql_document
+        repeated = None
+        if document is not None:
+            # The parser cache hands the same document for the same text: count it once.
+            repeated = (
+                _most_repeated_in(context.query, document)
+                if context.query
+                else most_repeated(document)
+            )
         if repeated is None:
             yield from super().on_validate()
             return
