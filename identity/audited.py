@@ -7,7 +7,7 @@ curation.py, model/quarantine.py), and records who, what, on what, and JSON snap
 it changed before and after.  The operation names are the GraphQL mutations'.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -104,31 +104,42 @@ def edit_alias(
     return after
 
 
+def _changed_quarantined(
+    session: Session,
+    actor: Actor,
+    entry_id: int,
+    *,
+    reason: str,
+    operation: str,
+    change: Callable[..., QuarantinedRecord],
+) -> QuarantinedRecord:
+    """Apply a quarantine operation to entry `entry_id` and record it, before and after."""
+    entry = session.get(QuarantinedRecord, entry_id)
+    before = None if entry is None else _quarantined(entry)
+    changed = change(session, entry_id, reason=reason, by=actor.who)
+    record(
+        session, actor, operation, arguments={"id": entry_id, "reason": reason},
+        target=("quarantined_record", entry_id), before=before, after=_quarantined(changed),
+    )  # fmt: skip
+    return changed
+
+
 def discard_quarantined(
     session: Session, actor: Actor, entry_id: int, *, reason: str
 ) -> QuarantinedRecord:
-    entry = session.get(QuarantinedRecord, entry_id)
-    before = None if entry is None else _quarantined(entry)
-    discarded = quarantine.discard(session, entry_id, reason=reason, by=actor.who)
-    record(
-        session, actor, "discardQuarantinedRecord",
-        arguments={"id": entry_id, "reason": reason}, target=("quarantined_record", entry_id),
-        before=before, after=_quarantined(discarded),
+    return _changed_quarantined(
+        session, actor, entry_id, reason=reason, operation="discardQuarantinedRecord",
+        change=quarantine.discard,
     )  # fmt: skip
-    return discarded
 
 
 def request_reingest(
     session: Session, actor: Actor, entry_id: int, *, reason: str
 ) -> QuarantinedRecord:
-    entry = session.get(QuarantinedRecord, entry_id)
-    before = None if entry is None else _quarantined(entry)
-    marked = quarantine.request_reingest(session, entry_id, reason=reason, by=actor.who)
-    record(
-        session, actor, "requestReingest", arguments={"id": entry_id, "reason": reason},
-        target=("quarantined_record", entry_id), before=before, after=_quarantined(marked),
+    return _changed_quarantined(
+        session, actor, entry_id, reason=reason, operation="requestReingest",
+        change=quarantine.request_reingest,
     )  # fmt: skip
-    return marked
 
 
 def edit_curated(

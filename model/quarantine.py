@@ -90,21 +90,31 @@ def open_before(session: Session, *, feed: str, run_id: int | None) -> int:
     return count or 0
 
 
-def discard(session: Session, entry_id: int, *, reason: str, by: str) -> QuarantinedRecord:
-    """An admin says entry `entry_id` needs no fix (the record is gone, or wrong on purpose)."""
+def _open_entry(
+    session: Session, entry_id: int, *, reason: str, can_be: str, say_why: str
+) -> QuarantinedRecord:
+    """Entry `entry_id`, which must be open and given a reason: what only open records
+    `can_be`, and the request to `say_why` when the reason is empty."""
     entry = session.get(QuarantinedRecord, entry_id)
     if entry is None:
         raise QuarantineError(f"there is no quarantined record {entry_id}", field="id")
     if entry.status is not OPEN:
         raise QuarantineError(
             f"quarantined record {entry_id} is {entry.status.value.lower()} already: only open "
-            "records can be discarded",
+            f"records can be {can_be}",
             field="id",
         )
     if not reason.strip():
-        raise QuarantineError(
-            "say why the record is discarded: the reason is empty", field="reason"
-        )
+        raise QuarantineError(f"{say_why}: the reason is empty", field="reason")
+    return entry
+
+
+def discard(session: Session, entry_id: int, *, reason: str, by: str) -> QuarantinedRecord:
+    """An admin says entry `entry_id` needs no fix (the record is gone, or wrong on purpose)."""
+    entry = _open_entry(
+        session, entry_id, reason=reason, can_be="discarded",
+        say_why="say why the record is discarded",
+    )  # fmt: skip
     entry.status = QuarantineStatus.DISCARDED
     entry.discarded_at = dt.datetime.now(dt.UTC)
     entry.discarded_by, entry.discard_reason = by, reason.strip()
@@ -114,19 +124,10 @@ def discard(session: Session, entry_id: int, *, reason: str, by: str) -> Quarant
 def request_reingest(session: Session, entry_id: int, *, reason: str, by: str) -> QuarantinedRecord:
     """A curator asks for entry `entry_id`'s record to be read again (the source fixed it,
     say, without a newer cursor value): the feed's next run reads its stream whole."""
-    entry = session.get(QuarantinedRecord, entry_id)
-    if entry is None:
-        raise QuarantineError(f"there is no quarantined record {entry_id}", field="id")
-    if entry.status is not OPEN:
-        raise QuarantineError(
-            f"quarantined record {entry_id} is {entry.status.value.lower()} already: only open "
-            "records can be read again",
-            field="id",
-        )
-    if not reason.strip():
-        raise QuarantineError(
-            "say why the record is to be read again: the reason is empty", field="reason"
-        )
+    entry = _open_entry(
+        session, entry_id, reason=reason, can_be="read again",
+        say_why="say why the record is to be read again",
+    )  # fmt: skip
     entry.reingest_requested_at = dt.datetime.now(dt.UTC)
     entry.reingest_requested_by, entry.reingest_reason = by, reason.strip()
     entry.reingest_run_id = None

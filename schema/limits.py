@@ -27,6 +27,7 @@ from strawberry.extensions import (
 )
 
 from atmp_graph.schema.cost import Measure, measure_operation
+from atmp_graph.schema.memo import Memo
 from atmp_graph.schema.repeated_fields import GuardedValidationCache
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
@@ -124,7 +125,7 @@ def limits_rule(
     )
 
 
-_MEASURED: dict[Any, tuple[tuple[GraphQLError, ...], list[Measure]]] = {}
+_MEASURED: Memo[tuple[tuple[GraphQLError, ...], list[Measure]]] = Memo()
 
 
 class QueryLimiter(SchemaExtension):
@@ -183,16 +184,15 @@ class QueryLimiter(SchemaExtension):
             key: Any = (self.limits, context.query, json.dumps(variables, sort_keys=True))
         except (TypeError, ValueError):
             key = None
-        if key is not None and context.query and key in _MEASURED:
-            return _MEASURED[key]
-        measured: list[Measure] = []
-        rule = limits_rule(self.limits, variables, measured)
-        result = (tuple(validate(schema, document, [rule])), measured)
-        if key is not None and context.query:
-            if len(_MEASURED) >= 1024:
-                _MEASURED.pop(next(iter(_MEASURED)))  # the oldest
-            _MEASURED[key] = result
-        return result
+
+        def walk() -> tuple[tuple[GraphQLError, ...], list[Measure]]:
+            measured: list[Measure] = []
+            rule = limits_rule(self.limits, variables, measured)
+            return tuple(validate(schema, document, [rule])), measured
+
+        if key is None or not context.query:
+            return walk()
+        return _MEASURED.get(key, walk)
 
     def on_execute(self) -> Iterator[None]:
         # A sync hook, so that `execute_sync` (which has nothing to stop) works too; under an

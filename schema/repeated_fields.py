@@ -5,6 +5,7 @@ answer name more than MAX_REPEATS times (fields merged in from inline fragments 
 spreads included) is refused instead; real queries repeat a field a few times at most.
 """
 
+import functools
 from collections import Counter
 from collections.abc import Iterator
 
@@ -18,6 +19,8 @@ from graphql import (
     SelectionSetNode,
 )
 from strawberry.extensions import ValidationCache
+
+from atmp_graph.schema.memo import Memo
 
 MAX_REPEATS = 10
 
@@ -78,15 +81,7 @@ def most_repeated(document: DocumentNode) -> tuple[str, int] | None:
     return worst
 
 
-_COUNTED: dict[str, tuple[str, int] | None] = {}
-
-
-def _most_repeated_in(query: str, document: DocumentNode) -> tuple[str, int] | None:
-    if query not in _COUNTED:
-        if len(_COUNTED) >= 1024:
-            _COUNTED.pop(next(iter(_COUNTED)))  # the oldest
-        _COUNTED[query] = most_repeated(document)
-    return _COUNTED[query]
+_COUNTED: Memo[tuple[str, int] | None] = Memo()
 
 
 class GuardedValidationCache(ValidationCache):
@@ -99,11 +94,8 @@ class GuardedValidationCache(ValidationCache):
         repeated = None
         if document is not None:
             # The parser cache hands the same document for the same text: count it once.
-            repeated = (
-                _most_repeated_in(context.query, document)
-                if context.query
-                else most_repeated(document)
-            )
+            counting = functools.partial(most_repeated, document)
+            repeated = _COUNTED.get(context.query, counting) if context.query else counting()
         if repeated is None:
             yield from super().on_validate()
             return

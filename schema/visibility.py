@@ -17,6 +17,7 @@ from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
+from strawberry.utils.str_converters import to_snake_case
 
 from atmp_graph.access.viewer import Tier, Viewer, refusal
 from atmp_graph.schema.context import Info
@@ -98,8 +99,7 @@ def require(info: Info, tier: Tier, parties: Collection[int] = ()) -> None:
         raise Refused(tier)
 
 
-def _protected_type_names() -> frozenset[str]:
-    return frozenset(name for name, tier in TYPE_TIERS.items() if tier is not PUBLIC)
+PROTECTED_TYPES = frozenset(name for name, tier in TYPE_TIERS.items() if tier is not PUBLIC)
 
 
 def _screen(result: Any, seen_by: Viewer) -> Any:
@@ -152,7 +152,7 @@ def _may_hold_protected(field: StrawberryField) -> bool:
     definition = getattr(named, "__strawberry_definition__", None)
     if not isinstance(definition, StrawberryObjectDefinition):
         return False
-    return definition.is_interface or definition.name in _protected_type_names()
+    return definition.is_interface or definition.name in PROTECTED_TYPES
 
 
 def definitions(roots: Collection[type[Any]]) -> Iterator[StrawberryObjectDefinition]:
@@ -213,7 +213,7 @@ class OperationGate(SchemaExtension):
                 name = getattr(getattr(selection, "name", None), "value", "")
                 if name.startswith("__"):
                     continue
-                tier = FIELD_TIERS.get(("Mutation", _python_name(name)), CURATOR)
+                tier = FIELD_TIERS.get(("Mutation", to_snake_case(name)), CURATOR)
                 if not seen_by.may(tier):
                     context.result = ExecutionResult(data=None, errors=[Refused(tier)])
                     response = getattr(context.context, "response", None)
@@ -231,7 +231,3 @@ def _operation(document: Any, name: str | None) -> OperationDefinitionNode | Non
         if name is None or (operation.name and operation.name.value == name):
             return operation
     return None
-
-
-def _python_name(graphql_name: str) -> str:
-    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in graphql_name)

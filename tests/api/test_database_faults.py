@@ -19,6 +19,7 @@ from atmp_graph.api.demo import load_demo
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_graph.schema.db_errors import UNAVAILABLE
+from tests.conftest import answer
 from tests.live_server import serving
 from tests.own_postgres import OwnPostgres
 
@@ -68,9 +69,7 @@ def client(service: str, own_postgres_db: OwnPostgres) -> Iterator[httpx2.Client
 def post(http: httpx2.Client) -> dict[str, Any]:
     response = http.post("/graphql", json={"query": QUERY})
     assert response.status_code == 200, response.text
-    body = dict(response.json())
-    body.pop("extensions", None)  # the query's cost, reported with every answer
-    return body
+    return answer(response)
 
 
 def timed(what: str, call: Callable[[], httpx2.Response]) -> httpx2.Response:
