@@ -121,8 +121,17 @@ class CompiledReads(SchemaExtension):
             variables = orjson.dumps(context.variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None
-        key = (context.query, context.operation_name, viewer.role, variables)
-        return _PLANS.get(key, lambda: self._plan(context))
+        dialect = context.context.sessions.kw["bind"].dialect.name
+        key = (dialect, context.query, context.operation_name, viewer.role, variables)
+        return _PLANS.get(key, lambda: self._plan_or_none(context))
+
+    def _plan_or_none(self, context: Any) -> CompiledOperation | None:
+        try:
+            return self._plan(context)
+        except Exception:
+            # A planner's mistake must not change an answer: the resolvers give it.
+            logger.exception("the read planner could not plan a query; the resolvers answer")
+            return None
 
     def _plan(self, context: Any) -> CompiledOperation | None:
         schema = context.schema._schema

@@ -35,7 +35,6 @@ from strawberry.types.field import StrawberryField
 from atmp_graph.access.viewer import Viewer
 from atmp_graph.model import Base
 from atmp_graph.schema.cost import PAGE_SIZE
-from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.mapping import RELATION, Mapped, column_names
 from atmp_graph.schema.pagination import Connection, filter_conditions, page_bounds
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
@@ -178,7 +177,9 @@ class Planner:
         for key, details in roots.items():
             try:
                 planned.append(self._root(key, query, details))
-            except (NotPlanned, UserError):
+            except Exception:
+                # NotPlanned, or an argument the resolvers refuse: they say why, in their
+                # own words, as they do when there is no planner.
                 left.append(key)
         return OperationPlan(roots=tuple(planned), left=tuple(left), order=tuple(roots))
 
