@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
+from atmp_graph.access.viewer import Tier
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import Role
@@ -25,6 +26,8 @@ from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from atmp_graph.schema.stats import StatsQuery
+from atmp_graph.schema.visibility import AGGREGATES, FIELD_TIERS
 from benchmarks.exports import PRODUCTS_HEADER, TRIALS_HEADER
 from tests.conftest import BACKENDS, GraphQLClient, api_key, empty_database
 
@@ -515,3 +518,11 @@ def test_an_admin_sees_the_values_summed_by_currency(world_url: str) -> None:
             }
         ]
     }
+
+
+def test_every_aggregate_needs_the_tier_of_the_list_it_counts() -> None:
+    roots = {field.python_name for field in StatsQuery.__strawberry_definition__.fields}
+
+    assert roots == set(AGGREGATES)
+    for stats, listing in AGGREGATES.items():
+        assert FIELD_TIERS[("Query", stats)] is FIELD_TIERS.get(("Query", listing), Tier.PUBLIC)
