@@ -106,6 +106,18 @@ def filter_conditions(model: type[Base], filters: Any) -> list[ColumnElement[boo
     return conditions
 
 
+def live_conditions(model: type[Base]) -> list[ColumnElement[bool]]:
+    """What its feeds no longer send is left out of the lists (node(id:) still finds it)."""
+    retired_at = getattr(model, "retired_at", None)
+    return [] if retired_at is None else [retired_at.is_(None)]
+
+
+def listed_conditions(model: type[Base], filters: Any) -> list[ColumnElement[bool]]:
+    """The WHERE of a top-level list: its live rows that match the filter input.  The
+    aggregates (schema/stats.py) count with this same WHERE, so they count what the list lists."""
+    return [*live_conditions(model), *filter_conditions(model, filters)]
+
+
 async def paginate(
     info: Info,
     node_type: type[Mapped],
@@ -132,14 +144,10 @@ def connection_field(
     """A top-level list field: `first`/`after` paging and a filter input, over `node_type`;
     `nullable` for a protected one (refused, it is null with an error)."""
 
-    model: Any = node_type.__model__
-    # What its feeds no longer send is left out of the lists (node(id:) still finds it).
-    live = [model.retired_at.is_(None)] if hasattr(model, "retired_at") else []
-
     async def resolve(
         info: Info, first: int | None = None, after: str | None = None, filter: Any = None
     ) -> Any:
-        where = [*live, *filter_conditions(node_type.__model__, filter)]
+        where = listed_conditions(node_type.__model__, filter)
         return await paginate(info, node_type, first=first, after=after, where=where)
 
     # Strawberry reads the arguments' types from the annotations, so give it the real ones.

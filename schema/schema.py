@@ -25,6 +25,7 @@ from atmp_graph.schema.planner.compiled_reads import CompiledReads
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
+from atmp_graph.schema.stats import StatsQuery
 from atmp_graph.schema.trials import TrialsQuery
 from atmp_graph.schema.visibility import OperationGate, definitions, protect
 
@@ -40,6 +41,7 @@ Query = merge_types(
         IdentityQuery,
         PluginsQuery,
         AuditQuery,
+        StatsQuery,
     ),
 )
 

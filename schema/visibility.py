@@ -27,8 +27,8 @@ PUBLIC, PARTNER, PARTY, CURATOR = Tier.PUBLIC, Tier.PARTNER, Tier.PARTY, Tier.CU
 ADMIN = Tier.ADMIN
 FORBIDDEN = "FORBIDDEN"
 
-# Every object type, by GraphQL name (connections and edges follow their node's tier through
-# the field that returns them).
+# Every object type, by GraphQL name (connections, edges and a breakdown's pages of groups
+# follow their node's tier through the field that returns them).
 TYPE_TIERS: dict[str, Tier] = {
     **dict.fromkeys(
         (
@@ -36,9 +36,16 @@ TYPE_TIERS: dict[str, Tier] = {
             "EducationActivity", "Exchange", "Facility", "Institution", "Partnership",
             "Person", "Product", "Project", "Signatory", "TrialIntervention", "TrialSite",
             "SourceRecord", "FieldProvenance", "FieldClaim", "Plugin",
+            # The aggregates (schema/stats.py) and their groups (schema/breakdowns.py).
+            "TrialStats", "ProjectStats", "ProductStats", "PartnershipStats", "Enrollment",
+            "TrialPhaseGroup", "TrialStatusGroup", "AtmpClassGroup", "DevelopmentStageGroup",
+            "CollaborationAreaGroup", "ProjectStatusGroup", "PartnershipKindGroup",
+            "PartnershipStatusGroup", "CountryGroup", "YearGroup", "InstitutionGroup",
         ),
         PUBLIC,
     ),
+    # Sums of partnership values: admins only (PartnershipStats.value_by_currency).
+    "PartnershipValueGroup": ADMIN,
     # Commercial terms: partners; confidential ones, their parties (Partnership.terms).
     "PartnershipTerms": PARTNER,
     # What ingest, quarantine and matching do is curation's business.
@@ -60,6 +67,9 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
     ("Query", "conflicts"): CURATOR,
     ("Query", "audit_log"): ADMIN,
     ("Partnership", "terms"): PARTNER,
+    # A sum of values shows something of each: only a tier that may see every one of them,
+    # confidential ones included, may see it, and only admins are party to every partnership.
+    ("PartnershipStats", "value_by_currency"): ADMIN,
     # Where a record was read and with which plugin version is the server's business, and its
     # content hash is shown keyed, to curators only.
     ("SourceRecord", "source_uri"): CURATOR,
@@ -80,6 +90,17 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
         )
     },
 }  # fmt: skip
+# An aggregate counts what its list lists, so it needs its list's tier (schema/stats.py).
+AGGREGATES = {
+    "trial_stats": "trials",
+    "project_stats": "projects",
+    "product_stats": "products",
+    "partnership_stats": "partnerships",
+}
+FIELD_TIERS |= {
+    ("Query", stats): FIELD_TIERS.get(("Query", listing), PUBLIC)
+    for stats, listing in AGGREGATES.items()
+}
 
 
 class Refused(UserError):
@@ -185,7 +206,7 @@ def protect(definitions: Iterable[Any]) -> list[str]:
         if not isinstance(definition, StrawberryObjectDefinition) or definition.is_input:
             continue
         listed = definition.name in TYPE_TIERS or definition.is_interface
-        if not (listed or definition.name.endswith(("Connection", "Edge"))):
+        if not (listed or definition.name.endswith(("Connection", "Edge", "Page"))):
             missing.append(definition.name)
             continue
         # A protected type's own fields need no check: it is refused where it is returned.

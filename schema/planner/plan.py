@@ -36,7 +36,7 @@ from atmp_graph.access.viewer import Viewer
 from atmp_graph.model import Base
 from atmp_graph.schema.cost import PAGE_SIZE
 from atmp_graph.schema.mapping import RELATION, Mapped, column_names
-from atmp_graph.schema.pagination import Connection, filter_conditions, page_bounds
+from atmp_graph.schema.pagination import Connection, listed_conditions, page_bounds
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 
 DEFINITION = "strawberry-definition"
@@ -222,8 +222,8 @@ class Planner:
         arguments = self._arguments(definition, details)
         size, offset = page_bounds(arguments.get("first"), arguments.get("after"))
         model: Any = node_type.__model__
-        live = [model.retired_at.is_(None)] if hasattr(model, "retired_at") else []
-        where = (*live, *filter_conditions(model, arguments.get("filter")))
+        # The resolvers' own WHERE, so a planned list lists what they (and its stats) count.
+        where = tuple(listed_conditions(model, arguments.get("filter")))
         parts = tuple(self._connection_parts(connection, details))
         return ConnectionRoot(
             key=key, model=model, where=where, size=size, offset=offset, parts=parts
