@@ -32,7 +32,17 @@ logger = logging.getLogger("atmp_graph.errors")
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
     """The ASGI app over the database that `settings` (or `engine`) names."""
     settings = settings or Settings()
+    given = engine
     engine = engine or make_async_engine(settings.database_url, limits=settings.database_limits)
+    # The read planner's statements, on connections of their own (model/database.py); an
+    # engine handed in serves both.
+    reads = (
+        None
+        if given is not None
+        else make_async_engine(
+            settings.database_url, limits=settings.database_limits, reads_only=True
+        )
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     store = open_store(settings)
 
@@ -54,12 +64,16 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         yield
         await store.close()
         await engine.dispose()
+        if reads is not None:
+            await reads.dispose()
 
     host = build_plugin_host(
         load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
     )
     persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
-    graphql = GraphQLView(sessions, plugins=host.describe(), settings=settings, persisted=persisted)
+    graphql = GraphQLView(
+        sessions, plugins=host.describe(), settings=settings, persisted=persisted, reads=reads
+    )
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/graphql", graphql),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -63,6 +63,7 @@ class GraphQLView(GraphQL[Context, None]):
         plugins: Sequence[PluginInfo],
         settings: Settings,
         persisted: PersistedQueries,
+        reads: AsyncEngine | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
@@ -71,6 +72,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
+        self.reads = reads
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
@@ -89,6 +91,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(401, str(refused)) from None
         return Context(
             sessions=self.sessions,
+            reads=self.reads,
             plugins=self.plugins,
             request=request,
             precedence=self.precedence,

@@ -132,10 +132,20 @@ def make_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -> Engi
     return engine
 
 
-def make_async_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -> AsyncEngine:
+def make_async_engine(
+    url: str | URL, *, limits: DatabaseLimits | None = None, reads_only: bool = False
+) -> AsyncEngine:
+    """The API's engine; with `reads_only`, one for single statements that read: outside any
+    transaction (no BEGIN, no ROLLBACK when a connection goes back) and without the pre-ping,
+    which costs a round trip per use.  Its caller must answer another way when a pooled
+    connection turns out dead (the read planner leaves the query to the resolvers, whose
+    engine pings); the pool then replaces every connection it holds."""
     limits = limits or DatabaseLimits()
     parsed = async_url(url)
     options = _engine_options(parsed, limits)
+    if reads_only:
+        options |= {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+        options.pop("pool_pre_ping", None)
     if parsed.get_backend_name() == "postgresql":
         keywords = parsed.translate_connect_args(username="user", database="dbname")
         keywords |= dict(parsed.query) | _postgres_parameters(parsed, limits)
@@ -144,7 +154,7 @@ def make_async_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -
         )
     engine = create_async_engine(parsed, **options)
     _configure_sqlite(engine.sync_engine, own_transactions=False)
-    if parsed.get_backend_name() == "postgresql":
+    if parsed.get_backend_name() == "postgresql" and not reads_only:
         _ping_within_connect_timeout(engine.sync_engine, limits)
     return engine
 

@@ -72,9 +72,10 @@ class CompiledReads(SchemaExtension):
         if operation is None or not operation.roots:
             yield
             return
-        engine: AsyncEngine = context.context.sessions.kw["bind"]
+        reads: AsyncEngine | None = context.context.reads
+        engine = reads or context.context.sessions.kw["bind"]
         try:
-            answers = await _answer(engine, operation.roots)
+            answers = await _answer(engine, operation.roots, outside_transactions=reads is not None)
         except asyncio.CancelledError:
             deadline = context.context.deadline
             task = asyncio.current_task()
@@ -178,11 +179,15 @@ def _compile(root: ConnectionRoot, dialect: Any) -> CompiledRoot:
     )
 
 
-async def _answer(engine: AsyncEngine, roots: tuple[CompiledRoot, ...]) -> dict[str, Any]:
-    """Each root's answer, read on one pooled connection outside any transaction."""
+async def _answer(
+    engine: AsyncEngine, roots: tuple[CompiledRoot, ...], *, outside_transactions: bool
+) -> dict[str, Any]:
+    """Each root's answer, read on one pooled connection outside any transaction (an engine
+    made `reads_only` is; another is told so per connection, which costs a round trip)."""
     answers: dict[str, Any] = {}
     async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if not outside_transactions:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
         for root in roots:
             row = (await connection.execute(root.statement)).one()
             total = row.total if "total" in row._fields else None
