@@ -4,6 +4,7 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 """
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        settle_garbage_collector()
         yield
         await store.close()
         await engine.dispose()
@@ -102,6 +104,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.engine = engine
     return app
+
+
+def settle_garbage_collector() -> None:
+    """Move what start-up made (the schema, the mappers, the plugins) out of the cyclic
+    collector's sight, and let it run less often: it re-scanned those long-lived objects on
+    every run, and that was about 45 % of a request's CPU."""
+    gc.collect()
+    gc.freeze()
+    # Requests leave few cycles; a larger first generation collects them in fewer runs.
+    gc.set_threshold(GC_FIRST_GENERATION, *gc.get_threshold()[1:])
+
+
+GC_FIRST_GENERATION = 20_000
 
 
 def app_from_environment() -> Starlette:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -76,6 +77,13 @@ class GraphQLView(GraphQL[Context, None]):
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson writes a large answer several times faster than the json module.
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # what orjson cannot write (an int past 64 bits, say)
+            return json.dumps(data, separators=(",", ":")).encode()
 
     @property
     def graphql_ide_html(self) -> str:
