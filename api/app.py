@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         settle_garbage_collector()
         yield
+        gc.unfreeze()  # for a process that lives on (a test run), as it was
         await store.close()
         await engine.dispose()
         if reads is not None:

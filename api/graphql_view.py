@@ -78,12 +78,13 @@ class GraphQLView(GraphQL[Context, None]):
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
 
-    def encode_json(self, data: object) -> bytes:
-        # orjson writes a large answer several times faster than the json module.
+    def encode_json(self, data: object) -> str:
+        # orjson writes a large answer several times faster than the json module; text, since
+        # a WebSocket message of graphql-transport-ws must be a text frame.
         try:
-            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
         except TypeError:  # what orjson cannot write (an int past 64 bits, say)
-            return json.dumps(data, separators=(",", ":")).encode()
+            return json.dumps(data, separators=(",", ":"))
 
     @property
     def graphql_ide_html(self) -> str:
