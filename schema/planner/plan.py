@@ -40,6 +40,9 @@ from atmp_graph.schema.pagination import Connection, listed_conditions, page_bou
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 
 DEFINITION = "strawberry-definition"
+# The arguments the planner reads: of a root list, and of a nested one.
+ROOT_ARGUMENTS = frozenset({"first", "after", "filter"})
+NESTED_ARGUMENTS = frozenset({"first"})
 Convert = Callable[[Any], Any]
 
 
@@ -193,9 +196,15 @@ class Planner:
             raise NotPlanned("@defer")
         return collected.grouped_field_set
 
-    def _arguments(self, definition: GraphQLField, details: list[FieldDetails]) -> dict[str, Any]:
-        """The field's arguments as its resolver would receive them."""
+    def _arguments(
+        self, definition: GraphQLField, details: list[FieldDetails], *, known: frozenset[str]
+    ) -> dict[str, Any]:
+        """The field's arguments as its resolver would receive them; an argument the planner
+        does not know (an ordering, say) leaves the field to the resolvers."""
         raw = get_argument_values(definition, details[0].node, self.variables)
+        unknown = {name for name, value in raw.items() if value is not None} - known
+        if unknown:
+            raise NotPlanned(f"arguments {sorted(unknown)}")
         field = _strawberry_field(definition)
         return convert_arguments(raw, field.arguments, self.scalars, self.config)
 
@@ -219,7 +228,7 @@ class Planner:
         connection = get_named_type(definition.type)
         assert isinstance(connection, GraphQLObjectType)
         node_type = _connection_node_type(connection)
-        arguments = self._arguments(definition, details)
+        arguments = self._arguments(definition, details, known=ROOT_ARGUMENTS)
         size, offset = page_bounds(arguments.get("first"), arguments.get("after"))
         model: Any = node_type.__model__
         # The resolvers' own WHERE, so a planned list lists what they (and its stats) count.
@@ -322,7 +331,7 @@ class Planner:
         if not prop.uselist:
             return ToOne(key, relation, shape)
         page = _strawberry_field(definition).metadata[PAGE_SIZE]
-        first = self._arguments(definition, details).get("first")
+        first = self._arguments(definition, details, known=NESTED_ARGUMENTS).get("first")
         most = page.default if first is None else first
         if not 0 <= most <= page.most:
             raise NotPlanned("first out of range")  # the resolver says why
