@@ -50,6 +50,8 @@ class Context:
     request_id: str | None = None
     # The execution deadline (schema/limits.py), for work that awaits before execution.
     deadline: Any = None
+    # The read planner's plan, when it answered the whole operation (schema/planner/).
+    planned: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

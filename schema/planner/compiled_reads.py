@@ -24,12 +24,13 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.executor import Executor
-from sqlalchemy import Select
+from sqlalchemy import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from atmp_graph.schema.memo import Memo
 from atmp_graph.schema.planner.assemble import connection_builder
+from atmp_graph.schema.planner.driver_sql import DriverStatement, driver_statement
 from atmp_graph.schema.planner.json_sql import json_dialect
 from atmp_graph.schema.planner.plan import ConnectionRoot, Planner
 from atmp_graph.schema.planner.sql import root_statement
@@ -42,7 +43,7 @@ READ_PATH = "readPath"
 @dataclass(frozen=True)
 class CompiledRoot:
     key: str
-    statement: Select[Any]
+    statement: DriverStatement
     build: Callable[[list[Any], int | None], dict[str, Any]]
 
 
@@ -62,6 +63,17 @@ class CompiledOperation:
 _PLANS: Memo[CompiledOperation | None] = Memo(size=512)
 
 
+def plan_key(
+    dialect: str, query: str | None, operation_name: str | None, role: Any, variables: Any
+) -> tuple[Any, ...] | None:
+    """What a plan is kept by: one role's plan never serves another, nor other variables."""
+    try:
+        frozen = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return (dialect, query, operation_name, role, frozen)
+
+
 class CompiledReads(SchemaExtension):
     def __init__(self) -> None:
         self.read_path: dict[str, list[str]] | None = None
@@ -75,7 +87,9 @@ class CompiledReads(SchemaExtension):
         reads: AsyncEngine | None = context.context.reads
         engine = reads or context.context.sessions.kw["bind"]
         try:
-            answers = await _answer(engine, operation.roots, outside_transactions=reads is not None)
+            answers = await answer_roots(
+                engine, operation.roots, outside_transactions=reads is not None
+            )
         except asyncio.CancelledError:
             deadline = context.context.deadline
             task = asyncio.current_task()
@@ -91,6 +105,7 @@ class CompiledReads(SchemaExtension):
         self.read_path = {"compiled": list(answers), "resolvers": operation.left}
         if operation.rest is None:
             context.result = ExecutionResult(data=answers, errors=None)
+            context.context.planned = operation
             yield
             return
         document = context.graphql_document
@@ -117,13 +132,15 @@ class CompiledReads(SchemaExtension):
         document = context.graphql_document
         if document is None or context.result is not None:
             return None
-        viewer = context.context.viewer
-        try:
-            variables = orjson.dumps(context.variables or {}, option=orjson.OPT_SORT_KEYS)
-        except TypeError:
+        key = plan_key(
+            context.context.sessions.kw["bind"].dialect.name,
+            context.query,
+            context.operation_name,
+            context.context.viewer.role,
+            context.variables,
+        )
+        if key is None:
             return None
-        dialect = context.context.sessions.kw["bind"].dialect.name
-        key = (dialect, context.query, context.operation_name, viewer.role, variables)
         return _PLANS.get(key, lambda: self._plan_or_none(context))
 
     def _plan_or_none(self, context: Any) -> CompiledOperation | None:
@@ -168,18 +185,21 @@ class CompiledReads(SchemaExtension):
             rest = _only(context.graphql_document, operation, set(plan.left))
             if rest is None:
                 return None
-        dialect = json_dialect(context.context.sessions.kw["bind"].dialect.name)
+        dialect = context.context.sessions.kw["bind"].dialect
         roots = tuple(_compile(root, dialect) for root in plan.roots)
         return CompiledOperation(roots=roots, order=plan.order, rest=rest)
 
 
-def _compile(root: ConnectionRoot, dialect: Any) -> CompiledRoot:
+def _compile(root: ConnectionRoot, dialect: Dialect) -> CompiledRoot:
+    statement = root_statement(root, json_dialect(dialect.name))
     return CompiledRoot(
-        key=root.key, statement=root_statement(root, dialect), build=connection_builder(root)
+        key=root.key,
+        statement=driver_statement(statement, dialect, counts=root.counts),
+        build=connection_builder(root),
     )
 
 
-async def _answer(
+async def answer_roots(
     engine: AsyncEngine, roots: tuple[CompiledRoot, ...], *, outside_transactions: bool
 ) -> dict[str, Any]:
     """Each root's answer, read on one pooled connection outside any transaction (an engine
@@ -188,10 +208,15 @@ async def _answer(
     async with engine.connect() as connection:
         if not outside_transactions:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-        for root in roots:
-            row = (await connection.execute(root.statement)).one()
-            total = row.total if "total" in row._fields else None
-            answers[root.key] = root.build(orjson.loads(row.page), total)
+        driver = (await connection.get_raw_connection()).driver_connection
+        try:
+            for root in roots:
+                page, total = await root.statement.page(driver)
+                answers[root.key] = root.build(orjson.loads(page), total)
+        except Exception:
+            # The pool cannot see what the driver met: a dead connection must not go back.
+            await connection.invalidate()
+            raise
     return answers
 
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
+from strawberry.extensions.validation_cache import _get_validate_cache
 
 import atmp_graph.model as m
 from atmp_graph.access.keys import create_key, server_secret
@@ -219,3 +220,36 @@ def test_a_document_mixing_both_paths_is_answered_in_its_order(paths: Paths) -> 
         "compiled": ["conditions", "products"],
         "resolvers": ["trial", "ingestRuns"],
     }
+
+
+def test_a_read_sent_again_is_answered_from_its_plan_alone(paths: Paths) -> None:
+    """The second time, no validation runs: the plan and its extensions were kept."""
+    planner_app = paths.clients["partner"][0]
+    query, variables = COMMON_READS["a page of trials"]
+    body = {"query": query, "variables": variables}
+    first = planner_app.post("/graphql", json=body)
+    validations = _get_validate_cache(1024).cache_info()
+
+    again = planner_app.post("/graphql", json=body)
+
+    assert again.json() == first.json()
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert _get_validate_cache(1024).cache_info() == validations
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer atmp_00000000_" + "x" * 43, "Bearer not-a-key", "Basic dXNlcjpwYXNz"],
+)
+def test_a_refused_key_is_refused_on_a_read_known_by_heart(
+    paths: Paths, authorization: str
+) -> None:
+    planner_app = paths.clients["partner"][0]
+    body = {"query": COMMON_READS["projects with partners"][0]}
+    planner_app.post("/graphql", json=body)
+    planner_app.post("/graphql", json=body)
+
+    refused = planner_app.post("/graphql", json=body, headers={"Authorization": authorization})
+
+    assert refused.status_code == 401
+    assert "data" not in refused.json()
