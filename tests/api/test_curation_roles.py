@@ -23,6 +23,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import atmp_graph.model as m
+from atmp_graph.access.viewer import Tier
+from atmp_graph.schema.visibility import FIELD_TIERS
 from tests.api.permission_world import VIEWERS, World, build_world
 from tests.conftest import GraphQLClient, answer
 
@@ -254,4 +256,29 @@ def test_a_refused_mutation_is_refused_however_it_is_written(world: World) -> No
         message = ws.receive_json()
         assert (message["type"], message["payload"]["errors"]) == ("next", [REFUSED])
 
+    assert _snapshot(world.engine) == before
+
+
+@pytest.mark.parametrize("shape", ["under an alias", "in a fragment", "in an inline fragment"])
+def test_a_mutation_for_admins_only_is_refused_to_a_curator_in_a_fragment_too(
+    world: World, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """No mutation is for admins only yet; were rejectMatch, a curator's fragment must not
+    carry it past the refusal (the declaration changed here, as data, is the only change)."""
+    monkeypatch.setitem(FIELD_TIERS, ("Mutation", "reject_match"), Tier.ADMIN)
+    before = _snapshot(world.engine)
+
+    response = world.clients["curator"].post(
+        "/graphql", json={**SHAPES[shape], "variables": {"id": world.suggestion}}
+    )
+
+    assert response.status_code == 403, response.text
+    assert answer(response) == {
+        "errors": [
+            {
+                "message": "only admins may do this",
+                "extensions": {"code": "FORBIDDEN", "tier": "admin"},
+            }
+        ]
+    }
     assert _snapshot(world.engine) == before
