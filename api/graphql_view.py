@@ -65,7 +65,7 @@ class GraphQLView(GraphQL[Context, None]):
         persisted: PersistedQueries,
     ) -> None:
         super().__init__(
-            build_schema(settings.query_limits),
+            build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
             graphql_ide="graphiql" if settings.graphiql else None,
             # Strawberry refuses a cross-origin WebSocket handshake from any origin not listed.
             allowed_origins=settings.origins,

@@ -45,6 +45,8 @@ class Context:
     check_curated: CheckValues = _no_value_check
     # The id the HTTP layer gave the request: a masked error carries it, and so does its log.
     request_id: str | None = None
+    # The execution deadline (schema/limits.py), for work that awaits before execution.
+    deadline: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from atmp_graph.schema.mapping import mapped_types
 from atmp_graph.schema.node import NodeQuery
 from atmp_graph.schema.operation_name import OperationNameRequired
 from atmp_graph.schema.partnerships import PartnershipsQuery
+from atmp_graph.schema.planner.compiled_reads import CompiledReads
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
@@ -73,8 +74,11 @@ def _assembled() -> GraphSchema:
     return GraphSchema(query=Query, mutation=Mutation, config=CONFIG)
 
 
-def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
-    """The schema, refusing what `limits` (by default, the development limits) refuse."""
+def build_schema(
+    limits: QueryLimits | None = None, *, compiled_reads: bool = True
+) -> strawberry.Schema:
+    """The schema, refusing what `limits` (by default, the development limits) refuse; with
+    `compiled_reads`, the read planner answers what it can (schema/planner/)."""
     limited = copy.copy(_assembled())
     limited.extensions = (
         # The parse and validation caches, then what a query may ask for (schema/limits.py).
@@ -84,8 +88,11 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         OperationNameRequired,
         OperationGate,
         DatabaseErrors,
+        # Last, so it answers what it can only once the document passed every check above.
+        *([CompiledReads] if compiled_reads else []),
     )
     return limited
 
 
-schema = build_schema()
+# Synchronous execution (execute_sync) has no planner, which reads asynchronously.
+schema = build_schema(compiled_reads=False)

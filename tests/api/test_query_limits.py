@@ -89,9 +89,7 @@ def test_a_demo_query_runs_and_reports_its_cost(api: Recorder) -> None:
         "NCT04797260",
         "NCT01144962",
     ]
-    assert body["extensions"] == {
-        "cost": {"requested": SITES_OF_FIVE_TRIALS_COST, "limit": 100_000}
-    }
+    assert body["extensions"]["cost"] == {"requested": SITES_OF_FIVE_TRIALS_COST, "limit": 100_000}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +124,7 @@ def test_the_cost_limit_is_the_setting(demo_database_url: str, limit: int, refus
     with TestClient(create_app(settings)) as client:
         body = Recorder(client).post(SITES_OF_FIVE_TRIALS)
 
-    assert body["extensions"] == {"cost": {"requested": SITES_OF_FIVE_TRIALS_COST, "limit": limit}}
+    assert body["extensions"]["cost"] == {"requested": SITES_OF_FIVE_TRIALS_COST, "limit": limit}
     if refused:
         assert body.get("data") is None
         assert f"The query costs {SITES_OF_FIVE_TRIALS_COST}" in messages(body)
@@ -233,9 +231,7 @@ def test_the_production_profile_sets_the_strict_limits(production: Recorder) -> 
     body = production.post("{ trials(first: 100) { nodes { nctId sites { name } } } }")
 
     # 1 + 100 x (nodes 1 + (nctId 1 + sites (1 + 20 x 1))) = 2301: within 10,000.
-    assert body["extensions"] == {
-        "cost": {"requested": 2301, "limit": PRODUCTION["max_query_cost"]}
-    }
+    assert body["extensions"]["cost"] == {"requested": 2301, "limit": PRODUCTION["max_query_cost"]}
     deep = production.post(
         "{ institutions { nodes { " + "partOf { " * 10 + "name" + " }" * 10 + " } } }"
     )
