@@ -109,6 +109,14 @@ CASES = {
         CURATORS,
     ),
     "what an ingest run read": Case("{ ingestRuns { nodes { sourceUri } } }", EXPORT, CURATORS),
+    # The read planner answers lists of columns in one statement (schema/planner/); the
+    # resolvers, the rest of the document.
+    "what an ingest run read, next to a public list, through edges and a fragment": Case(
+        '{ partnerships(filter: { search: "LU-A-90" }) { totalCount nodes { code } }\n'
+        "  runs: ingestRuns { edges { node { ... on IngestRun { read: sourceUri } } } } }",
+        EXPORT,
+        CURATORS,
+    ),
     "the run that retired a node, by node(id:)": Case(
         BY_ID % "... on Partnership { code retiredAt retiredBy { feed sourceUri } }",
         RERUN,
