@@ -22,6 +22,10 @@ MAX_PAGE = 100
 _CURSOR_PREFIX = "offset:"
 # A connection field's metadata: what its `first` may be, which the query cost counts.
 PAGED = {PAGE_SIZE: PageSize(default=DEFAULT_PAGE, most=MAX_PAGE)}
+# A list field made by `connection_field`: its rows are the live rows its filter matches, and
+# nothing else, so the read planner may answer it (a list with a resolver of its own, which
+# adds a default or reads its filter its own way, is the resolver's to answer).
+BY_FILTER = "rows-by-filter"
 
 N = TypeVar("N")
 
@@ -172,5 +176,5 @@ def connection_field(
     return strawberry.field(
         resolver=resolve,
         description=description,
-        metadata=PAGED,
+        metadata={**PAGED, BY_FILTER: True},
     )

@@ -36,7 +36,7 @@ from atmp_graph.access.viewer import Viewer
 from atmp_graph.model import Base
 from atmp_graph.schema.cost import PAGE_SIZE
 from atmp_graph.schema.mapping import RELATION, Mapped, column_names
-from atmp_graph.schema.pagination import Connection, listed_conditions, page_bounds
+from atmp_graph.schema.pagination import BY_FILTER, Connection, listed_conditions, page_bounds
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 
 DEFINITION = "strawberry-definition"
@@ -224,6 +224,10 @@ class Planner:
         field = _strawberry_field(definition)
         if PAGE_SIZE not in field.metadata:
             raise NotPlanned(f"{name} is not a connection")
+        if not field.metadata.get(BY_FILTER):
+            # quarantinedRecords lists only OPEN ones by default, auditLog reads `since` and
+            # `until` as moments: what its resolver does, no plan of its filter would.
+            raise NotPlanned(f"{name} has a resolver of its own")
         self._check_visible("Query", field, definition.type)
         connection = get_named_type(definition.type)
         assert isinstance(connection, GraphQLObjectType)
