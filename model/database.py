@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 
+from atmp_graph.model import search_index
 from atmp_graph.model.base import Base
 from atmp_graph.model.bounded_connection import BoundedConnection, bounded_connector
 
@@ -178,8 +179,15 @@ def alembic_config(url: str | URL) -> Config:
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` with the Alembic migrations."""
+    """Bring the database at `url` to `revision` with the Alembic migrations, and the search
+    index up to what the database allows (model/search_index.py `ensure`)."""
     command.upgrade(alembic_config(url), revision)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            search_index.ensure(connection)
+    finally:
+        engine.dispose()
 
 
 class PlannerStatistics:

@@ -24,6 +24,7 @@ from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
+from atmp_graph.schema.search import SearchQuery
 from atmp_graph.schema.trials import TrialsQuery
 from atmp_graph.schema.visibility import OperationGate, definitions, protect
 
@@ -39,6 +40,7 @@ Query = merge_types(
         IdentityQuery,
         PluginsQuery,
         AuditQuery,
+        SearchQuery,
     ),
 )
 
