@@ -201,7 +201,13 @@ def _segments(marked: str) -> list[tuple[str, bool]]:
         part, inside = segments[n]
         if not inside and segments[n - 1][1] and segments[n + 1][1] and _joiner(part):
             segments[n] = (part, True)
-    return segments
+    merged: list[tuple[str, bool]] = []
+    for part, inside in segments:
+        if merged and merged[-1][1] == inside:
+            merged[-1] = (merged[-1][0] + part, inside)
+        else:
+            merged.append((part, inside))
+    return merged
 
 
 def _window(segments: list[tuple[str, bool]], room: int) -> tuple[int, int]:
