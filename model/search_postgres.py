@@ -1,11 +1,11 @@
 """The search index on PostgreSQL: a GIN-indexed tsvector, kept by statement triggers.
 
 Each document's `language` is the text search configuration of its record's language (from
-its institution's country: model/search_documents.py); the generated `document` holds each
+its institution's country: model/search_documents.py); its `document` holds each
 weight class's words under that language, under english when that is another (the partners'
 exports mix English in: LUMC's is English throughout, registry titles always are) and under
-`simple` (the words as they are: names, ids).  The triggers run once per statement, over its
-transition tables, so a bulk insert of 1,000 trials indexes them in one INSERT.
+`simple` (the words as they are: names, ids).  Row triggers keep it, each of their statements
+a lookup by key.
 
 The `atmp_<language>` configurations put `unaccent` before each stemmer.  The extension belongs
 to the database: it is created in `public` where there is one (an application schema's DROP
@@ -53,17 +53,22 @@ def _language(kind: Kind) -> str:
 
 def document(kind: Kind, where: str) -> str:
     """INSERT of the documents of the kind's live rows k that `where` picks."""
-    values = [field_sql(kind, name, "postgresql") for name in FIELDS]
+    values = [f"{field_sql(kind, name, 'postgresql')} AS {name}" for name in FIELDS]
     live = " AND k.retired_at IS NULL" if kind.retirable else ""
-    selected = ", ".join([f"'{kind.entity_type}'", "k.id", _language(kind), *values])
+    selected = ", ".join(
+        [f"'{kind.entity_type}' AS entity_type", "k.id AS entity_id",
+         f"{_language(kind)} AS language", *values]
+    )  # fmt: skip
     return (
-        f"INSERT INTO {TABLE} (entity_type, entity_id, language, {', '.join(FIELDS)}) "
-        f"SELECT {selected} FROM {kind.entity_type} k {kind.joins} WHERE ({where}){live}"
+        f"INSERT INTO {TABLE} (entity_type, entity_id, language, {', '.join(FIELDS)}, document) "
+        f"SELECT d.*, {_vector()} FROM (SELECT {selected} FROM {kind.entity_type} k "
+        f"{kind.joins} WHERE ({where}){live}) d"
     )
 
 
 def _vector() -> str:
-    """The generated tsvector."""
+    """The document's tsvector, from the columns of its row (computed in the trigger's cached
+    plan: as a generated column, PostgreSQL planned the expression again for every row)."""
     english, simple = (f"'{configuration(name)}'::regconfig" for name in ("english", "simple"))
     parts = []
     for weight in WEIGHTS:
@@ -94,48 +99,51 @@ def statements(unaccent: str | None) -> Iterator[str]:
     yield (
         f"CREATE TABLE {TABLE} (entity_type varchar(60) NOT NULL, entity_id integer NOT NULL, "
         f"language regconfig NOT NULL, {fields}, "
-        f"document tsvector GENERATED ALWAYS AS ({_vector()}) STORED, "
+        "document tsvector NOT NULL, "
         f"CONSTRAINT pk_{TABLE} PRIMARY KEY (entity_type, entity_id))"
     )
     yield f"CREATE INDEX ix_{TABLE}_document ON {TABLE} USING gin (document)"
-    transition = {
-        "insert": "NEW TABLE AS new_rows",
-        "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        "delete": "OLD TABLE AS old_rows",
-    }
     for name, table, event, refreshes in triggers():
         body = " ".join(f"{s};" for kind, watch in refreshes for s in _refresh(kind, watch, event))
-        # The function finds the index where the migration made it, whatever the caller's
-        # search_path.
         yield (
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
-            f"SET search_path FROM CURRENT AS $$ BEGIN {body} RETURN NULL; END $$"
+            f"AS $$ BEGIN {body} RETURN NULL; END $$"
         )
+        if event == "update":
+            watched = sorted({column for _, watch in refreshes for column in watch.columns})
+            on = f"UPDATE OF {', '.join(watched)}"
+        else:
+            on = event.upper()
         yield (
-            f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} "
-            f"REFERENCING {transition[event]} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+            f"CREATE TRIGGER {name} AFTER {on} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
         )
 
 
 def _refresh(kind: Kind, watch: Watch, event: str) -> Iterator[str]:
-    if event == "update":
-        new = ", ".join(f"n.{c}" for c in watch.columns)
-        old = ", ".join(f"o.{c}" for c in watch.columns)
-        pairs = (
-            f"new_rows n JOIN old_rows o ON o.id = n.id "
-            f"WHERE ROW({new}) IS DISTINCT FROM ROW({old})"
-        )
-        values = f"SELECT n.{watch.column} FROM {pairs} UNION SELECT o.{watch.column} FROM {pairs}"
-    else:
-        rows = "new_rows" if event == "insert" else "old_rows"
-        values = f"SELECT r.{watch.column} FROM {rows} r"
+    """What one changed row does to the index: its documents out, and back as they are now.
+
+    Row triggers, each statement a lookup by key: a statement trigger's transition table has no
+    statistics, and the plans made for it scanned whole tables once a table had grown."""
+    rows = {"insert": ["NEW"], "delete": ["OLD"], "update": ["OLD", "NEW"]}[event]
+    values = ", ".join(f"{row}.{watch.column}" for row in rows)
     if watch.kind_column == "id":
         ids = values
     else:
         ids = f"SELECT x.id FROM {kind.entity_type} x WHERE x.{watch.kind_column} IN ({values})"
-    yield f"DELETE FROM {TABLE} WHERE entity_type = '{kind.entity_type}' AND entity_id IN ({ids})"
+    statements = [
+        f"DELETE FROM {TABLE} WHERE entity_type = '{kind.entity_type}' AND entity_id IN ({ids})"
+    ]
     if not gone(kind, watch, event):
-        yield document(kind, f"k.id IN ({ids})")
+        statements.append(document(kind, f"k.{watch.kind_column} IN ({values})"))
+    if event != "update":
+        yield from statements
+        return
+    new = ", ".join(f"NEW.{column}" for column in watch.columns)
+    old = ", ".join(f"OLD.{column}" for column in watch.columns)
+    yield (
+        f"IF ROW({new}) IS DISTINCT FROM ROW({old}) THEN "
+        f"{' '.join(f'{s};' for s in statements)} END IF"
+    )
 
 
 def rebuild() -> Iterator[str]:

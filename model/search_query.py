@@ -132,8 +132,15 @@ def _matching(query_words: Sequence[str], dialect: str) -> tuple[str, str, str]:
 async def counts(session: AsyncSession, query_words: Sequence[str]) -> dict[str, int]:
     """How many nodes of each kind match."""
     dialect = session.get_bind().dialect.name
-    matching, _, _ = _matching(query_words, dialect)
-    statement = text(f"SELECT s.entity_type, count(*) {matching} GROUP BY s.entity_type")
+    if dialect == "sqlite":
+        # Counting needs no score.
+        statement = text(
+            f"SELECT entity_type, count(*) FROM {TABLE} WHERE {TABLE} MATCH :match "
+            "GROUP BY entity_type"
+        )
+    else:
+        matching, _, _ = _matching(query_words, dialect)
+        statement = text(f"SELECT s.entity_type, count(*) {matching} GROUP BY s.entity_type")
     rows = await session.execute(statement, _parameters(query_words, dialect))
     return {str(entity_type): int(number) for entity_type, number in rows}
 
