@@ -61,27 +61,45 @@ def document(kind: Kind, where: str) -> str:
     )  # fmt: skip
     return (
         f"INSERT INTO {TABLE} (entity_type, entity_id, language, {', '.join(FIELDS)}, document) "
-        f"SELECT d.*, {_vector()} FROM (SELECT {selected} FROM {kind.entity_type} k "
+        f"SELECT d.*, {_vector_call()} FROM (SELECT {selected} FROM {kind.entity_type} k "
         f"{kind.joins} WHERE ({where}){live}) d"
     )
 
 
-def _vector() -> str:
-    """The document's tsvector, from the columns of its row (computed in the trigger's cached
-    plan: as a generated column, PostgreSQL planned the expression again for every row)."""
+VECTOR = f"{TABLE}_vector"
+
+
+def _vector_function() -> str:
+    """The function that makes a document's tsvector from its language and the text of each
+    weight class: each under the language, under english when that is another, and simple.
+
+    A function of plpgsql, so that its expression is prepared once per transaction; spelled out
+    in the trigger's INSERT, or as a generated column, it was prepared again for every row, which
+    cost more than the words themselves."""
     english, simple = (f"'{configuration(name)}'::regconfig" for name in ("english", "simple"))
     parts = []
-    for weight in WEIGHTS:
-        words = " || ' ' || ".join(
-            f"coalesce({name}, '')" for name, w in FIELDS.items() if w == weight
-        )
+    for n, weight in enumerate(WEIGHTS, start=1):
+        words = f"${n + 1}"
         parts += [
-            f"setweight(to_tsvector(language, {words}), '{weight}')",
-            f"setweight(CASE WHEN language IN ({english}, {simple}) THEN ''::tsvector "
+            f"setweight(to_tsvector($1, {words}), '{weight}')",
+            f"setweight(CASE WHEN $1 IN ({english}, {simple}) THEN ''::tsvector "
             f"ELSE to_tsvector({english}, {words}) END, '{weight}')",
             f"setweight(to_tsvector({simple}, {words}), '{weight}')",
         ]
-    return " || ".join(parts)
+    arguments = ", ".join(["regconfig", *("text" for _ in WEIGHTS)])
+    return (
+        f"CREATE FUNCTION {VECTOR}({arguments}) RETURNS tsvector LANGUAGE plpgsql IMMUTABLE "
+        f"AS $$ BEGIN RETURN {' || '.join(parts)}; END $$"
+    )
+
+
+def _vector_call() -> str:
+    """The call of the vector function on a document's columns."""
+    texts = [
+        " || ' ' || ".join(f"coalesce({name}, '')" for name, w in FIELDS.items() if w == weight)
+        for weight in WEIGHTS
+    ]
+    return f"{VECTOR}(language, {', '.join(texts)})"
 
 
 def statements(unaccent: str | None) -> Iterator[str]:
@@ -95,6 +113,7 @@ def statements(unaccent: str | None) -> Iterator[str]:
                 f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR {_WORD_TOKENS} "
                 f"WITH {unaccent}, {stem}"
             )
+    yield _vector_function()
     fields = ", ".join(f"{name} text" for name in FIELDS)
     yield (
         f"CREATE TABLE {TABLE} (entity_type varchar(60) NOT NULL, entity_id integer NOT NULL, "
@@ -158,6 +177,7 @@ def drop() -> Iterator[str]:
         yield f"DROP TRIGGER IF EXISTS {name} ON {table}"
         yield f"DROP FUNCTION IF EXISTS {name}()"
     yield f"DROP TABLE IF EXISTS {TABLE}"
+    yield f"DROP FUNCTION IF EXISTS {VECTOR}"
     for language in CONFIGURATIONS:
         yield f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {configuration(language)}"
 
