@@ -203,10 +203,15 @@ class PlannerStatistics:
         self.session = session
         self.batches, self.next_refresh = 0, 1
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        # The search index grows with the nodes, and its GIN index is only chosen once the
+        # planner knows (model/search_index.py; absent before its migration).
+        self.tables = list(Base.metadata.tables)
+        if self.postgres and search_index.present(session.connection()):
+            self.tables.append(search_index.TABLE)
 
     def refresh(self) -> None:
         if self.postgres:
-            tables = ", ".join(f'"{name}"' for name in Base.metadata.tables)
+            tables = ", ".join(f'"{name}"' for name in self.tables)
             self.session.execute(text(f"ANALYZE {tables}"))
 
     def after_batch(self) -> None:

@@ -18,6 +18,17 @@ from sqlalchemy import Connection, text
 from atmp_graph.model import search_postgres, search_sqlite
 from atmp_graph.model.search_documents import TABLE, trigger_names
 
+__all__ = [
+    "TABLE",
+    "ensure",
+    "install",
+    "missing_triggers",
+    "present",
+    "tables",
+    "unaccented",
+    "uninstall",
+]
+
 
 def tables(dialect: str) -> frozenset[str]:
     """The tables the index consists of (outside the ORM's metadata)."""
@@ -47,7 +58,8 @@ def install(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
-def _present(connection: Connection) -> bool:
+def present(connection: Connection) -> bool:
+    """Whether the index's migration has run."""
     if connection.dialect.name == "postgresql":
         return search_postgres.present(connection)
     found = connection.scalar(
@@ -75,7 +87,7 @@ def unaccented(connection: Connection) -> bool:
 def ensure(connection: Connection) -> bool:
     """Re-install the index where it lost a trigger, or could strip accents and does not;
     whether it did.  Nothing happens before the migration that makes it."""
-    if not _present(connection):
+    if not present(connection):
         return False
     stale = (
         connection.dialect.name == "postgresql"
