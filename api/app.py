@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         middleware=middleware,
         lifespan=lifespan,
     )
-    app.state.engine = engine
+    app.state.engine, app.state.reads = engine, reads
     return app
 
 

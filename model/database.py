@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 
+from atmp_graph.model import search_index
 from atmp_graph.model.base import Base
 from atmp_graph.model.bounded_connection import BoundedConnection, bounded_connector
 
@@ -188,8 +189,15 @@ def alembic_config(url: str | URL) -> Config:
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` with the Alembic migrations."""
+    """Bring the database at `url` to `revision` with the Alembic migrations, and the search
+    index up to what the database allows (model/search_index.py `ensure`)."""
     command.upgrade(alembic_config(url), revision)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            search_index.ensure(connection)
+    finally:
+        engine.dispose()
 
 
 class PlannerStatistics:
@@ -205,10 +213,15 @@ class PlannerStatistics:
         self.session = session
         self.batches, self.next_refresh = 0, 1
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        # The search index grows with the nodes, and its GIN index is only chosen once the
+        # planner knows (model/search_index.py; absent before its migration).
+        self.tables = list(Base.metadata.tables)
+        if self.postgres and search_index.present(session.connection()):
+            self.tables.append(search_index.TABLE)
 
     def refresh(self) -> None:
         if self.postgres:
-            tables = ", ".join(f'"{name}"' for name in Base.metadata.tables)
+            tables = ", ".join(f'"{name}"' for name in self.tables)
             self.session.execute(text(f"ANALYZE {tables}"))
 
     def after_batch(self) -> None:

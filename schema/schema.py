@@ -25,6 +25,7 @@ from atmp_graph.schema.planner.compiled_reads import CompiledReads
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
+from atmp_graph.schema.search import SearchQuery
 from atmp_graph.schema.stats import StatsQuery
 from atmp_graph.schema.trials import TrialsQuery
 from atmp_graph.schema.visibility import OperationGate, definitions, protect
@@ -42,6 +43,7 @@ Query = merge_types(
         PluginsQuery,
         AuditQuery,
         StatsQuery,
+        SearchQuery,
     ),
 )
 

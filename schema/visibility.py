@@ -50,6 +50,8 @@ TYPE_TIERS: dict[str, Tier] = {
             "TrialPhaseGroup", "TrialStatusGroup", "AtmpClassGroup", "DevelopmentStageGroup",
             "CollaborationAreaGroup", "ProjectStatusGroup", "PartnershipKindGroup",
             "PartnershipStatusGroup", "CountryGroup", "YearGroup", "InstitutionGroup",
+            # Search shows public text only; a hit's node is screened by its own type.
+            "SearchResults", "SearchHit", "SearchHitEdge", "SearchHighlight", "SearchTypeCount",
         ),
         PUBLIC,
     ),
@@ -69,6 +71,9 @@ TYPE_TIERS: dict[str, Tier] = {
 
 # Fields whose tier is not their type's, by (GraphQL type name, Python field name).
 FIELD_TIERS: dict[tuple[str, str], Tier] = {
+    # Anyone may search; its hits are of the kinds the caller may list (TYPE_TIERS and the
+    # lists' tiers here, read by schema/search.py), and the index holds public fields only.
+    ("Query", "search"): PUBLIC,
     ("Query", "ingest_runs"): CURATOR,
     ("Query", "quarantined_records"): CURATOR,
     ("Query", "match_suggestions"): CURATOR,

@@ -27,6 +27,10 @@ BENCHMARKS = {
             "(expected [200, 200, 1000]): ok",
         ],
     ),
+    "search_index": (
+        ["--records", "300", "--queries", "3"],
+        ["ratio with / without the index", "ratio search / substring"],
+    ),
     "hostile_queries": (
         ["--repeat", "1"],
         ["ratio refusal / baseline", "all refused before any SQL: ok"],

@@ -208,15 +208,9 @@ async def answer_roots(
     async with engine.connect() as connection:
         if not outside_transactions:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-        driver = (await connection.get_raw_connection()).driver_connection
-        try:
-            for root in roots:
-                page, total = await root.statement.page(driver)
-                answers[root.key] = root.build(orjson.loads(page), total)
-        except Exception:
-            # The pool cannot see what the driver met: a dead connection must not go back.
-            await connection.invalidate()
-            raise
+        for root in roots:
+            page, total = await root.statement.page(connection)
+            answers[root.key] = root.build(orjson.loads(page), total)
     return answers
 
 

@@ -1,16 +1,17 @@
 """A planned statement as the database driver takes it: its SQL text and parameters, made once.
 
 SQLAlchemy builds and compiles the statement at planning time; a request then hands the text
-straight to the driver (psycopg and aiosqlite both take `execute(sql, parameters)`), which
-spares SQLAlchemy's per-execution work: the statement's cache key, its parameters' processing,
-the result's row objects.  Parameters are processed here, as SQLAlchemy would (an enum to its
-stored value), so the driver receives exactly what an ORM query would send.
+to the driver, which spares SQLAlchemy's per-execution work: the statement's cache key, its
+compilation cache lookup, its parameters' processing.  Parameters are processed here, as
+SQLAlchemy would (an enum to its stored value), so the driver receives exactly what an ORM
+query would send.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Dialect, Select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,11 @@ class DriverStatement:
     parameters: dict[str, Any] | tuple[Any, ...]
     counts: bool  # whether its row holds the total as a second column
 
-    async def page(self, connection: Any) -> tuple[str, int | None]:
-        """The statement's one row on a driver connection: the page's JSON, and the total."""
-        cursor = await connection.execute(self.sql, self.parameters)
-        try:
-            row = await cursor.fetchone()
-        finally:
-            await _close(cursor)
+    async def page(self, connection: AsyncConnection) -> tuple[str, int | None]:
+        """The statement's one row: the page's JSON, and the total.  Sent as text through
+        SQLAlchemy's driver-level call, which still tells the pool of a dead connection and
+        the engine's listeners (a test's statement count) of each statement."""
+        row: Any = (await connection.exec_driver_sql(self.sql, self.parameters)).one()
         return row[0], (row[1] if self.counts else None)
 
 
@@ -43,9 +42,3 @@ def driver_statement(statement: Select[Any], dialect: Dialect, *, counts: bool) 
     if compiled.positional:
         parameters = tuple(processed[name] for name in compiled.positiontup or ())
     return DriverStatement(str(compiled), parameters, counts)
-
-
-async def _close(cursor: Any) -> None:
-    closing = cursor.close()
-    if hasattr(closing, "__await__"):
-        await closing

@@ -42,7 +42,8 @@ def _statements_for(settings: Settings, first: int) -> tuple[int, dict[str, Any]
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+    for engine in (app.state.engine, app.state.reads):  # the planner's statements go to reads
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
     with TestClient(app) as client:
         data = GraphQLClient(client).execute(NESTED, {"first": first})
     return len(statements), data
