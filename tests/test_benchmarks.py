@@ -18,6 +18,10 @@ BENCHMARKS = {
         ["--trials", "25", "--seconds", "0.2", "--most", "5"],
         ["ratio GraphQL / baseline"],
     ),
+    "read_paths": (
+        ["--trials", "25", "--seconds", "0.2", "--most", "20"],
+        ["planner time / raw SQL time", "Strawberry / graphql-core"],
+    ),
     "ingest_throughput": (["--records", "300"], ["ratio pipeline / bulk insert"]),
     "ctgov_ingest": (
         ["--records", "200"],
