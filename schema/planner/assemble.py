@@ -66,6 +66,16 @@ def node_builder(shape: NodeShape) -> Build:
     return build
 
 
+def node_root_builder(shape: NodeShape) -> Callable[[Any, int | None], Any]:
+    """What turns `node(id:)`'s JSON (null when no node has the id) into its answer."""
+    build = node_builder(shape)
+
+    def answer(values: Any, _total: int | None) -> Any:
+        return None if values is None else build(values)
+
+    return answer
+
+
 def connection_builder(root: ConnectionRoot) -> Callable[[list[Any], int | None], dict[str, Any]]:
     """What turns a root's page (rows of [id, node arrays…]) and total into its connection."""
     builders = [node_builder(shape) for shape in root.shapes]

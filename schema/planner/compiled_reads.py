@@ -29,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from atmp_graph.schema.memo import Memo
-from atmp_graph.schema.planner.assemble import connection_builder
+from atmp_graph.schema.planner.assemble import connection_builder, node_root_builder
 from atmp_graph.schema.planner.driver_sql import DriverStatement, driver_statement
 from atmp_graph.schema.planner.json_sql import json_dialect
-from atmp_graph.schema.planner.plan import ConnectionRoot, Planner
-from atmp_graph.schema.planner.sql import root_statement
+from atmp_graph.schema.planner.plan import NodeRoot, Planner, Root
+from atmp_graph.schema.planner.sql import node_statement, root_statement
 
 logger = logging.getLogger("atmp_graph.planner")
 
@@ -190,11 +190,17 @@ class CompiledReads(SchemaExtension):
         return CompiledOperation(roots=roots, order=plan.order, rest=rest)
 
 
-def _compile(root: ConnectionRoot, dialect: Dialect) -> CompiledRoot:
-    statement = root_statement(root, json_dialect(dialect.name))
+def _compile(root: Root, dialect: Dialect) -> CompiledRoot:
+    json = json_dialect(dialect.name)
+    if isinstance(root, NodeRoot):
+        return CompiledRoot(
+            key=root.key,
+            statement=driver_statement(node_statement(root, json), dialect, counts=False),
+            build=node_root_builder(root.shape),
+        )
     return CompiledRoot(
         key=root.key,
-        statement=driver_statement(statement, dialect, counts=root.counts),
+        statement=driver_statement(root_statement(root, json), dialect, counts=root.counts),
         build=connection_builder(root),
     )
 
@@ -210,7 +216,7 @@ async def answer_roots(
             await connection.execution_options(isolation_level="AUTOCOMMIT")
         for root in roots:
             page, total = await root.statement.page(connection)
-            answers[root.key] = root.build(orjson.loads(page), total)
+            answers[root.key] = root.build(None if page is None else orjson.loads(page), total)
     return answers
 
 

@@ -35,6 +35,7 @@ from strawberry.types.field import StrawberryField
 from atmp_graph.access.viewer import Viewer
 from atmp_graph.model import Base
 from atmp_graph.schema.cost import PAGE_SIZE
+from atmp_graph.schema.ids import small_number
 from atmp_graph.schema.mapping import RELATION, Mapped, column_names
 from atmp_graph.schema.pagination import BY_FILTER, Connection, listed_conditions, page_bounds
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
@@ -151,10 +152,23 @@ class ConnectionRoot:
 
 
 @dataclass(frozen=True)
+class NodeRoot:
+    """`node(id:)`: the row of `model` with `row_id`, or the one it was merged into."""
+
+    key: str
+    model: type[Base]
+    row_id: int
+    shape: NodeShape
+
+
+Root = ConnectionRoot | NodeRoot
+
+
+@dataclass(frozen=True)
 class OperationPlan:
     """Which root fields of an operation the planner answers, and which it leaves."""
 
-    roots: tuple[ConnectionRoot, ...]
+    roots: tuple[Root, ...]
     left: tuple[str, ...]  # response keys the resolvers answer
     order: tuple[str, ...]  # every response key, in the answer's order
 
@@ -214,13 +228,13 @@ class Planner:
         if not (self.viewer.may(tier) and self.viewer.may(TYPE_TIERS.get(named, PUBLIC))):
             raise NotPlanned("refused to this viewer")
 
-    def _root(
-        self, key: str, query: GraphQLObjectType, details: list[FieldDetails]
-    ) -> ConnectionRoot:
+    def _root(self, key: str, query: GraphQLObjectType, details: list[FieldDetails]) -> Root:
         name = details[0].node.name.value
         definition = query.fields.get(name)
         if definition is None:
             raise NotPlanned(name)
+        if name == "node":
+            return self._node(key, definition, details)
         field = _strawberry_field(definition)
         if PAGE_SIZE not in field.metadata:
             raise NotPlanned(f"{name} is not a connection")
@@ -241,6 +255,23 @@ class Planner:
         return ConnectionRoot(
             key=key, model=model, where=where, size=size, offset=offset, parts=parts
         )
+
+    def _node(self, key: str, definition: GraphQLField, details: list[FieldDetails]) -> NodeRoot:
+        """`node(id:)` with an id that names a node type; what it cannot read (not base64,
+        another type, a number no row has) the resolver answers as null."""
+        raw = get_argument_values(definition, details[0].node, self.variables)
+        global_id = relay.GlobalID.from_id(raw["id"])
+        node_type = self.schema.type_map.get(global_id.type_name)
+        row_id = small_number(global_id.node_id) or 0
+        if not isinstance(node_type, GraphQLObjectType) or not row_id:
+            raise NotPlanned("not a node's id")
+        origin = _origin(node_type)
+        if not issubclass(origin, relay.Node) or not self.viewer.may(
+            TYPE_TIERS.get(node_type.name, PUBLIC)
+        ):
+            raise NotPlanned("not a node this viewer may see")
+        shape = self._shape(node_type, details)
+        return NodeRoot(key=key, model=origin.__model__, row_id=row_id, shape=shape)
 
     def _connection_parts(
         self, connection: GraphQLObjectType, details: list[FieldDetails]

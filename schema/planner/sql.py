@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import RelationshipProperty, aliased
 
+from atmp_graph.model import EntityRedirect
 from atmp_graph.schema.planner.json_sql import JsonDialect
 from atmp_graph.schema.planner.plan import (
     ConnectionRoot,
     GlobalId,
+    NodeRoot,
     NodeShape,
     ToMany,
     ToOne,
@@ -43,6 +45,23 @@ def root_statement(root: ConnectionRoot, json: JsonDialect) -> Select[Any]:
         total = select(func.count()).select_from(model).where(*root.where).scalar_subquery()
         columns.append(total.label("total"))
     return select(*columns)
+
+
+def node_statement(root: NodeRoot, json: JsonDialect) -> Select[Any]:
+    """The statement that answers `node(id:)`: the node's JSON, or null; an id merged away
+    finds its survivor, as the resolver's lookup does."""
+    model: Any = root.model
+    found = select(model.id).where(model.id == root.row_id).scalar_subquery()
+    moved = (
+        select(EntityRedirect.new_id)
+        .where(
+            EntityRedirect.entity_type == model.__tablename__,
+            EntityRedirect.old_id == root.row_id,
+        )
+        .scalar_subquery()
+    )
+    row = select(node_array(model, root.shape, json)).where(model.id == func.coalesce(found, moved))
+    return select(json.as_text(row.scalar_subquery()).label("page"))
 
 
 def node_array(entity: Entity, shape: NodeShape, json: JsonDialect) -> ColumnElement[Any]:

@@ -187,6 +187,11 @@ COMMON_READS = {
         "{ title } nctId } }",
         None,
     ),
+    "a node by its id": (
+        "query ($id: ID!) { node(id: $id) { __typename id ... on ClinicalTrial { title phase "
+        "sponsor { name } sites { city country } } } }",
+        {"id": "Q2xpbmljYWxUcmlhbDox"},  # ClinicalTrial:1
+    ),
     "skip and include": (
         "query ($more: Boolean!) { products { nodes { name atmpClass @include(if: $more) "
         "trials @skip(if: $more) { title } } } }",
