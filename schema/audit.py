@@ -21,12 +21,13 @@ from atmp_graph.identity.curation import InvalidInput
 from atmp_graph.identity.merging import MergeError
 from atmp_graph.model.audit import Actor
 from atmp_graph.model.quarantine import QuarantineError
+from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.filters import AuditFilter, check_text
 from atmp_graph.schema.ids import row_id
 from atmp_graph.schema.mapping import Mapped, MappedNode, entity, maps, model_of
-from atmp_graph.schema.pagination import PAGED, Connection, paginate
+from atmp_graph.schema.pagination import PAGED, paginate
 
 if TYPE_CHECKING:
     from atmp_graph.schema.collaboration import Institution
@@ -159,4 +160,6 @@ class AuditQuery:
             where = _conditions(filter)
         except InvalidInput as error:
             raise bad_input(error.problems) from None
-        return await paginate(info, AuditEntry, first=first, after=after, where=where)
+        return await paginate(
+            info, AuditEntry, first=first, after=after, where=where, filter=filter
+        )

@@ -15,17 +15,13 @@ from atmp_graph.access.viewer import Tier
 from atmp_graph.identity import audited
 from atmp_graph.schema.audit import actor
 from atmp_graph.schema.audit import audited as audited_call
+from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
-from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
+from atmp_graph.schema.filtering import filter_conditions
+from atmp_graph.schema.filters import QuarantineFilter
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
-from atmp_graph.schema.pagination import (
-    PAGED,
-    Connection,
-    connection_field,
-    filter_conditions,
-    paginate,
-)
+from atmp_graph.schema.pagination import PAGED, connection_field, paginate
 
 
 @strawberry.interface(
@@ -190,7 +186,6 @@ class IngestRun(MappedRelayNode):
 class ProvenanceQuery:
     ingest_runs = connection_field(
         IngestRun,
-        IngestRunFilter,
         description="Ingest runs with their reports, oldest first (curators and admins).",
         nullable=True,
     )
@@ -214,7 +209,9 @@ class ProvenanceQuery:
         where = filter_conditions(m.QuarantinedRecord, filter)
         if filter is None or (filter.status is None and filter.run_id is None):
             where.append(m.QuarantinedRecord.status == QuarantineStatus.OPEN)
-        return await paginate(info, QuarantinedRecord, first=first, after=after, where=where)
+        return await paginate(
+            info, QuarantinedRecord, first=first, after=after, where=where, filter=filter
+        )
 
 
 @strawberry.type
