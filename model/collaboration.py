@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmp_graph.enums import (
@@ -13,7 +13,14 @@ from atmp_graph.enums import (
     InstitutionKind,
 )
 from atmp_graph.model.associations import agreement_party, person_affiliation
-from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
+from atmp_graph.model.base import (
+    Base,
+    IdMixin,
+    NodeIdMixin,
+    RetirementMixin,
+    enum_column,
+    node_table_args,
+)
 
 if TYPE_CHECKING:
     from atmp_graph.model.partnerships import Partnership
@@ -46,6 +53,12 @@ class Institution(NodeIdMixin, RetirementMixin, Base):
     """A university, hospital, company, authority or infrastructure; matched on ROR id."""
 
     __tablename__ = "institution"
+    # Institutions by country, by kind and by name (COLLATE "C" on PostgreSQL, as in 0013).
+    __table_args__ = node_table_args(
+        Index("ix_institution_country", "country", "id"),
+        Index("ix_institution_kind", "kind", "id"),
+        Index("ix_institution_name", "name", "id"),
+    )
 
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(500))

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmp_graph.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
@@ -17,7 +17,14 @@ from atmp_graph.model.associations import (
     trial_condition,
     trial_product,
 )
-from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
+from atmp_graph.model.base import (
+    Base,
+    IdMixin,
+    NodeIdMixin,
+    RetirementMixin,
+    enum_column,
+    node_table_args,
+)
 from atmp_graph.model.collaboration import AliasMixin, Facility, Institution, Person
 
 if TYPE_CHECKING:
@@ -65,6 +72,7 @@ class Product(NodeIdMixin, RetirementMixin, Base):
     """An ATMP candidate."""
 
     __tablename__ = "product"
+    __table_args__ = node_table_args(Index("ix_product_atmp_class", "atmp_class", "id"))
 
     name: Mapped[str] = mapped_column(String(500))
     code: Mapped[str | None] = mapped_column(String(300))
@@ -102,6 +110,7 @@ class Project(IdMixin, RetirementMixin, Base):
     """A piece of joint work in one of the agreement's collaboration areas."""
 
     __tablename__ = "project"
+    __table_args__ = (Index("ix_project_area", "area", "id"),)
 
     code: Mapped[str | None] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(1000))

@@ -171,7 +171,10 @@ def _checked(value: Any, path: str) -> Any:
     if isinstance(value, dt.datetime):
         # SQLite compares the stored text: a moment is written in UTC to compare right.
         aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-        return aware.astimezone(dt.UTC)
+        try:
+            return aware.astimezone(dt.UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is past the last year Python has
+            raise UserError(f"{path}: {value.isoformat()} is past the years this API compares")
     return value
 
 

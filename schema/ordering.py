@@ -81,7 +81,8 @@ def column_key(
 
         return SortKey(name, description, build, nullable, str)
     if issubclass(python_type, enum.Enum):
-        positions = {member: position for position, member in enumerate(python_type)}
+        # By the values the column stores (an enum column holds its members' values).
+        positions = {member.value: position for position, member in enumerate(python_type)}
 
         def build(model: Any) -> ColumnElement[Any]:
             return case(positions, value=getattr(model, attribute))
