@@ -207,7 +207,7 @@ def _node_ids(
     ids = []
     for global_id in given:
         if global_id.type_name != operation.type_name:
-            raise UserError(f"{path}: {global_id} is not the id of a {operation.type_name}")
+            raise UserError(f"{path}: {global_id} is no {operation.type_name} id")
         # 0 is no row's id: what cannot be an id matches nothing, as an unknown id does.
         ids.append(row_id(global_id.node_id) or 0)
     merged_into = select(EntityRedirect.new_id).where(

@@ -116,6 +116,29 @@ def test_the_cost_counts_pages_given_by_variables_and_inside_fragments(
     assert body["extensions"]["cost"]["requested"] == SITES_OF_FIVE_TRIALS_COST
 
 
+def test_a_nested_connection_costs_its_page(api: Recorder) -> None:
+    # 1 + 5 x (nodes 1 + sitesConnection (1 + 20 x (nodes 1 + name 1))): its page counted once,
+    # at the connection, as a top-level list's is.
+    body = api.post(
+        "{ trials(first: 5) { nodes { sitesConnection(orderBy: [{field: NAME}]) "
+        "{ nodes { name } } } } }"
+    )
+
+    assert "errors" not in body, body
+    assert body["extensions"]["cost"]["requested"] == 211
+
+
+def test_nested_connections_of_big_pages_are_refused_before_any_sql_runs(api: Recorder) -> None:
+    body = api.post(
+        "{ institutions(first: 100) { nodes { sponsoredTrialsConnection(first: 100) { nodes {"
+        " sitesConnection(first: 100) { edges { node { name } } } } } } } }"
+    )
+
+    assert body.get("data") is None
+    assert "(ATMP_MAX_QUERY_COST)" in messages(body)
+    assert api.statements == []
+
+
 @pytest.mark.parametrize(
     ("limit", "refused"),
     [(SITES_OF_FIVE_TRIALS_COST, False), (SITES_OF_FIVE_TRIALS_COST - 1, True)],
