@@ -4,7 +4,7 @@ import datetime as dt
 import enum
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Enum, Index, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Predictable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -46,11 +46,6 @@ class RetirementMixin:
     # The ingest run that retired it (no foreign key, like SourceRecord.run_id: a bookkeeping
     # number that must not tie a node to the run table).
     retired_by_run_id: Mapped[int | None]
-
-
-def node_table_args(*indexes: Index) -> tuple[Any, ...]:
-    """The `__table_args__` of a node's table that has indexes of its own."""
-    return (*indexes, NodeIdMixin.__table_args__)
 
 
 def enum_column(enum_type: type[enum.Enum]) -> Any:

@@ -13,14 +13,7 @@ from atmp_graph.enums import (
     InstitutionKind,
 )
 from atmp_graph.model.associations import agreement_party, person_affiliation
-from atmp_graph.model.base import (
-    Base,
-    IdMixin,
-    NodeIdMixin,
-    RetirementMixin,
-    enum_column,
-    node_table_args,
-)
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
 
 if TYPE_CHECKING:
     from atmp_graph.model.partnerships import Partnership
@@ -53,12 +46,6 @@ class Institution(NodeIdMixin, RetirementMixin, Base):
     """A university, hospital, company, authority or infrastructure; matched on ROR id."""
 
     __tablename__ = "institution"
-    # Institutions by country, by kind and by name (COLLATE "C" on PostgreSQL, as in 0013).
-    __table_args__ = node_table_args(
-        Index("ix_institution_country", "country", "id"),
-        Index("ix_institution_kind", "kind", "id"),
-        Index("ix_institution_name", "name", "id"),
-    )
 
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(500))
@@ -93,6 +80,12 @@ class Institution(NodeIdMixin, RetirementMixin, Base):
     company_partnerships: Mapped[list["Partnership"]] = relationship(
         back_populates="partner", lazy="raise"
     )
+
+
+# Institutions by country, by kind and by name (COLLATE "C" on PostgreSQL, as in 0013).
+Index("ix_institution_country", Institution.country, Institution.id)
+Index("ix_institution_kind", Institution.kind, Institution.id)
+Index("ix_institution_name", Institution.name, Institution.id)
 
 
 class AliasMixin(IdMixin):

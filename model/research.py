@@ -17,14 +17,7 @@ from atmp_graph.model.associations import (
     trial_condition,
     trial_product,
 )
-from atmp_graph.model.base import (
-    Base,
-    IdMixin,
-    NodeIdMixin,
-    RetirementMixin,
-    enum_column,
-    node_table_args,
-)
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
 from atmp_graph.model.collaboration import AliasMixin, Facility, Institution, Person
 
 if TYPE_CHECKING:
@@ -72,7 +65,6 @@ class Product(NodeIdMixin, RetirementMixin, Base):
     """An ATMP candidate."""
 
     __tablename__ = "product"
-    __table_args__ = node_table_args(Index("ix_product_atmp_class", "atmp_class", "id"))
 
     name: Mapped[str] = mapped_column(String(500))
     code: Mapped[str | None] = mapped_column(String(300))
@@ -104,6 +96,9 @@ class Product(NodeIdMixin, RetirementMixin, Base):
     partnerships: Mapped[list["Partnership"]] = relationship(
         secondary=partnership_product, back_populates="products", lazy="raise"
     )
+
+
+Index("ix_product_atmp_class", Product.atmp_class, Product.id)
 
 
 class Project(IdMixin, RetirementMixin, Base):

@@ -7,14 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmp_graph.enums import TrialPhase, TrialStatus
 from atmp_graph.model.associations import trial_collaborator, trial_condition, trial_product
-from atmp_graph.model.base import (
-    Base,
-    IdMixin,
-    NodeIdMixin,
-    RetirementMixin,
-    enum_column,
-    node_table_args,
-)
+from atmp_graph.model.base import Base, IdMixin, NodeIdMixin, RetirementMixin, enum_column
 from atmp_graph.model.collaboration import Facility, Institution
 from atmp_graph.model.research import Condition, Product
 
@@ -23,15 +16,6 @@ class ClinicalTrial(NodeIdMixin, RetirementMixin, Base):
     """A trial, matched across feeds on its registry ids (NCT, EudraCT, EU CT)."""
 
     __tablename__ = "clinical_trial"
-    # What the lists filter and sort trials by most (schema/ordering.py), each ending with the
-    # id as every order does.  On PostgreSQL the title's is built COLLATE "C", the order lists
-    # sort text in (migration 0013; reflection does not tell the collation apart).
-    __table_args__ = node_table_args(
-        Index("ix_clinical_trial_phase_start_date", "phase", "start_date", "id"),
-        Index("ix_clinical_trial_status_start_date", "status", "start_date", "id"),
-        Index("ix_clinical_trial_start_date", "start_date", "id"),
-        Index("ix_clinical_trial_title", "title", "id"),
-    )
 
     nct_id: Mapped[str | None] = mapped_column(String(11), unique=True)
     eudract_id: Mapped[str | None] = mapped_column(String(14), unique=True)
@@ -62,6 +46,25 @@ class ClinicalTrial(NodeIdMixin, RetirementMixin, Base):
     products: Mapped[list[Product]] = relationship(
         secondary=trial_product, back_populates="trials", lazy="raise", order_by=Product.id
     )
+
+
+# What the lists filter and sort trials by most (schema/ordering.py), each ending with the id
+# as every order does.  On PostgreSQL the title's is built COLLATE "C", the order lists sort
+# text in (migration 0013; reflection does not tell the collation apart).
+Index(
+    "ix_clinical_trial_phase_start_date",
+    ClinicalTrial.phase,
+    ClinicalTrial.start_date,
+    ClinicalTrial.id,
+)
+Index(
+    "ix_clinical_trial_status_start_date",
+    ClinicalTrial.status,
+    ClinicalTrial.start_date,
+    ClinicalTrial.id,
+)
+Index("ix_clinical_trial_start_date", ClinicalTrial.start_date, ClinicalTrial.id)
+Index("ix_clinical_trial_title", ClinicalTrial.title, ClinicalTrial.id)
 
 
 class TrialSite(IdMixin, Base):

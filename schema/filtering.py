@@ -174,7 +174,8 @@ def _checked(value: Any, path: str) -> Any:
         try:
             return aware.astimezone(dt.UTC)
         except OverflowError:  # 9999-12-31T23:00-05:00 is past the last year Python has
-            raise UserError(f"{path}: {value.isoformat()} is past the years this API compares")
+            message = f"{path}: {value.isoformat()} is past the years this API compares"
+            raise UserError(message) from None
     return value
 
 
