@@ -204,10 +204,15 @@ def order_input(spec: ListSpec) -> Any:
 
 
 def generate(node_types: Iterable[type[Any]]) -> None:
-    """Make the filter and order inputs of lists of these types, once each."""
+    """Make the filter and order inputs of lists of these types, once each, and keep them here
+    by name (with the operator inputs and order fields they use: `TrialFilter(phase=
+    TrialPhaseFilter(eq=...))` is how code other than the schema's spells one)."""
     module = sys.modules[__name__]
     for node_type in node_types:
         spec = list_spec(node_type)
-        if not hasattr(module, f"{spec.prefix}Filter"):
-            setattr(module, f"{spec.prefix}Filter", filter_input(spec))
-            setattr(module, f"{spec.prefix}Order", order_input(spec))
+        if hasattr(module, f"{spec.prefix}Filter"):
+            continue
+        order = order_input(spec)
+        made = (filter_input(spec), order, order.__annotations__["field"])
+        for kept in (*made, *_OPERATOR_INPUTS.values()):
+            setattr(module, kept.__name__, kept)
