@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty, aliased
 from strawberry.dataloader import DataLoader
@@ -192,26 +192,24 @@ class Loaders:
             inner = numbered.where(parent.id.in_(ids)).subquery()
             row = aliased(target_class, inner)
             values = [inner.c[f"_key{i}"] for i in range(len(keys))]
-            total = inner.c._total if page.connection else inner.c._parent_id
+            total = inner.c._total if page.connection else literal(0)
             shown = inner.c._position <= most
-            # Rows before the cursor are left out, but for the first: it carries the count of
-            # a parent none of whose rows come after the cursor.
-            wanted = shown if after is None else (inner.c._after == 1) & shown
-            marker = inner.c._after if after is not None else inner.c._position
+            before: ColumnElement[Any] = literal(0)
+            ordered = [inner.c._parent_id, inner.c._position]
             if after is not None:
-                wanted = wanted | ((inner.c._after == 0) & (inner.c._position == 1))
-            statement = (
-                select(inner.c._parent_id, row, total, marker, *values)
-                .where(wanted)
-                .order_by(inner.c._parent_id, marker, inner.c._position)
-            )
+                # The rows before the cursor stay out, but for their first: it carries the
+                # count of a parent whose rows all come before the cursor.
+                before = inner.c._after == 0
+                shown = (~before & shown) | (before & (inner.c._position == 1))
+                ordered.insert(1, inner.c._after)
+            statement = select(inner.c._parent_id, row, total, before, *values).where(shown)
             grouped: dict[int, RelatedRows] = defaultdict(RelatedRows)
             async with self._sessions() as session:
-                result = await session.execute(statement)
-                for parent_id, found, count, is_after, *key_values in result:
+                result = await session.execute(statement.order_by(*ordered))
+                for parent_id, found, count, is_before, *key_values in result:
                     rows = grouped[parent_id]
                     rows.total = count
-                    if after is None or is_after == 1:
+                    if not is_before:
                         rows.rows.append(found)
                         rows.keys.append(key_values)
             return [grouped.get(key, RelatedRows()) for key in ids]

@@ -27,6 +27,10 @@ DEFAULT_PAGE = 20
 MAX_PAGE = 100
 # A connection field's metadata: what its `first` may be, which the query cost counts.
 PAGED = {PAGE_SIZE: PageSize(default=DEFAULT_PAGE, most=MAX_PAGE)}
+ORDER_BY = (
+    f"Sort keys, the first first (at most {MAX_ORDER_KEYS}); the id ends every order (without "
+    "any: id order)."
+)
 
 
 def page_size(first: int | None) -> int:
@@ -120,10 +124,7 @@ def connection_field(
         ],
         "order_by": Annotated[
             list[order_type(model)] | None,  # type: ignore[misc]
-            strawberry.argument(
-                description=f"Sort keys, the first first (at most {MAX_ORDER_KEYS}); the id "
-                "ends every order (without any: id order)."
-            ),
+            strawberry.argument(description=ORDER_BY),
         ],
         "filter": Annotated[
             filters | None, strawberry.argument(description="Only nodes that match all of it.")

@@ -20,8 +20,9 @@ from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
 from atmp_graph.schema.filtering import filter_conditions
 from atmp_graph.schema.filters import QuarantineFilter
+from atmp_graph.schema.list_names import order_type
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
-from atmp_graph.schema.pagination import PAGED, connection_field, paginate
+from atmp_graph.schema.pagination import ORDER_BY, PAGED, connection_field, paginate
 
 
 @strawberry.interface(
@@ -200,8 +201,13 @@ class ProvenanceQuery:
     async def quarantined_records(
         self,
         info: Info,
+        *,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[str | None, strawberry.argument(description="Start after it.")] = None,
+        order_by: Annotated[
+            list[order_type(m.QuarantinedRecord)] | None,  # type: ignore[valid-type]
+            strawberry.argument(description=ORDER_BY),
+        ] = None,
         filter: Annotated[
             QuarantineFilter | None, strawberry.argument(description="Which records.")
         ] = None,
@@ -210,7 +216,13 @@ class ProvenanceQuery:
         if filter is None or (filter.status is None and filter.run_id is None):
             where.append(m.QuarantinedRecord.status == QuarantineStatus.OPEN)
         return await paginate(
-            info, QuarantinedRecord, first=first, after=after, where=where, filter=filter
+            info,
+            QuarantinedRecord,
+            first=first,
+            after=after,
+            where=where,
+            order_by=order_by,
+            filter=filter,
         )
 
 

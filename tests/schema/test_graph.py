@@ -228,6 +228,33 @@ def test_ingest_runs_report_their_quarantine(gql: GraphQLClient) -> None:
     }
 
 
+def test_the_curation_lists_order_and_filter_as_the_others(gql: GraphQLClient) -> None:
+    data = gql.execute(
+        """{ ingestRuns(orderBy: [{field: QUARANTINED, direction: DESC}], first: 2) {
+               nodes { feed quarantined
+                 quarantine(filter: {file: {eq: "trials.csv"}}, orderBy: [{field: ROW}]) {
+                   row sourceId } } }
+             quarantinedRecords(filter: {feed: "lumc"}, orderBy: [{field: ROW, direction: DESC}])
+               { nodes { row sourceId } } }"""
+    )
+
+    assert data["ingestRuns"]["nodes"] == [
+        {
+            "feed": "lund_skane",
+            "quarantined": 9,
+            "quarantine": [
+                {"row": 3, "sourceId": "SUS-CART-01"},
+                {"row": 4, "sourceId": "SUS-GT-02"},
+            ],
+        },
+        {"feed": "lumc", "quarantined": 2, "quarantine": []},
+    ]
+    assert data["quarantinedRecords"]["nodes"] == [
+        {"row": 4, "sourceId": "P24.311"},
+        {"row": 3, "sourceId": None},
+    ]
+
+
 def test_plugins_are_listed_over_graphql(gql: GraphQLClient) -> None:
     data = gql.execute("{ plugins { name builtin feeds hooks errors } }")
 
