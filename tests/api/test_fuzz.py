@@ -103,6 +103,11 @@ def fuzzed(
                 client.__exit__(None, None, None)
 
 
+# Documents drawn from a schema with generated filter inputs get long, and Hypothesis warns
+# that printing one is costly; it prints them only to report an example, so let it.
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
+
+
 def fuzz_settings(examples: int) -> Callable[[Any], Any]:
     return settings(
         max_examples=examples,
