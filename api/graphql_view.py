@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -30,6 +31,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from atmp_graph.api.auth import Authenticator, KeyRefused
+from atmp_graph.api.compiled_answers import CompiledAnswers, replaying
 from atmp_graph.api.graphiql import graphiql_page
 from atmp_graph.api.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
 from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
@@ -63,17 +65,37 @@ class GraphQLView(GraphQL[Context, None]):
         plugins: Sequence[PluginInfo],
         settings: Settings,
         persisted: PersistedQueries,
+        reads: AsyncEngine | None = None,
     ) -> None:
         super().__init__(
-            build_schema(settings.query_limits),
+            build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
             graphql_ide="graphiql" if settings.graphiql else None,
             # Strawberry refuses a cross-origin WebSocket handshake from any origin not listed.
             allowed_origins=settings.origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
+        self.reads = reads
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
+        # Persisted-only servers take no document by text, so none is answered by its text.
+        self.answers = (
+            CompiledAnswers(
+                reads=reads,
+                viewer_of=self.authenticator.viewer,
+                timeout_seconds=settings.query_timeout,
+            )
+            if reads is not None and settings.compiled_reads and not persisted.persisted_only
+            else None
+        )
+
+    def encode_json(self, data: object) -> str:
+        # orjson writes a large answer several times faster than the json module; text, since
+        # a WebSocket message of graphql-transport-ws must be a text frame.
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # what orjson cannot write (an int past 64 bits, say)
+            return json.dumps(data, separators=(",", ":"))
 
     @property
     def graphql_ide_html(self) -> str:
@@ -89,6 +111,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(401, str(refused)) from None
         return Context(
             sessions=self.sessions,
+            reads=self.reads,
             plugins=self.plugins,
             request=request,
             precedence=self.precedence,
@@ -118,6 +141,14 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if self.answers is not None and scope["method"] == "POST" and _json_body(request):
+            body = await request.body()
+            answered = await self.answers.answer(request, body)
+            if answered is not None:
+                await answered(scope, receive, send)
+                return
+            receive = replaying(body, receive)
+            request = Request(scope, receive)
         try:
             response = await self.run(request)
         except PersistedQueryError as refusal:
@@ -130,6 +161,24 @@ class GraphQLView(GraphQL[Context, None]):
                 media_type=response_media_type(request.headers.get("accept")),
             )
         await response(scope, receive, send)
+
+    def _remember(
+        self, request_data: GraphQLRequestData, context: Context, result: ExecutionResult
+    ) -> None:
+        """Keep a read the planner answered whole, to answer it again without the pipeline."""
+        operation = context.planned
+        if self.answers is None or operation is None or result.errors:
+            return
+        if request_data.extensions is not None:
+            return
+        body = {
+            "query": request_data.query,
+            "operationName": request_data.operation_name,
+            "variables": request_data.variables,
+        }
+        key = self.answers.key_of(body, context.viewer.role)
+        if key is not None:
+            self.answers.remember(key, operation, dict(result.extensions or {}))
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash alone has no `query` but is no page visit.
@@ -190,7 +239,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         allowed = OperationType.from_http(request_adapter.method)
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -199,6 +248,8 @@ class GraphQLView(GraphQL[Context, None]):
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
             )
+            self._remember(request_data, context, result)
+            return result
         except CannotGetOperationTypeError as error:
             raise HTTPException(400, error.as_http_error_reason()) from None
         except InvalidOperationTypeError as error:
@@ -237,6 +288,11 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             response.status_code = 500 if failed_here(response_data) else 400
         return response
+
+
+def _json_body(request: Request) -> bool:
+    content_type, params = parse_content_type(request.headers.get("content-type") or "")
+    return content_type == JSON and params.get("charset", "utf-8").lower() == "utf-8"
 
 
 def request_data(data: dict[str, Any]) -> GraphQLRequestData:

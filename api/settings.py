@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         gt=0,
         description="ATMP_BODY_LIMIT_BYTES: larger request bodies are refused with 413.",
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="ATMP_COMPILED_READS: false answers every query with the resolvers instead "
+        "of the read planner's one SQL statement per root field (to compare the two).",
+    )
     rate_limit: bool = Field(
         default=True, description="ATMP_RATE_LIMIT: false turns rate limiting off (load tests)."
     )

@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 
+from atmp_graph.model import search_index
 from atmp_graph.model.base import Base
 from atmp_graph.model.bounded_connection import BoundedConnection, bounded_connector
 
@@ -132,10 +133,20 @@ def make_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -> Engi
     return engine
 
 
-def make_async_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -> AsyncEngine:
+def make_async_engine(
+    url: str | URL, *, limits: DatabaseLimits | None = None, reads_only: bool = False
+) -> AsyncEngine:
+    """The API's engine; with `reads_only`, one for single statements that read: outside any
+    transaction (no BEGIN, no ROLLBACK when a connection goes back) and without the pre-ping,
+    which costs a round trip per use.  Its caller must answer another way when a pooled
+    connection turns out dead (the read planner leaves the query to the resolvers, whose
+    engine pings); the pool then replaces every connection it holds."""
     limits = limits or DatabaseLimits()
     parsed = async_url(url)
     options = _engine_options(parsed, limits)
+    if reads_only:
+        options |= {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+        options.pop("pool_pre_ping", None)
     if parsed.get_backend_name() == "postgresql":
         keywords = parsed.translate_connect_args(username="user", database="dbname")
         keywords |= dict(parsed.query) | _postgres_parameters(parsed, limits)
@@ -144,7 +155,7 @@ def make_async_engine(url: str | URL, *, limits: DatabaseLimits | None = None) -
         )
     engine = create_async_engine(parsed, **options)
     _configure_sqlite(engine.sync_engine, own_transactions=False)
-    if parsed.get_backend_name() == "postgresql":
+    if parsed.get_backend_name() == "postgresql" and not reads_only:
         _ping_within_connect_timeout(engine.sync_engine, limits)
     return engine
 
@@ -178,8 +189,15 @@ def alembic_config(url: str | URL) -> Config:
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` with the Alembic migrations."""
+    """Bring the database at `url` to `revision` with the Alembic migrations, and the search
+    index up to what the database allows (model/search_index.py `ensure`)."""
     command.upgrade(alembic_config(url), revision)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            search_index.ensure(connection)
+    finally:
+        engine.dispose()
 
 
 class PlannerStatistics:
@@ -195,10 +213,15 @@ class PlannerStatistics:
         self.session = session
         self.batches, self.next_refresh = 0, 1
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        # The search index grows with the nodes, and its GIN index is only chosen once the
+        # planner knows (model/search_index.py; absent before its migration).
+        self.tables = list(Base.metadata.tables)
+        if self.postgres and search_index.present(session.connection()):
+            self.tables.append(search_index.TABLE)
 
     def refresh(self) -> None:
         if self.postgres:
-            tables = ", ".join(f'"{name}"' for name in Base.metadata.tables)
+            tables = ", ".join(f'"{name}"' for name in self.tables)
             self.session.execute(text(f"ANALYZE {tables}"))
 
     def after_batch(self) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from atmp_graph.access.viewer import ANONYMOUS, Viewer
@@ -24,6 +24,9 @@ def _no_value_check(entity_type: str, values: Any, **_: Any) -> dict[str, Any]:
 @dataclass
 class Context:
     sessions: async_sessionmaker[AsyncSession]
+    # Where the read planner runs its statements: the same database, outside transactions
+    # (model/database.py `reads_only`); None: the sessions' engine.
+    reads: AsyncEngine | None = None
     # What the plugin host says of each plugin (name, version, builtin, hooks, feeds, errors,
     # and `with_unchecked` to add what the quarantine says of its validation hook); the API
     # fills it in, so the schema never imports the plugins package.
@@ -45,6 +48,10 @@ class Context:
     check_curated: CheckValues = _no_value_check
     # The id the HTTP layer gave the request: a masked error carries it, and so does its log.
     request_id: str | None = None
+    # The execution deadline (schema/limits.py), for work that awaits before execution.
+    deadline: Any = None
+    # The read planner's plan, when it answered the whole operation (schema/planner/).
+    planned: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

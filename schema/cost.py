@@ -31,6 +31,9 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 # Metadata key of a list field with a `first` argument: its PageSize.
 PAGE_SIZE = "atmp_graph.page_size"
+# Metadata key of a list field that holds a page's items, whose number the field above it
+# counted by its `first` (a breakdown's groups, schema/breakdowns.py): not counted again.
+PAGE_ITEMS = "atmp_graph.page_items"
 # Nodes assumed for a list without `first`: the field provenance of a node, introspection's
 # lists of types and fields.
 ASSUMED_LIST_SIZE = 10
@@ -126,11 +129,14 @@ class _Walk:
     def nodes(self, definition: GraphQLField, node: FieldNode, parent: Any) -> int:
         """How many nodes the field may return."""
         backref = definition.extensions.get("strawberry-definition")
-        page = getattr(backref, "metadata", {}).get(PAGE_SIZE)
+        metadata = getattr(backref, "metadata", {})
+        page = metadata.get(PAGE_SIZE)
         if isinstance(page, PageSize):
             first = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
             asked = self.int_value(first)
             return page.default if asked is None else max(0, min(asked, page.most))
+        if metadata.get(PAGE_ITEMS):
+            return 1
         # A connection's page size is counted at the connection, not again at its edges.
         if is_list_type(get_nullable_type(definition.type)) and not _is_connection(parent):
             return ASSUMED_LIST_SIZE

@@ -125,6 +125,20 @@ def limits_rule(
     )
 
 
+@dataclass
+class Deadline:
+    """A request's execution deadline; `expired` once it has passed and cancelled the task."""
+
+    seconds: float
+    expired: bool = False
+
+    def error(self) -> GraphQLError:
+        return GraphQLError(
+            f"The query ran longer than {self.seconds:g} s and was stopped (ATMP_QUERY_TIMEOUT).",
+            extensions={"code": "QUERY_TIMEOUT"},
+        )
+
+
 _MEASURED: Memo[tuple[tuple[GraphQLError, ...], list[Measure]]] = Memo()
 
 
@@ -204,27 +218,25 @@ class QueryLimiter(SchemaExtension):
         if task is None:
             yield
             return
-        expired = False
+        deadline = Deadline(self.limits.timeout_seconds)
+        # Where an extension that awaits before execution (the read planner) looks for it.
+        if hasattr(self.execution_context.context, "deadline"):
+            self.execution_context.context.deadline = deadline
 
         def expire() -> None:
-            nonlocal expired
-            expired = True
+            deadline.expired = True
             task.cancel()
 
-        deadline = asyncio.get_running_loop().call_later(self.limits.timeout_seconds, expire)
+        timer = asyncio.get_running_loop().call_later(self.limits.timeout_seconds, expire)
         try:
             yield
         except asyncio.CancelledError:
-            if not expired:
+            if not deadline.expired:
                 raise
             task.uncancel()
-            raise GraphQLError(
-                f"The query ran longer than {self.limits.timeout_seconds:g} s and was stopped "
-                "(ATMP_QUERY_TIMEOUT).",
-                extensions={"code": "QUERY_TIMEOUT"},
-            ) from None
+            raise deadline.error() from None
         finally:
-            deadline.cancel()
+            timer.cancel()
 
     def get_results(self) -> dict[str, Any]:
         if not self.measured:

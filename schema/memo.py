@@ -14,6 +14,10 @@ class Memo(Generic[V]):
         self.size = size
         self._values: dict[Hashable, V] = {}
 
+    def peek(self, key: Hashable) -> V | None:
+        """The value kept for `key`, if one is."""
+        return self._values.get(key)
+
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
         if key not in self._values:
             if len(self._values) >= self.size:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import ColumnElement, Select, func, select
 
+from atmp_graph.model import Base
 from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.cost import PAGE_SIZE, PageSize
@@ -27,6 +28,11 @@ DEFAULT_PAGE = 20
 MAX_PAGE = 100
 # A connection field's metadata: what its `first` may be, which the query cost counts.
 PAGED = {PAGE_SIZE: PageSize(default=DEFAULT_PAGE, most=MAX_PAGE)}
+# A list field made by `connection_field`: its rows are the live rows its filter matches, in
+# the order its `orderBy` asks, and nothing else, so the read planner may answer it (a list
+# with a resolver of its own, which adds a default or reads its filter its own way, is the
+# resolver's to answer).
+BY_FILTER = "rows-by-filter"
 ORDER_BY = (
     f"Sort keys, the first first (at most {MAX_ORDER_KEYS}); the id ends every order (without "
     "any: id order)."
@@ -38,6 +44,18 @@ def page_size(first: int | None) -> int:
     if not 0 <= size <= MAX_PAGE:
         raise UserError(f"first: {size} is not between 0 and {MAX_PAGE}")
     return size
+
+
+def live_conditions(model: type[Base]) -> list[ColumnElement[bool]]:
+    """What its feeds no longer send is left out of the lists (node(id:) still finds it)."""
+    retired_at = getattr(model, "retired_at", None)
+    return [] if retired_at is None else [retired_at.is_(None)]
+
+
+def listed_conditions(model: type[Base], filters: Any) -> list[ColumnElement[bool]]:
+    """The WHERE of a top-level list: its live rows that match the filter input.  The
+    aggregates (schema/stats.py) count with this same WHERE, so they count what the list lists."""
+    return [*live_conditions(model), *filter_conditions(model, filters)]
 
 
 async def paginate(
@@ -94,8 +112,6 @@ def connection_field(
     `nullable` for a protected one (refused, it is null with an error)."""
 
     model: Any = node_type.__model__
-    # What its feeds no longer send is left out of the lists (node(id:) still finds it).
-    live = [model.retired_at.is_(None)] if hasattr(model, "retired_at") else []
 
     async def resolve(
         info: Info,
@@ -104,7 +120,7 @@ def connection_field(
         order_by: list[Any] | None = None,
         filter: Any = None,
     ) -> Any:
-        where = [*live, *filter_conditions(model, filter)]
+        where = listed_conditions(model, filter)
         return await paginate(
             info, node_type, first=first, after=after, where=where, order_by=order_by, filter=filter
         )
@@ -136,5 +152,5 @@ def connection_field(
     return strawberry.field(
         resolver=resolve,
         description=description,
-        metadata=PAGED,
+        metadata={**PAGED, BY_FILTER: True},
     )

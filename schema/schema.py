@@ -22,9 +22,12 @@ from atmp_graph.schema.mapping import mapped_types
 from atmp_graph.schema.node import NodeQuery
 from atmp_graph.schema.operation_name import OperationNameRequired
 from atmp_graph.schema.partnerships import PartnershipsQuery
+from atmp_graph.schema.planner.compiled_reads import CompiledReads
 from atmp_graph.schema.plugins import PluginsQuery
 from atmp_graph.schema.provenance import ProvenanceMutation, ProvenanceQuery
 from atmp_graph.schema.research import ResearchQuery
+from atmp_graph.schema.search import SearchQuery
+from atmp_graph.schema.stats import StatsQuery
 from atmp_graph.schema.trials import TrialsQuery
 from atmp_graph.schema.visibility import OperationGate, definitions, protect
 
@@ -40,6 +43,8 @@ Query = merge_types(
         IdentityQuery,
         PluginsQuery,
         AuditQuery,
+        StatsQuery,
+        SearchQuery,
     ),
 )
 
@@ -62,9 +67,9 @@ CONFIG = StrawberryConfig(relay_max_results=100)
 
 @functools.cache
 def _assembled() -> GraphSchema:
-    # Who may see each field goes on the fields before the one conversion of the types.
     # The lists' filter and order inputs, which fields name lazily, made from the types.
     generate(mapped_types())
+    # Who may see each field goes on the fields before the one conversion of the types.
     # Types only named in forward references are reached from the mapping's registry.
     missing = protect(definitions([Query, Mutation, FieldProvenance, *mapped_types()]))
     if missing:
@@ -76,8 +81,11 @@ def _assembled() -> GraphSchema:
     return GraphSchema(query=Query, mutation=Mutation, config=CONFIG)
 
 
-def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
-    """The schema, refusing what `limits` (by default, the development limits) refuse."""
+def build_schema(
+    limits: QueryLimits | None = None, *, compiled_reads: bool = True
+) -> strawberry.Schema:
+    """The schema, refusing what `limits` (by default, the development limits) refuse; with
+    `compiled_reads`, the read planner answers what it can (schema/planner/)."""
     limited = copy.copy(_assembled())
     limited.extensions = (
         # The parse and validation caches, then what a query may ask for (schema/limits.py).
@@ -87,8 +95,11 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         OperationNameRequired,
         OperationGate,
         DatabaseErrors,
+        # Last, so it answers what it can only once the document passed every check above.
+        *([CompiledReads] if compiled_reads else []),
     )
     return limited
 
 
-schema = build_schema()
+# Synchronous execution (execute_sync) has no planner, which reads asynchronously.
+schema = build_schema(compiled_reads=False)

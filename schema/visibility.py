@@ -13,7 +13,16 @@ their resolver asks of `require` here.
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
-from graphql import ExecutionResult, OperationDefinitionNode, OperationType
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
@@ -27,8 +36,8 @@ PUBLIC, PARTNER, PARTY, CURATOR = Tier.PUBLIC, Tier.PARTNER, Tier.PARTY, Tier.CU
 ADMIN = Tier.ADMIN
 FORBIDDEN = "FORBIDDEN"
 
-# Every object type, by GraphQL name (connections and edges follow their node's tier through
-# the field that returns them).
+# Every object type, by GraphQL name (connections, edges and a breakdown's pages of groups
+# follow their node's tier through the field that returns them).
 TYPE_TIERS: dict[str, Tier] = {
     **dict.fromkeys(
         (
@@ -36,9 +45,18 @@ TYPE_TIERS: dict[str, Tier] = {
             "EducationActivity", "Exchange", "Facility", "Institution", "Partnership",
             "Person", "Product", "Project", "Signatory", "TrialIntervention", "TrialSite",
             "SourceRecord", "FieldProvenance", "FieldClaim", "Plugin",
+            # The aggregates (schema/stats.py) and their groups (schema/breakdowns.py).
+            "TrialStats", "ProjectStats", "ProductStats", "PartnershipStats", "Enrollment",
+            "TrialPhaseGroup", "TrialStatusGroup", "AtmpClassGroup", "DevelopmentStageGroup",
+            "CollaborationAreaGroup", "ProjectStatusGroup", "PartnershipKindGroup",
+            "PartnershipStatusGroup", "CountryGroup", "YearGroup", "InstitutionGroup",
+            # Search shows public text only; a hit's node is screened by its own type.
+            "SearchResults", "SearchHit", "SearchHitEdge", "SearchHighlight", "SearchTypeCount",
         ),
         PUBLIC,
     ),
+    # Sums of partnership values: admins only (PartnershipStats.value_by_currency).
+    "PartnershipValueGroup": ADMIN,
     # Commercial terms: partners; confidential ones, their parties (Partnership.terms).
     "PartnershipTerms": PARTNER,
     # What ingest, quarantine and matching do is curation's business.
@@ -53,6 +71,9 @@ TYPE_TIERS: dict[str, Tier] = {
 
 # Fields whose tier is not their type's, by (GraphQL type name, Python field name).
 FIELD_TIERS: dict[tuple[str, str], Tier] = {
+    # Anyone may search; its hits are of the kinds the caller may list (TYPE_TIERS and the
+    # lists' tiers here, read by schema/search.py), and the index holds public fields only.
+    ("Query", "search"): PUBLIC,
     ("Query", "ingest_runs"): CURATOR,
     ("Query", "quarantined_records"): CURATOR,
     ("Query", "match_suggestions"): CURATOR,
@@ -60,6 +81,9 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
     ("Query", "conflicts"): CURATOR,
     ("Query", "audit_log"): ADMIN,
     ("Partnership", "terms"): PARTNER,
+    # A sum of values shows something of each: only a tier that may see every one of them,
+    # confidential ones included, may see it, and only admins are party to every partnership.
+    ("PartnershipStats", "value_by_currency"): ADMIN,
     # Where a record was read and with which plugin version is the server's business, and its
     # content hash is shown keyed, to curators only.
     ("SourceRecord", "source_uri"): CURATOR,
@@ -80,6 +104,17 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
         )
     },
 }  # fmt: skip
+# An aggregate counts what its list lists, so it needs its list's tier (schema/stats.py).
+AGGREGATES = {
+    "trial_stats": "trials",
+    "project_stats": "projects",
+    "product_stats": "products",
+    "partnership_stats": "partnerships",
+}
+FIELD_TIERS |= {
+    ("Query", stats): FIELD_TIERS.get(("Query", listing), PUBLIC)
+    for stats, listing in AGGREGATES.items()
+}
 
 
 class Refused(UserError):
@@ -185,7 +220,7 @@ def protect(definitions: Iterable[Any]) -> list[str]:
         if not isinstance(definition, StrawberryObjectDefinition) or definition.is_input:
             continue
         listed = definition.name in TYPE_TIERS or definition.is_interface
-        if not (listed or definition.name.endswith(("Connection", "Edge"))):
+        if not (listed or definition.name.endswith(("Connection", "Edge", "Page"))):
             missing.append(definition.name)
             continue
         # A protected type's own fields need no check: it is refused where it is returned.
@@ -209,8 +244,7 @@ class OperationGate(SchemaExtension):
         operation = _operation(context.graphql_document, context.operation_name)
         if operation is not None and operation.operation is OperationType.MUTATION:
             seen_by: Viewer = context.context.viewer
-            for selection in operation.selection_set.selections:
-                name = getattr(getattr(selection, "name", None), "value", "")
+            for name in _root_fields(operation.selection_set, _fragments(context.graphql_document)):
                 if name.startswith("__"):
                     continue
                 tier = FIELD_TIERS.get(("Mutation", to_snake_case(name)), CURATOR)
@@ -221,6 +255,31 @@ class OperationGate(SchemaExtension):
                         response.status_code = 403
                     break
         yield
+
+
+def _fragments(document: Any) -> dict[str, FragmentDefinitionNode]:
+    definitions = [] if document is None else document.definitions
+    return {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _root_fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    spread: frozenset[str] = frozenset(),
+) -> Iterator[str]:
+    """The names of the fields an operation runs, those in its fragments too: a fragment,
+    spread or inline, would otherwise carry a mutation past the gate without its name."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, spread)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in spread or name not in fragments:
+                yield ""  # validation refuses these; should one get here, it is a curator's
+                continue
+            yield from _root_fields(fragments[name].selection_set, fragments, spread | {name})
 
 
 def _operation(document: Any, name: str | None) -> OperationDefinitionNode | None:

@@ -158,11 +158,12 @@ def settings(database_url: str) -> Settings:
 
 
 def answer(response: Any) -> dict[str, Any]:
-    """A response's JSON without the query cost every answer reports (schema/limits.py), for
-    tests that compare whole bodies."""
+    """A response's JSON without the query cost and the read path every answer reports
+    (schema/limits.py, schema/planner/), for tests that compare whole bodies."""
     body = dict(response.json())
     extensions = dict(body.pop("extensions", None) or {})
     extensions.pop("cost", None)
+    extensions.pop("readPath", None)
     return {**body, "extensions": extensions} if extensions else body
 
 

@@ -13,6 +13,15 @@ BENCHMARKS = {
         ["--trials", "25", "--seconds", "0.2", "--most", "5"],
         ["ratio GraphQL / baseline"],
     ),
+    # It checks that the dashboard's answer is the hand-written statements' first.
+    "stats_query": (
+        ["--trials", "25", "--seconds", "0.2", "--most", "5"],
+        ["ratio GraphQL / baseline"],
+    ),
+    "read_paths": (
+        ["--trials", "25", "--seconds", "0.2", "--most", "20"],
+        ["planner time / raw SQL time", "Strawberry / graphql-core"],
+    ),
     "ingest_throughput": (["--records", "300"], ["ratio pipeline / bulk insert"]),
     "ctgov_ingest": (
         ["--records", "200"],
@@ -21,6 +30,10 @@ BENCHMARKS = {
             "ClinicalTrials.gov pages     trials, products, sites [200, 200, 1000] "
             "(expected [200, 200, 1000]): ok",
         ],
+    ),
+    "search_index": (
+        ["--records", "300", "--queries", "3"],
+        ["ratio with / without the index", "ratio search / substring"],
     ),
     "hostile_queries": (
         ["--repeat", "1"],

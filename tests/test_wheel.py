@@ -72,7 +72,10 @@ def test_the_installed_server_answers_a_query(venv: Path, tmp_path: Path) -> Non
         )
     assert response.json() == {
         "data": {"trial": {"acronym": "STEM-PD", "sponsor": {"name": "Region Skåne"}}},
-        "extensions": {"cost": {"requested": 4, "limit": 100_000}},
+        "extensions": {
+            "cost": {"requested": 4, "limit": 100_000},
+            "readPath": {"compiled": [], "resolvers": ["trial"]},
+        },
     }
 
 

@@ -129,5 +129,8 @@ def test_quick_start_serves_stem_pd_over_live_http(demo_server: str) -> None:
             }
         },
         # 1 + acronym + eudractId + sites (1 + 20 x 2) + products (1 + 20 x 1)
-        "extensions": {"cost": {"requested": 65, "limit": 100_000}},
+        "extensions": {
+            "cost": {"requested": 65, "limit": 100_000},
+            "readPath": {"compiled": [], "resolvers": ["trial"]},
+        },
     }

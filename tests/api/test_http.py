@@ -25,7 +25,11 @@ def test_queries_by_get(app_client: TestClient) -> None:
 
     assert response.json() == {
         "data": {"trial": {"acronym": "STEM-PD"}},
-        "extensions": {"cost": {"requested": 2, "limit": 100_000}},
+        "extensions": {
+            "cost": {"requested": 2, "limit": 100_000},
+            # `trial(registryId:)` is answered by its resolver, not the read planner.
+            "readPath": {"compiled": [], "resolvers": ["trial"]},
+        },
     }
 
 
@@ -40,7 +44,11 @@ def test_queries_by_post_with_variables(app_client: TestClient) -> None:
 
     assert response.json() == {
         "data": {"trial": {"nctId": "NCT05635409"}},
-        "extensions": {"cost": {"requested": 2, "limit": 100_000}},
+        "extensions": {
+            "cost": {"requested": 2, "limit": 100_000},
+            # `trial(registryId:)` is answered by its resolver, not the read planner.
+            "readPath": {"compiled": [], "resolvers": ["trial"]},
+        },
     }
 
 

@@ -1,12 +1,14 @@
 """What anonymous callers, two partners, the industry partner, a curator and an admin each see.
 
-A Lund/Skåne partnerships export goes in with a distinct canary value in every protected
-field: a confidential amount, an open amount, a confidential amount in a row that fails
-validation (so it sits in the quarantine), and a source path.  Each viewer then asks for each
-protected field along several paths; the table of who may see what is written out by hand
+The world (tests/api/permission_world.py) is a Lund/Skåne partnerships export with a distinct
+canary value in every protected place: confidential and open amounts, a confidential amount in a
+row that fails validation (so it sits in the quarantine), source paths, a partnership retired
+by a later read (its terms, and the run that retired it), a pending match suggestion, a value
+that lost in provenance and a reason in the audit log.  Each viewer then asks for each
+protected value along several paths; the table of who may see what is written out by hand
 here, not taken from schema/visibility.py.  A viewer the table allows sees the canary; any
 other never finds it anywhere in the response, and (where a field was refused) gets an error
-saying so.
+saying so.  What each viewer may change is tests/api/test_curation_roles.py.
 """
 
 import json
@@ -19,55 +21,29 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 
 import atmp_graph.model as m
 from atmp_graph import NoConfig
-from atmp_graph.access.keys import create_key, keyed_hash, server_secret
-from atmp_graph.api.app import create_app
-from atmp_graph.api.settings import Settings
-from atmp_graph.enums import Role
-from atmp_graph.ingest import ingest
-from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from atmp_graph.plugins.records import PartnershipRecord
 from atmp_graph.plugins.validation import content_hash, validate_row
-from benchmarks.exports import TRIALS_HEADER
-
-HEADER = (
-    "Avtals-ID;Företag;Organisationsnummer;Avtalstyp;Start;Slut;Status;Projekt-ID;"
-    "Avtalsvärde (SEK);Konfidentiellt"
+from tests.api.permission_world import (
+    EXPORT,
+    LOSING_TITLE,
+    OPEN_AMOUNT,
+    QUARANTINED_AMOUNT,
+    REASON,
+    RERUN,
+    RETIRED,
+    RETIRED_AMOUNT,
+    SECRET_AMOUNT,
+    SUGGESTED,
+    VIEWERS,
+    World,
+    build_world,
 )
-SECRET_AMOUNT, OPEN_AMOUNT, QUARANTINED_AMOUNT = "7314159", "2718281", "9999331"
-EXPORT = "canary-export-5f3a"  # in every source path
-REASON = "canary-reason-8c1e"  # why a curator asked for the row again: in the audit log
-# A Lund/Skåne trial the registry also lists under another title: the registry's title wins,
-# so the Lund/Skåne title is a value that lost, seen only in the claims and the conflicts.
-LOSING_TITLE = "canary-title-3b7d"
-TRIAL = f"LU-T-901;NCT09990001;;{LOSING_TITLE};I;Rekryterar;Region Skåne;10;;;;2024-01-01"
-STUDY = {
-    "protocolSection": {
-        "identificationModule": {"nctId": "NCT09990001", "briefTitle": "The registry's title"},
-        "statusModule": {"overallStatus": "RECRUITING"},
-    }
-}
-CONTENT_HASH = "<LU-A-902's content hash as shown, keyed>"  # made per database (World)
-ROWS = [
-    f"LU-A-901;Canary Cell AB;556900-0001;Licensavtal;2024-01-01;;Aktivt;;{SECRET_AMOUNT};Ja",
-    f"LU-A-902;Open Vector AB;556900-0002;Licensavtal;2024-01-01;;Aktivt;;{OPEN_AMOUNT};Nej",
-    f"LU-A-903;Broken Terms AB;556900-0003;Licensavtal;2024-13-01;;Aktivt;;{QUARANTINED_AMOUNT};Ja",
-]
 
-VIEWERS = ["anonymous", "partner A", "partner B", "industry partner", "curator", "admin"]
-# (institution name, role) of each viewer's key: Lund University is a party to every
-# Lund/Skåne partnership; LUMC to none of them; Canary Cell AB is LU-A-901's company.
-KEYS = {
-    "partner A": ("Lund University", Role.PARTNER),
-    "partner B": ("Leiden University Medical Center", Role.PARTNER),
-    "industry partner": ("Canary Cell AB", Role.PARTNER),
-    "curator": ("Leiden University Medical Center", Role.CURATOR),
-    "admin": ("Leiden University Medical Center", Role.ADMIN),
-}
+CONTENT_HASH = "<LU-A-902's content hash as shown, keyed>"  # made per database (World)
 
 
 @dataclass(frozen=True)
@@ -75,6 +51,7 @@ class Case:
     query: str
     canary: str
     sees: frozenset[str]  # the viewers who may see it
+    node: str = "LU-A-901"  # what `$id` names (World.ids)
 
 
 def _sees(*viewers: str) -> frozenset[str]:
@@ -82,11 +59,19 @@ def _sees(*viewers: str) -> frozenset[str]:
 
 
 PARTIES = _sees("partner A", "industry partner", "admin")
+# LU-A-904's parties are Lund University and Open Vector AB, which has no key.
+RETIRED_PARTIES = _sees("partner A", "admin")
 PARTNERS = _sees("partner A", "partner B", "industry partner", "curator", "admin")
 CURATORS = _sees("curator", "admin")
 ADMINS = _sees("admin")
+NOBODY = _sees()
 
 TERMS = "terms { valueAmount currency confidential }"
+# Open Vector AB is LU-A-902's and LU-A-904's company: a live node built by a retired record
+# too, so a top-level list reaches what the rerun retired.
+OPEN_VECTOR = '{ institutions(filter: { search: "Open Vector AB" }) { nodes { %s } } }'
+BY_ID = "query ($id: ID!) { node(id: $id) { %s } }"
+PAIR = "node { ... on Institution { name } } other { ... on Institution { name } }"
 CASES = {
     "confidential terms in the list": Case(
         f'{{ partnerships(filter: {{ search: "LU-A-901" }}) {{ nodes {{ code {TERMS} }} }} }}',
@@ -94,9 +79,7 @@ CASES = {
         PARTIES,
     ),
     "confidential terms by node(id:)": Case(
-        f"query ($id: ID!) {{ node(id: $id) {{ ... on Partnership {{ {TERMS} }} }} }}",
-        SECRET_AMOUNT,
-        PARTIES,
+        BY_ID % f"... on Partnership {{ {TERMS} }}", SECRET_AMOUNT, PARTIES
     ),
     "confidential terms under an alias, in a fragment": Case(
         "fragment T on Partnership { money: terms { amount: valueAmount } }\n"
@@ -114,12 +97,74 @@ CASES = {
         QUARANTINED_AMOUNT,
         ADMINS,
     ),
+    "a quarantined confidential row, through the run that retired a node": Case(
+        BY_ID % "... on Partnership { retiredBy { quarantine { raw value reason } } }",
+        QUARANTINED_AMOUNT,
+        ADMINS,
+        node=RETIRED,
+    ),
     "where a record was read": Case(
         '{ partnerships(filter: { search: "LU-A-902" }) { nodes { sources { sourceUri } } } }',
         EXPORT,
         CURATORS,
     ),
     "what an ingest run read": Case("{ ingestRuns { nodes { sourceUri } } }", EXPORT, CURATORS),
+    # The read planner answers lists of columns in one statement (schema/planner/); the
+    # resolvers, the rest of the document.
+    "what an ingest run read, next to a public list, through edges and a fragment": Case(
+        '{ partnerships(filter: { search: "LU-A-90" }) { totalCount nodes { code } }\n'
+        "  runs: ingestRuns { edges { node { ... on IngestRun { read: sourceUri } } } } }",
+        EXPORT,
+        CURATORS,
+    ),
+    "the run that retired a node, by node(id:)": Case(
+        BY_ID % "... on Partnership { code retiredAt retiredBy { feed sourceUri } }",
+        RERUN,
+        CURATORS,
+        node=RETIRED,
+    ),
+    "the run that retired a node, through the Retirable interface": Case(
+        BY_ID % "... on Retirable { retiredAt retiredBy { sourceUri } }",
+        RERUN,
+        CURATORS,
+        node=RETIRED,
+    ),
+    "the run that retired a record, from a top-level list": Case(
+        OPEN_VECTOR % "name sources { sourceId retiredAt retiredBy { sourceUri } }",
+        RERUN,
+        CURATORS,
+    ),
+    "the run that retired a node, through a nested relation": Case(
+        OPEN_VECTOR % "companyPartnerships { code retiredAt by: retiredBy { sourceUri } }",
+        RERUN,
+        CURATORS,
+    ),
+    "the run that retired a node, by its own id": Case(
+        BY_ID % "__typename ... on IngestRun { sourceUri }", RERUN, CURATORS, node="the rerun"
+    ),
+    "a retired partnership's confidential terms, by node(id:)": Case(
+        BY_ID % f"... on Partnership {{ {TERMS} }}", RETIRED_AMOUNT, RETIRED_PARTIES, node=RETIRED
+    ),
+    "a retired partnership's confidential terms, through a nested relation": Case(
+        OPEN_VECTOR % f"companyPartnerships {{ code {TERMS} }}", RETIRED_AMOUNT, RETIRED_PARTIES
+    ),
+    "a match suggestion's pair": Case(
+        "{ matchSuggestions(filter: { status: { eq: PENDING } }) { nodes { score reason "
+        f"{PAIR} }} }} }}",
+        SUGGESTED,
+        CURATORS,
+    ),
+    "a match suggestion's pair, through edges, under aliases, in fragments": Case(
+        "fragment N on Institution { called: name }\n"
+        "fragment S on MatchSuggestion { one: node { ...N } two: other { ...N } }\n"
+        "{ queue: matchSuggestions { edges { node { ...S } } } }",
+        SUGGESTED,
+        CURATORS,
+    ),
+    # A suggestion is no Node: an id made up for one finds nothing, for anyone.
+    "a match suggestion by a made-up global id": Case(
+        BY_ID % "__typename ... on Institution { name }", SUGGESTED, NOBODY, node="a suggestion"
+    ),
     "the audit log": Case("{ auditLog { nodes { operation arguments } } }", REASON, ADMINS),
     "the values that lost, in provenance": Case(
         '{ trial(registryId: "NCT09990001") { title '
@@ -140,66 +185,14 @@ CASES = {
 }
 
 
-@dataclass
-class World:
-    engine: Engine
-    clients: dict[str, TestClient]
-    node_id: str
-    content_hash: str
-
-    def canary(self, case: Case) -> str:
-        return self.content_hash if case.canary == CONTENT_HASH else case.canary
+def _canary(world: World, case: Case) -> str:
+    return world.content_hash if case.canary == CONTENT_HASH else case.canary
 
 
 @pytest.fixture
 def world(reference_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[World]:
-    export = tmp_path / EXPORT
-    export.mkdir()
-    (export / "partnerships.csv").write_text("\n".join([HEADER, *ROWS]) + "\n", "utf-8-sig")
-    report = ingest(reference_engine, LundSkaneFeed(), str(export))
-    assert (report.created, report.quarantined) == (2, 1), report.summary()
-    trials = tmp_path / "trials"
-    trials.mkdir()
-    (trials / "trials.csv").write_text("\n".join([TRIALS_HEADER, TRIAL]) + "\n", "utf-8-sig")
-    assert ingest(reference_engine, LundSkaneFeed(), str(trials)).created == 1
-    (tmp_path / "NCT09990001.json").write_text(json.dumps(STUDY), "utf-8")
-    assert ingest(reference_engine, CtGovFeed(), str(tmp_path / "NCT09990001.json")).created == 1
-    headers: dict[str, dict[str, str]] = {"anonymous": {}}
-    with Session(reference_engine) as session, session.begin():
-        secret = server_secret(session)
-        stored_hash = session.scalars(
-            sa.select(m.SourceRecord.content_hash).where(m.SourceRecord.source_id == "LU-A-902")
-        ).one()
-        for viewer, (name, role) in KEYS.items():
-            institution = session.scalars(
-                sa.select(m.Institution.id).where(m.Institution.name == name)
-            ).one()
-            token = create_key(session, secret=secret, institution_id=institution, role=role)
-            headers[viewer] = {"Authorization": f"Bearer {token.token}"}
-    app = create_app(Settings(database_url=database_url))
-    clients = {viewer: TestClient(app, headers=headers[viewer]) for viewer in VIEWERS}
-    with clients["anonymous"]:
-        listed = clients["curator"].post(
-            "/graphql", json={"query": "{ quarantinedRecords { nodes { id } } }"}
-        )
-        again = (
-            "mutation ($id: Int!, $why: String!) "
-            "{ requestReingest(id: $id, reason: $why) { status } }"
-        )
-        number = listed.json()["data"]["quarantinedRecords"]["nodes"][0]["id"]
-        asked = clients["curator"].post(
-            "/graphql", json={"query": again, "variables": {"id": number, "why": REASON}}
-        )
-        assert asked.json()["data"]["requestReingest"]["status"] == "OPEN", asked.text
-        node_id = (
-            clients["admin"]
-            .post(
-                "/graphql",
-                json={"query": '{ partnerships(filter: { search: "LU-A-901" }) { nodes { id } } }'},
-            )
-            .json()["data"]["partnerships"]["nodes"][0]["id"]
-        )
-        yield World(reference_engine, clients, node_id, keyed_hash(secret, stored_hash))
+    with build_world(reference_engine, database_url, tmp_path) as built:
+        yield built
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
@@ -208,12 +201,12 @@ def test_each_viewer_sees_exactly_what_the_table_allows(world: World, case: str)
     seen = {}
     for viewer in VIEWERS:
         response = world.clients[viewer].post(
-            "/graphql", json={"query": asked.query, "variables": {"id": world.node_id}}
+            "/graphql", json={"query": asked.query, "variables": {"id": world.ids[asked.node]}}
         )
         assert response.status_code == 200, (viewer, response.text)
         body = response.json()
         # Amounts come back as decimals: "7314159.00" holds the canary too.
-        canary = world.canary(asked)
+        canary = _canary(world, asked)
         seen[viewer] = canary in response.text or canary in json.dumps(body, ensure_ascii=False)
         if viewer in asked.sees:
             assert "errors" not in body, (viewer, body["errors"])
@@ -233,6 +226,26 @@ def test_a_refused_field_is_null_with_an_error_that_says_why(world: World, viewe
     (error,) = body["errors"]
     assert error["path"] == ["partnerships", "nodes", 0, "terms"]
     assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "partner A", "industry partner"])
+def test_a_retired_node_says_when_to_anyone_and_by_which_run_to_curators(
+    world: World, viewer: str
+) -> None:
+    asked = CASES["the run that retired a node, by node(id:)"]
+    body = (
+        world.clients[viewer]
+        .post("/graphql", json={"query": asked.query, "variables": {"id": world.ids[RETIRED]}})
+        .json()
+    )
+
+    node = body["data"]["node"]
+    assert (node["code"], node["retiredBy"]) == (RETIRED, None)
+    assert node["retiredAt"] is not None
+    (error,) = body["errors"]
+    assert error["path"] == ["node", "retiredBy"]
+    assert error["message"] == "only curators and admins may see this"
+    assert error["extensions"] == {"code": "FORBIDDEN", "tier": "curator"}
 
 
 def test_guessing_amounts_against_content_hashes_recovers_nothing(world: World) -> None:
@@ -273,7 +286,7 @@ def _export_paths(engine: Engine) -> list[str]:
     with Session(engine) as session:
         return list(session.scalars(sa.select(m.IngestRun.source_uri).where(
             m.IngestRun.feed == "lund_skane"
-        )))  # fmt: skip
+        ).order_by(m.IngestRun.id)))  # fmt: skip
 
 
 # Curation's own lists and the plugins' internals: no canary to plant, so the answer itself.

@@ -2,7 +2,8 @@
 of migration 0013, not by reading the whole trial table.
 
 The trials are made in the database (INSERT ... SELECT generate_series), not through ingest;
-the statements explained are the ones the API sends for a GraphQL query, captured as it runs.
+the statements explained are the ones the API sends for a GraphQL query, captured as it runs:
+the read planner's (schema/planner/) and the resolvers' (schema/pagination.py).
 """
 
 from collections.abc import Iterator
@@ -54,15 +55,19 @@ def many_trials(
         engine.dispose()
 
 
-def _page_statement(url: str, query: str) -> tuple[str, Any]:
-    """The statement (and its parameters) the API sends for the page of `query`."""
+def _page_statement(url: str, query: str, *, planner: bool) -> tuple[str, Any]:
+    """The statement (and its parameters) the API sends for the page of `query`: the read
+    planner's one statement, or the resolvers' page query."""
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         sent.append((statement, parameters))
 
-    with TestClient(create_app(Settings(database_url=url))) as http:
-        event.listen(http.app.state.engine.sync_engine, "before_cursor_execute", record)  # type: ignore[attr-defined]
+    settings = Settings(database_url=url, compiled_reads=planner)
+    with TestClient(create_app(settings)) as http:
+        state: Any = http.app.state  # type: ignore[attr-defined]
+        engine = state.reads if planner else state.engine
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
         data = GraphQLClient(http).execute(query)
     assert data["trials"]["nodes"]
     (page,) = [(statement, parameters) for statement, parameters in sent if "LIMIT" in statement]
@@ -101,11 +106,12 @@ def _plan_nodes(engine: Engine, statement: str, parameters: Any) -> list[dict[st
     ],
     ids=["phase, newest first", "by title", "by site country"],
 )
+@pytest.mark.parametrize("planner", [True, False], ids=["planner", "resolvers"])
 def test_a_first_page_is_read_from_an_index(
-    many_trials: tuple[str, Engine], query: str, index: str
+    many_trials: tuple[str, Engine], query: str, index: str, planner: bool
 ) -> None:
     url, engine = many_trials
-    statement, parameters = _page_statement(url, query)
+    statement, parameters = _page_statement(url, query, planner=planner)
 
     nodes = _plan_nodes(engine, statement, parameters)
 

@@ -1,0 +1,214 @@
+"""The read paths in process: the planner against the raw SQL it sends, and the resolvers'
+executor against graphql-core with plain dict resolvers.
+
+Three ratios, each measured side by side in the same run:
+
+1. A page of 20 trials with sponsor and sites, answered by the app (called as an ASGI app,
+   no HTTP client in the way, the request already planned) against the planner's own statement
+   sent straight to the driver and its rows written out as JSON: what the planner adds to the
+   database's work (target: at most 1.3× its time). The server's Python CPU per request is
+   printed too (target: at most 0.3 ms).
+2. The same page with the planner off: the resolvers' path, for comparison.
+3. A list of 1,000 nodes × 10 fields through Strawberry (the executor the resolvers' path runs
+   on, with this schema's config) against graphql-core with plain dict resolvers (target: at
+   least 0.9× its speed).
+
+    python benchmarks/read_paths.py [--postgres [URL]] [--trials N] [--seconds S]
+"""
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import graphql
+import orjson
+import strawberry
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from atmp_graph.api.app import create_app, settle_garbage_collector
+from atmp_graph.api.settings import Settings
+from atmp_graph.schema.planner import compiled_reads
+from atmp_graph.schema.schema import CONFIG
+from benchmarks.query_throughput import PAGE, QUERY, prepare
+from benchmarks.scratch import add_postgres_option, scratch_database
+
+BODY = orjson.dumps({"query": QUERY, "variables": {"first": PAGE}})
+
+
+async def call_app(app: Any) -> bytes:
+    """One POST /graphql straight into the ASGI app; the response body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"bench")],
+        "client": ("127.0.0.1", 9999),
+        "server": ("127.0.0.1", 8000),
+    }
+    sent = False
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": BODY, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(chunks)
+
+
+async def timed(
+    call: Callable[[], Awaitable[Any]], seconds: float, most: int
+) -> tuple[float, float]:
+    """(seconds per call, CPU seconds per call) over at most `most` calls or `seconds`."""
+    for _ in range(20):
+        await call()
+    count, started, cpu = 0, time.perf_counter(), time.process_time()
+    while count < most and time.perf_counter() - started < seconds:
+        await call()
+        count += 1
+    return (time.perf_counter() - started) / count, (time.process_time() - cpu) / count
+
+
+async def planner_against_raw(url: str, seconds: float, most: int) -> None:
+    planned = create_app(Settings(database_url=url, rate_limit=False))
+    resolved = create_app(Settings(database_url=url, rate_limit=False, compiled_reads=False))
+    answer = orjson.loads(await call_app(planned))
+    assert answer["extensions"]["readPath"] == {"compiled": ["trials"], "resolvers": []}
+    assert orjson.loads(await call_app(resolved))["data"] == answer["data"]
+    # The planner's own statement, as it sends it.
+    (operation,) = (plan for plan in compiled_reads._PLANS._values.values() if plan is not None)
+    statement = operation.roots[0].statement
+    reads = planned.state.reads
+
+    async def raw() -> bytes:
+        async with reads.connect() as connection:
+            row: Any = (await connection.exec_driver_sql(statement.sql, statement.parameters)).one()
+        return orjson.dumps({"page": orjson.loads(row[0]), "total": row[1]})
+
+    settle_garbage_collector()
+    raw_time, raw_cpu = await timed(raw, seconds, most)
+    app_time, app_cpu = await timed(lambda: call_app(planned), seconds, most)
+    resolver_time, resolver_cpu = await timed(lambda: call_app(resolved), seconds, most // 10)
+    for label, (wall, cpu) in {
+        "raw SQL (the planner statement)": (raw_time, raw_cpu),
+        "the app, planner": (app_time, app_cpu),
+        "the app, resolvers": (resolver_time, resolver_cpu),
+    }.items():
+        print(f"{label:<36} {wall * 1000:7.3f} ms  CPU {cpu * 1000:6.3f} ms")
+    print(f"{'planner time / raw SQL time':<36} {app_time / raw_time:7.2f}  (target at most 1.3)")
+    print(
+        f"{'server Python CPU per request':<36} {(app_cpu - raw_cpu) * 1000:7.3f} ms beyond the "
+        "raw statement's own (target at most 0.3)"
+    )
+    print(f"{'resolvers time / planner time':<36} {resolver_time / app_time:7.2f}")
+    for app in (planned, resolved):
+        await app.state.engine.dispose()
+        await app.state.reads.dispose()
+
+
+FIELDS = [f"f{i}" for i in range(10)]
+ROWS = [{name: f"{name}-{n}" for name in FIELDS} for n in range(1000)]
+LIST_QUERY = "{ items { " + " ".join(FIELDS) + " } }"
+
+
+@strawberry.type
+class Item:
+    f0: str
+    f1: str
+    f2: str
+    f3: str
+    f4: str
+    f5: str
+    f6: str
+    f7: str
+    f8: str
+    f9: str
+
+
+@strawberry.type
+class ListQuery:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [Item(**row) for row in ROWS]
+
+
+def executor_against_graphql_core(seconds: float) -> None:
+    strawberry_schema = strawberry.Schema(query=ListQuery, config=CONFIG)
+    item = graphql.GraphQLObjectType(
+        "Item",
+        {
+            name: graphql.GraphQLField(graphql.GraphQLNonNull(graphql.GraphQLString))
+            for name in FIELDS
+        },
+    )
+    core_schema = graphql.GraphQLSchema(
+        graphql.GraphQLObjectType(
+            "Query",
+            {"items": graphql.GraphQLField(graphql.GraphQLList(item), resolve=lambda *_: ROWS)},
+        )
+    )
+    document = graphql.parse(LIST_QUERY)
+
+    def dict_field(source: Any, info: Any, **_: Any) -> Any:
+        return source[info.field_name]
+
+    def core() -> Any:
+        return graphql.execute_sync(core_schema, document, field_resolver=dict_field)
+
+    def ours() -> Any:
+        return strawberry_schema.execute_sync(LIST_QUERY)
+
+    assert core().data == ours().data
+
+    def rate(call: Callable[[], Any]) -> float:
+        for _ in range(3):
+            call()
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            call()
+            count += 1
+        return count / (time.perf_counter() - started)
+
+    core_rate, our_rate = rate(core), rate(ours)
+    print(f"{'graphql-core, dict resolvers':<36} {core_rate:7.1f} lists/s (1,000 x 10 fields)")
+    print(f"{'Strawberry, as the resolvers run':<36} {our_rate:7.1f} lists/s")
+    print(f"{'Strawberry / graphql-core':<36} {our_rate / core_rate:7.2f}  (target at least 0.9)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_postgres_option(parser)
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=5.0, help="time limit per measurement")
+    parser.add_argument("--most", type=int, default=5000, help="request limit per measurement")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        scratch_database(args.postgres, Path(workdir), "bench") as url,
+    ):
+        prepare(url, args.trials, Path(workdir))
+        asyncio.run(planner_against_raw(url, args.seconds, args.most))
+    executor_against_graphql_core(args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""The compiled read path: planned root fields answered by one SQL statement each.
+
+A schema extension, last to run before execution, so the document has been parsed, validated
+and measured against the limits, and the operation gate has had its say.  It plans the
+operation once per document, operation, viewer's role and variables (a bounded cache); the
+root fields it planned are answered from their statements, the others by the resolvers, as a
+document of just those fields.  `extensions.readPath` says which path answered which field.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from graphql.execution.collect_fields import collect_fields
+from graphql.execution.executor import Executor
+from sqlalchemy import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.extensions import SchemaExtension
+
+from atmp_graph.schema.memo import Memo
+from atmp_graph.schema.planner.assemble import connection_builder
+from atmp_graph.schema.planner.driver_sql import DriverStatement, driver_statement
+from atmp_graph.schema.planner.json_sql import json_dialect
+from atmp_graph.schema.planner.plan import ConnectionRoot, Planner
+from atmp_graph.schema.planner.sql import root_statement
+
+logger = logging.getLogger("atmp_graph.planner")
+
+READ_PATH = "readPath"
+
+
+@dataclass(frozen=True)
+class CompiledRoot:
+    key: str
+    statement: DriverStatement
+    build: Callable[[list[Any], int | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CompiledOperation:
+    roots: tuple[CompiledRoot, ...]
+    order: tuple[str, ...]
+    # The document the resolvers run for the root fields left to them (None: none are).
+    rest: DocumentNode | None
+
+    @property
+    def left(self) -> list[str]:
+        compiled = {root.key for root in self.roots}
+        return [key for key in self.order if key not in compiled]
+
+
+_PLANS: Memo[CompiledOperation | None] = Memo(size=512)
+
+
+def plan_key(
+    dialect: str, query: str | None, operation_name: str | None, role: Any, variables: Any
+) -> tuple[Any, ...] | None:
+    """What a plan is kept by: one role's plan never serves another, nor other variables."""
+    try:
+        frozen = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return (dialect, query, operation_name, role, frozen)
+
+
+class CompiledReads(SchemaExtension):
+    def __init__(self) -> None:
+        self.read_path: dict[str, list[str]] | None = None
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        operation = self._compiled(context)
+        if operation is None or not operation.roots:
+            yield
+            return
+        reads: AsyncEngine | None = context.context.reads
+        engine = reads or context.context.sessions.kw["bind"]
+        try:
+            answers = await answer_roots(
+                engine, operation.roots, outside_transactions=reads is not None
+            )
+        except asyncio.CancelledError:
+            deadline = context.context.deadline
+            task = asyncio.current_task()
+            if deadline is None or not deadline.expired or task is None:
+                raise
+            task.uncancel()
+            raise deadline.error() from None
+        except Exception:
+            # Whatever went wrong, the resolvers meet it too and say so in their own words.
+            logger.warning("compiled read failed; the resolvers answer", exc_info=True)
+            yield
+            return
+        self.read_path = {"compiled": list(answers), "resolvers": operation.left}
+        if operation.rest is None:
+            context.result = ExecutionResult(data=answers, errors=None)
+            context.context.planned = operation
+            yield
+            return
+        document = context.graphql_document
+        context.graphql_document = operation.rest
+        try:
+            yield
+        finally:
+            context.graphql_document = document
+        result = context.result
+        if isinstance(result, ExecutionResult) and result.data is not None:
+            merged = {**answers, **result.data}
+            result.data = {key: merged[key] for key in operation.order if key in merged}
+
+    def get_results(self) -> dict[str, Any]:
+        path = self.read_path or {"compiled": [], "resolvers": self._resolved()}
+        return {READ_PATH: path}
+
+    def _resolved(self) -> list[str]:
+        result = self.execution_context.result
+        data = getattr(result, "data", None)
+        return list(data) if isinstance(data, dict) else []
+
+    def _compiled(self, context: Any) -> CompiledOperation | None:
+        document = context.graphql_document
+        if document is None or context.result is not None:
+            return None
+        key = plan_key(
+            context.context.sessions.kw["bind"].dialect.name,
+            context.query,
+            context.operation_name,
+            context.context.viewer.role,
+            context.variables,
+        )
+        if key is None:
+            return None
+        return _PLANS.get(key, lambda: self._plan_or_none(context))
+
+    def _plan_or_none(self, context: Any) -> CompiledOperation | None:
+        try:
+            return self._plan(context)
+        except Exception:
+            # A planner's mistake must not change an answer: the resolvers give it.
+            logger.exception("the read planner could not plan a query; the resolvers answer")
+            return None
+
+    def _plan(self, context: Any) -> CompiledOperation | None:
+        schema = context.schema._schema
+        executor = Executor.build(
+            schema,
+            context.graphql_document,
+            raw_variable_values=context.variables,
+            operation_name=context.operation_name,
+        )
+        if isinstance(executor, list) or executor.operation.operation is not OperationType.QUERY:
+            return None
+        operation = executor.operation
+        query = schema.query_type
+        collected = collect_fields(
+            schema, executor.fragments, executor.variable_values, query, operation
+        )
+        if collected.new_defer_usages:
+            return None
+        planner = Planner(
+            schema=schema,
+            fragments=executor.fragments,
+            variables=executor.variable_values,
+            operation=operation,
+            viewer=context.context.viewer,
+            scalars=context.schema.schema_converter.scalar_registry,
+            config=context.schema.config,
+        )
+        plan = planner.plan(collected.grouped_field_set)
+        if not plan.roots:
+            return None
+        rest = None
+        if plan.left:
+            rest = _only(context.graphql_document, operation, set(plan.left))
+            if rest is None:
+                return None
+        dialect = context.context.sessions.kw["bind"].dialect
+        roots = tuple(_compile(root, dialect) for root in plan.roots)
+        return CompiledOperation(roots=roots, order=plan.order, rest=rest)
+
+
+def _compile(root: ConnectionRoot, dialect: Dialect) -> CompiledRoot:
+    statement = root_statement(root, json_dialect(dialect.name))
+    return CompiledRoot(
+        key=root.key,
+        statement=driver_statement(statement, dialect, counts=root.counts),
+        build=connection_builder(root),
+    )
+
+
+async def answer_roots(
+    engine: AsyncEngine, roots: tuple[CompiledRoot, ...], *, outside_transactions: bool
+) -> dict[str, Any]:
+    """Each root's answer, read on one pooled connection outside any transaction (an engine
+    made `reads_only` is; another is told so per connection, which costs a round trip)."""
+    answers: dict[str, Any] = {}
+    async with engine.connect() as connection:
+        if not outside_transactions:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for root in roots:
+            page, total = await root.statement.page(connection)
+            answers[root.key] = root.build(orjson.loads(page), total)
+    return answers
+
+
+def _only(
+    document: DocumentNode, operation: OperationDefinitionNode, keys: set[str]
+) -> DocumentNode | None:
+    """The document with the operation's root selections cut to the fields named `keys`;
+    None when its root selections are not plain fields (a fragment may hold both kinds)."""
+    kept = []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        key = (selection.alias or selection.name).value
+        if key in keys:
+            kept.append(selection)
+    cut = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=tuple(kept)),
+    )
+    definitions = tuple(cut if d is operation else d for d in document.definitions)
+    return DocumentNode(definitions=definitions)

@@ -1,0 +1,44 @@
+"""A planned statement as the database driver takes it: its SQL text and parameters, made once.
+
+SQLAlchemy builds and compiles the statement at planning time; a request then hands the text
+to the driver, which spares SQLAlchemy's per-execution work: the statement's cache key, its
+compilation cache lookup, its parameters' processing.  Parameters are processed here, as
+SQLAlchemy would (an enum to its stored value), so the driver receives exactly what an ORM
+query would send.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Dialect, Select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    sql: str
+    parameters: dict[str, Any] | tuple[Any, ...]
+    counts: bool  # whether its row holds the total as a second column
+
+    async def page(self, connection: AsyncConnection) -> tuple[str, int | None]:
+        """The statement's one row: the page's JSON, and the total.  Sent as text through
+        SQLAlchemy's driver-level call, which still tells the pool of a dead connection and
+        the engine's listeners (a test's statement count) of each statement."""
+        row: Any = (await connection.exec_driver_sql(self.sql, self.parameters)).one()
+        return row[0], (row[1] if self.counts else None)
+
+
+def driver_statement(statement: Select[Any], dialect: Dialect, *, counts: bool) -> DriverStatement:
+    # IN lists and other late-rendered parameters are rendered now: the text is final.
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    # What an execution would apply to each value (private to SQLAlchemy, stable since 1.4).
+    processors: dict[str, Any] = dict(compiled._bind_processors)
+    processed = {
+        name: processors[name](value) if name in processors else value
+        for name, value in values.items()
+    }
+    parameters: dict[str, Any] | tuple[Any, ...] = processed
+    if compiled.positional:
+        parameters = tuple(processed[name] for name in compiled.positiontup or ())
+    return DriverStatement(str(compiled), parameters, counts)

@@ -1,0 +1,351 @@
+"""Aggregates for dashboards: counts and breakdowns over what a top-level list lists.
+
+`trialStats(filter:)` counts the trials `trials(filter:)` lists, with the same filter input
+and the same WHERE (`listed_conditions`: live rows that match the filter), and so for
+projects, products and partnerships.  Each field asked for is one SQL statement that groups
+and counts in the database; a field not asked for is never computed.  How each breakdown
+counts a node that has several values of its key, or none, is in its description.
+"""
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import ColumnElement, Numeric, SQLColumnExpression, func, select, type_coerce
+
+import atmp_graph.model as m
+from atmp_graph.model.aggregates import (
+    Grouping,
+    count_statement,
+    many_values,
+    measures_statement,
+    one_value,
+    year_of,
+)
+from atmp_graph.model.associations import project_partner, trial_product
+from atmp_graph.schema.breakdowns import (
+    AtmpClassGroup,
+    CollaborationAreaGroup,
+    CountryGroup,
+    DevelopmentStageGroup,
+    InstitutionGroup,
+    PartnershipKindGroup,
+    PartnershipStatusGroup,
+    PartnershipValueGroup,
+    ProjectStatusGroup,
+    TrialPhaseGroup,
+    TrialStatusGroup,
+    YearGroup,
+    breakdown,
+)
+from atmp_graph.schema.context import Info
+from atmp_graph.schema.list_names import filter_type
+from atmp_graph.schema.pagination import listed_conditions
+
+Where = strawberry.Private[list[ColumnElement[bool]]]
+Trial, Project, Product, Partnership = m.ClinicalTrial, m.Project, m.Product, m.Partnership
+# Each aggregate takes the filter input of its list (generated: schema/list_inputs.py).
+TrialFilter, ProjectFilter = filter_type(Trial), filter_type(Project)
+ProductFilter, PartnershipFilter = filter_type(Product), filter_type(Partnership)
+Terms = m.PartnershipTerms
+NULL_IS_NONE = "The null group counts the {nodes} with no {key}."
+
+
+def _by_institution(key: SQLColumnExpression[Any]) -> Grouping:
+    return one_value(key, entity=m.Institution, entity_order=m.Institution.name)
+
+
+async def _count(info: Info, model: type[m.Base], where: list[ColumnElement[bool]]) -> int:
+    async with info.context.sessions() as session:
+        return await session.scalar(count_statement(model, where=where)) or 0
+
+
+@strawberry.type(description="The enrollment of the trials that give one.")
+class Enrollment:
+    count: int = strawberry.field(
+        description="How many of the trials give an enrollment; the others are left out of "
+        "sum, min, max and average."
+    )
+    sum: float = strawberry.field(
+        description="Their enrollments added up (0 when none gives one). A Float, because "
+        "the sum may pass GraphQL's 32-bit Int."
+    )
+    min: int | None = strawberry.field(description="The smallest; null when none gives one.")
+    max: int | None = strawberry.field(description="The largest; null when none gives one.")
+    average: float | None = strawberry.field(
+        description="Their average, to two decimals; null when none gives one."
+    )
+
+
+@strawberry.type(description="Counts over the trials `trials` lists with the same filter.")
+class TrialStats:
+    where: Where
+
+    @strawberry.field(description="How many trials: the `totalCount` of `trials`.")
+    async def count(self, info: Info) -> int:
+        return await _count(info, Trial, self.where)
+
+    @strawberry.field(description="Their enrollment: how many give one, its sum and range.")
+    async def enrollment(self, info: Info) -> Enrollment:
+        value = Trial.enrollment
+        statement = measures_statement(
+            Trial,
+            {
+                "count": func.count(value),
+                "sum": func.coalesce(func.sum(value), 0),
+                "min": func.min(value),
+                "max": func.max(value),
+                "average": func.avg(value),
+            },
+            where=self.where,
+        )
+        async with info.context.sessions() as session:
+            row = (await session.execute(statement)).one()
+        average = None if row.average is None else round(float(row.average), 2)
+        return Enrollment(
+            count=row.count, sum=float(row.sum), min=row.min, max=row.max, average=average
+        )
+
+    by_phase = breakdown(
+        TrialPhaseGroup,
+        Trial,
+        one_value(Trial.phase),
+        description="The trials by phase. " + NULL_IS_NONE.format(nodes="trials", key="phase"),
+    )
+    by_status = breakdown(
+        TrialStatusGroup,
+        Trial,
+        one_value(Trial.status),
+        description="The trials by overall status. "
+        + NULL_IS_NONE.format(nodes="trials", key="status"),
+    )
+    by_atmp_class = breakdown(
+        AtmpClassGroup,
+        Trial,
+        many_values(
+            select(trial_product.c.clinical_trial_id, Product.atmp_class).join(
+                Product, Product.id == trial_product.c.product_id
+            )
+        ),
+        description="The trials by the ATMP classes of their products (as `products` lists "
+        "them): a trial counts once in each class its products have, however many products "
+        "of that class it tests. The null group counts the trials none of whose products has "
+        "a class (a product from a registry has none), or that have no products.",
+    )
+    by_country = breakdown(
+        CountryGroup,
+        Trial,
+        many_values(select(m.TrialSite.trial_id, m.TrialSite.country)),
+        description="The trials by the countries of their sites: a trial with sites in SE and "
+        "NL counts once in each, however many sites it has there. The null group counts the "
+        "trials with no site in a known country.",
+    )
+    by_sponsor = breakdown(
+        InstitutionGroup,
+        Trial,
+        _by_institution(Trial.sponsor_id),
+        description="The trials by sponsor. "
+        + NULL_IS_NONE.format(nodes="trials", key="known sponsor"),
+    )
+    by_start_year = breakdown(
+        YearGroup,
+        Trial,
+        one_value(year_of(Trial.start_date)),
+        description="The trials by the year they started. "
+        + NULL_IS_NONE.format(nodes="trials", key="start date"),
+    )
+
+
+@strawberry.type(description="Counts over the projects `projects` lists with the same filter.")
+class ProjectStats:
+    where: Where
+
+    @strawberry.field(description="How many projects: the `totalCount` of `projects`.")
+    async def count(self, info: Info) -> int:
+        return await _count(info, Project, self.where)
+
+    by_area = breakdown(
+        CollaborationAreaGroup,
+        Project,
+        one_value(Project.area),
+        description="The projects by collaboration area.",
+    )
+    by_status = breakdown(
+        ProjectStatusGroup,
+        Project,
+        one_value(Project.status),
+        description="The projects by status. "
+        + NULL_IS_NONE.format(nodes="projects", key="status"),
+    )
+    by_lead_institution = breakdown(
+        InstitutionGroup,
+        Project,
+        _by_institution(Project.lead_institution_id),
+        description="The projects by the institution that leads them. "
+        + NULL_IS_NONE.format(nodes="projects", key="known lead institution"),
+    )
+    by_partner = breakdown(
+        InstitutionGroup,
+        Project,
+        many_values(
+            select(project_partner.c.project_id, project_partner.c.institution_id),
+            entity=m.Institution,
+            entity_order=m.Institution.name,
+        ),
+        description="The projects by partner institution: a project counts once for each of "
+        "its partners. " + NULL_IS_NONE.format(nodes="projects", key="partners"),
+    )
+    by_start_year = breakdown(
+        YearGroup,
+        Project,
+        one_value(year_of(Project.start_date)),
+        description="The projects by the year they started. "
+        + NULL_IS_NONE.format(nodes="projects", key="start date"),
+    )
+
+
+@strawberry.type(description="Counts over the products `products` lists with the same filter.")
+class ProductStats:
+    where: Where
+
+    @strawberry.field(description="How many products: the `totalCount` of `products`.")
+    async def count(self, info: Info) -> int:
+        return await _count(info, Product, self.where)
+
+    by_atmp_class = breakdown(
+        AtmpClassGroup,
+        Product,
+        one_value(Product.atmp_class),
+        description="The products by ATMP class. "
+        + NULL_IS_NONE.format(nodes="products", key="class (registries give none)"),
+    )
+    by_stage = breakdown(
+        DevelopmentStageGroup,
+        Product,
+        one_value(Product.stage),
+        description="The products by development stage. "
+        + NULL_IS_NONE.format(nodes="products", key="stage"),
+    )
+    by_originator = breakdown(
+        InstitutionGroup,
+        Product,
+        _by_institution(Product.originator_id),
+        description="The products by the institution they come from. "
+        + NULL_IS_NONE.format(nodes="products", key="known originator"),
+    )
+    by_manufacturer = breakdown(
+        InstitutionGroup,
+        Product,
+        _by_institution(Product.manufacturer_id),
+        description="The products by the institution that makes them. "
+        + NULL_IS_NONE.format(nodes="products", key="known manufacturer"),
+    )
+
+
+_VALUE = Terms.value_amount
+# A value's precision, for the sums and averages computed from it.
+_MONEY = Numeric(16, 2)
+
+
+@strawberry.type(
+    description="Counts over the partnerships `partnerships` lists with the same filter."
+)
+class PartnershipStats:
+    where: Where
+
+    @strawberry.field(description="How many partnerships: the `totalCount` of `partnerships`.")
+    async def count(self, info: Info) -> int:
+        return await _count(info, Partnership, self.where)
+
+    by_kind = breakdown(
+        PartnershipKindGroup,
+        Partnership,
+        one_value(Partnership.kind),
+        description="The partnerships by kind.",
+    )
+    by_status = breakdown(
+        PartnershipStatusGroup,
+        Partnership,
+        one_value(Partnership.status),
+        description="The partnerships by status. "
+        + NULL_IS_NONE.format(nodes="partnerships", key="status"),
+    )
+    by_partner = breakdown(
+        InstitutionGroup,
+        Partnership,
+        _by_institution(Partnership.partner_id),
+        description="The partnerships by company (the industry partner).",
+    )
+    value_by_currency = breakdown(
+        PartnershipValueGroup,
+        Partnership,
+        one_value(
+            Terms.currency,
+            joins=[(Terms, Terms.partnership_id == Partnership.id)],
+            where=[_VALUE.is_not(None)],
+            measures={
+                "sum": func.sum(_VALUE),
+                "min": func.min(_VALUE),
+                "max": func.max(_VALUE),
+                "average": type_coerce(func.round(func.avg(_VALUE), 2), _MONEY),
+            },
+        ),
+        nullable=True,
+        description="The values of their terms, by currency (the partnerships whose terms give "
+        "none are left out): for admins only, since a sum shows something of every value in "
+        "it, and only admins may see every confidential one.",
+    )
+
+
+@strawberry.type
+class StatsQuery:
+    @strawberry.field(
+        description="Counts for dashboards over the trials `trials` lists for the same filter "
+        "(retired trials left out). Each field asked for is one SQL statement."
+    )
+    def trial_stats(
+        self,
+        filter: Annotated[
+            TrialFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `trials`."),
+        ] = None,
+    ) -> TrialStats:
+        return TrialStats(where=listed_conditions(Trial, filter))
+
+    @strawberry.field(
+        description="Counts for dashboards over the projects `projects` lists for the same "
+        "filter (retired projects left out). Each field asked for is one SQL statement."
+    )
+    def project_stats(
+        self,
+        filter: Annotated[
+            ProjectFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `projects`."),
+        ] = None,
+    ) -> ProjectStats:
+        return ProjectStats(where=listed_conditions(Project, filter))
+
+    @strawberry.field(
+        description="Counts for dashboards over the products `products` lists for the same "
+        "filter (retired products left out). Each field asked for is one SQL statement."
+    )
+    def product_stats(
+        self,
+        filter: Annotated[
+            ProductFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `products`."),
+        ] = None,
+    ) -> ProductStats:
+        return ProductStats(where=listed_conditions(Product, filter))
+
+    @strawberry.field(
+        description="Counts for dashboards over the partnerships `partnerships` lists for the "
+        "same filter (retired ones left out). Each field asked for is one SQL statement."
+    )
+    def partnership_stats(
+        self,
+        filter: Annotated[
+            PartnershipFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `partnerships`."),
+        ] = None,
+    ) -> PartnershipStats:
+        return PartnershipStats(where=listed_conditions(Partnership, filter))
