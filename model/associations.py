@@ -1,17 +1,21 @@
 """Plain many-to-many link tables; relationships in the entity modules name them."""
 
-from sqlalchemy import Column, ForeignKey, Table
+from sqlalchemy import Column, ForeignKey, Index, Table
 
 from atmp_graph.model.base import Base
 
 
 def link_table(name: str, left: str, right: str) -> Table:
-    """A two-column link table whose rows disappear with either side."""
+    """A two-column link table whose rows disappear with either side.
+
+    Its primary key reads it from the left; an index reads it from the right (a condition's
+    trials, and trials filtered by condition)."""
     return Table(
         name,
         Base.metadata,
         Column(f"{left}_id", ForeignKey(f"{left}.id", ondelete="CASCADE"), primary_key=True),
         Column(f"{right}_id", ForeignKey(f"{right}.id", ondelete="CASCADE"), primary_key=True),
+        Index(f"ix_{name}_{right}_id", f"{right}_id", f"{left}_id"),
     )
 
 

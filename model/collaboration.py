@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmp_graph.enums import (
@@ -80,6 +80,12 @@ class Institution(NodeIdMixin, RetirementMixin, Base):
     company_partnerships: Mapped[list["Partnership"]] = relationship(
         back_populates="partner", lazy="raise"
     )
+
+
+# Institutions by country, by kind and by name (COLLATE "C" on PostgreSQL, as in 0013).
+Index("ix_institution_country", Institution.country, Institution.id)
+Index("ix_institution_kind", Institution.kind, Institution.id)
+Index("ix_institution_name", Institution.name, Institution.id)
 
 
 class AliasMixin(IdMixin):

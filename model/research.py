@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmp_graph.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
@@ -98,10 +98,14 @@ class Product(NodeIdMixin, RetirementMixin, Base):
     )
 
 
+Index("ix_product_atmp_class", Product.atmp_class, Product.id)
+
+
 class Project(IdMixin, RetirementMixin, Base):
     """A piece of joint work in one of the agreement's collaboration areas."""
 
     __tablename__ = "project"
+    __table_args__ = (Index("ix_project_area", "area", "id"),)
 
     code: Mapped[str | None] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(1000))

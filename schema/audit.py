@@ -21,12 +21,14 @@ from atmp_graph.identity.curation import InvalidInput
 from atmp_graph.identity.merging import MergeError
 from atmp_graph.model.audit import Actor
 from atmp_graph.model.quarantine import QuarantineError
+from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.filters import AuditFilter, check_text
 from atmp_graph.schema.ids import row_id
+from atmp_graph.schema.list_names import order_type
 from atmp_graph.schema.mapping import Mapped, MappedNode, entity, maps, model_of
-from atmp_graph.schema.pagination import PAGED, Connection, paginate
+from atmp_graph.schema.pagination import ORDER_BY, PAGED, paginate
 
 if TYPE_CHECKING:
     from atmp_graph.schema.collaboration import Institution
@@ -149,8 +151,13 @@ class AuditQuery:
     async def audit_log(
         self,
         info: Info,
+        *,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[str | None, strawberry.argument(description="Start after it.")] = None,
+        order_by: Annotated[
+            list[order_type(m.AuditEntry)] | None,  # type: ignore[valid-type]
+            strawberry.argument(description=ORDER_BY),
+        ] = None,
         filter: Annotated[
             AuditFilter | None, strawberry.argument(description="Which entries.")
         ] = None,
@@ -159,4 +166,12 @@ class AuditQuery:
             where = _conditions(filter)
         except InvalidInput as error:
             raise bad_input(error.problems) from None
-        return await paginate(info, AuditEntry, first=first, after=after, where=where)
+        return await paginate(
+            info,
+            AuditEntry,
+            first=first,
+            after=after,
+            where=where,
+            order_by=order_by,
+            filter=filter,
+        )

@@ -1,7 +1,7 @@
 """GraphQL types for the backbone: the agreement, institutions, facilities, people."""
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,6 @@ from atmp_graph.schema.enums import (
     FacilityStatus,
     InstitutionKind,
 )
-from atmp_graph.schema.filters import FacilityFilter, InstitutionFilter, PersonFilter, TitleFilter
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
@@ -34,6 +33,7 @@ Lazy = strawberry.lazy
     "real-world institution, matched on ROR id, registration number, or name and aliases."
 )
 class Institution(MappedNode, Retirable):
+    __search__: ClassVar = ("name",)
     id: relay.NodeID[int]
     name: str = strawberry.field(
         description="Its name, as the reference data or first feed gave it."
@@ -87,6 +87,7 @@ class Institution(MappedNode, Retirable):
     "(MAX IV, ESS) or science park (Medicon Village, Leiden Bio Science Park)."
 )
 class Facility(MappedNode, Retirable):
+    __search__: ClassVar = ("name",)
     id: relay.NodeID[int]
     key: str | None = strawberry.field(description="Its key in the collaboration's reference data.")
     name: str = strawberry.field(description="Its name.")
@@ -103,6 +104,7 @@ class Facility(MappedNode, Retirable):
 @maps(m.Person)
 @strawberry.type(description="A researcher or signatory; matched on ORCID where one is known.")
 class Person(MappedNode):
+    __search__: ClassVar = ("name",)
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Full name.")
     orcid: str | None = strawberry.field(description="ORCID iD, if known.")
@@ -128,6 +130,7 @@ class Signatory(Mapped):
     "and Leiden University Medical Center."
 )
 class Agreement(MappedNode, Retirable):
+    __search__: ClassVar = ("title",)
     id: relay.NodeID[int]
     key: str = strawberry.field(description="Its key in the reference data.")
     kind: str | None = strawberry.field(description="What kind of agreement (such as an MoU).")
@@ -146,15 +149,12 @@ class Agreement(MappedNode, Retirable):
 
 @strawberry.type
 class CollaborationQuery:
-    agreements = connection_field(
-        Agreement, TitleFilter, description="The collaboration agreement(s)."
-    )
+    agreements = connection_field(Agreement, description="The collaboration agreement(s).")
     institutions = connection_field(
         Institution,
-        InstitutionFilter,
         description="Universities, hospitals, authorities, companies and infrastructures.",
     )
     facilities = connection_field(
-        Facility, FacilityFilter, description="GMP facilities, centres, infrastructures, parks."
+        Facility, description="GMP facilities, centres, infrastructures, parks."
     )
-    people = connection_field(Person, PersonFilter, description="Researchers and signatories.")
+    people = connection_field(Person, description="Researchers and signatories.")

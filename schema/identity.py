@@ -21,17 +21,22 @@ from atmp_graph.model import kinds
 from atmp_graph.model.kinds import model_for
 from atmp_graph.schema.audit import actor, bad_input, node_of
 from atmp_graph.schema.audit import audited as audited_call
+from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import SuggestionStatus
 from atmp_graph.schema.field_provenance import FieldProvenance, field_provenance
-from atmp_graph.schema.filters import ConflictFilter, MergeFilter, SuggestionFilter, check_text
-from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps
-from atmp_graph.schema.pagination import (
-    PAGED,
-    Connection,
-    connection_field,
-    page_bounds,
+from atmp_graph.schema.filters import ConflictFilter, check_text
+from atmp_graph.schema.keyset import (
+    Key,
+    after_condition,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+    order_clauses,
 )
+from atmp_graph.schema.mapping import Mapped, MappedNode, entity, global_id, maps
+from atmp_graph.schema.ordering import CodePointOrder
+from atmp_graph.schema.pagination import PAGED, connection_field, page_size
 
 EntityRef = Annotated[MappedNode, strawberry.lazy("atmp_graph.schema.mapping")]
 
@@ -100,28 +105,38 @@ class EntityMerge(Mapped):
 async def _conflicts(
     info: Info, first: int | None, after: str | None, filter: ConflictFilter | None
 ) -> Connection[Conflict]:
-    size, offset = page_bounds(first, after)
+    size = page_size(first)
+    conflict = m.FieldConflict
     where: list[ColumnElement[bool]] = []
     if filter and filter.entity_type:
         check_text(filter.entity_type, argument="filter.entityType")
-        where.append(m.FieldConflict.entity_type == filter.entity_type)
+        where.append(conflict.entity_type == filter.entity_type)
     if filter and filter.field:
         check_text(filter.field, argument="filter.field")
-        where.append(m.FieldConflict.field == to_snake_case(filter.field))
-    conflicted = (
-        select(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
-        .where(*where)
-        .group_by(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
-    )
+        where.append(conflict.field == to_snake_case(filter.field))
+    # One node per row, by kind and then id.
+    keys = [
+        Key("ENTITY_TYPE", CodePointOrder(conflict.__table__.c.entity_type), kind=str),
+        Key("ID", conflict.__table__.c.entity_id),
+    ]
+    list_fingerprint = fingerprint("Conflict", None, filter)
+    conditions = list(where)
+    if after is not None:
+        conditions.append(after_condition(keys, decode_cursor(after, keys, list_fingerprint)))
+    nodes = [conflict.entity_type, conflict.entity_id]
+    conflicted = select(*nodes).where(*where).group_by(*nodes)
+    page = select(*nodes).where(*conditions).group_by(*nodes)
     async with info.context.sessions() as session:
         total = await session.scalar(select(func.count()).select_from(conflicted.subquery())) or 0
-        page = await session.execute(
-            conflicted.order_by(m.FieldConflict.entity_type, m.FieldConflict.entity_id)
-            .offset(offset)
-            .limit(size)
-        )
-        nodes = [Conflict(entity_type=kind, entity_id=node) for kind, node in page]
-    return Connection.page(nodes, offset=offset, total=total)
+        rows = (await session.execute(page.order_by(*order_clauses(keys)).limit(size + 1))).all()
+    shown = rows[:size]
+    return Connection.of(
+        [Conflict(entity_type=kind, entity_id=node) for kind, node in map(tuple, shown)],
+        cursors=[encode_cursor(list(row), list_fingerprint) for row in shown],
+        total=total,
+        has_next=len(rows) > size,
+        has_previous=after is not None,
+    )
 
 
 @strawberry.type
@@ -145,14 +160,12 @@ class IdentityQuery:
 
     match_suggestions = connection_field(
         MatchSuggestion,
-        SuggestionFilter,
         description="Possible matches for an admin to judge; filter status PENDING for the queue "
         "(curators and admins).",
         nullable=True,
     )
     merges = connection_field(
         EntityMerge,
-        MergeFilter,
         description="Merges, oldest first, split ones included (curators and admins).",
         nullable=True,
     )

@@ -7,29 +7,28 @@ SQL from these declarations alone; the resolvers here are the general fallback.
 """
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 import strawberry
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
+from strawberry.types.field import StrawberryField
 
 import atmp_graph.model as m
 from atmp_graph.model import Base, kinds
 from atmp_graph.schema.context import Info
-from atmp_graph.schema.cost import PAGE_SIZE, PageSize
+from atmp_graph.schema.cost import PAGE_SIZE
 from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.field_provenance import field_provenance
 from atmp_graph.schema.ids import row_id
+from atmp_graph.schema.nested import ABOUT, RELATION, element_type, nested_connection, nested_list
 
 if TYPE_CHECKING:
     from atmp_graph.schema.field_provenance import FieldProvenance
     from atmp_graph.schema.provenance import SourceRecord
 
-RELATION = "atmp_graph.relation"
-# A nested list returns at most this many nodes: without it, one sponsor's trials, each
-# trial's sites, ... multiply into an answer no client asked for.
-NESTED_PAGE = PageSize(default=20, most=100)
 # model class -> the GraphQL type its rows appear as (filled in by `maps`)
 _TYPES: dict[type[Base], type[Any]] = {}
 
@@ -44,6 +43,25 @@ class Mapped:
 
     __model__: ClassVar[type[Base]]
     __columns__: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Beside each nested list `name`, its connection `name_connection` (nameConnection),
+        made here, as the class is made, so that Strawberry sees it as one of its fields."""
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if not isinstance(value, StrawberryField) or PAGE_SIZE not in value.metadata:
+                continue
+            relation = value.metadata.get(RELATION)
+            if relation is None or hasattr(cls, f"{name}_connection"):
+                continue
+            element = element_type(cls.__annotations__[name], cls.__module__)
+            connection = nested_connection(
+                relation,
+                description=value.metadata[ABOUT],
+                element=element,
+                node_type=functools.partial(node_type_of, relation.property.mapper.class_),
+            )
+            setattr(cls, f"{name}_connection", connection)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -148,41 +166,27 @@ def model_of(type_name: str) -> type[Base]:
 def related(relation: InstrumentedAttribute[Any], *, description: str) -> Any:
     """A field that follows `relation`; its GraphQL type comes from the field's annotation.
 
-    A list gets a `first` argument: the first nodes in id order, never more than the cap."""
+    A list gets `first`, `orderBy` and `filter`, and a connection beside it (schema/nested.py)."""
     prop = relation.property
     assert isinstance(prop, RelationshipProperty)
-    if not prop.uselist:
-
-        async def resolve_one(root: Any, info: Info) -> Any:
-            rows = await info.context.loaders.by_relation(relation).load(root.id)
-            return _TYPES[prop.mapper.class_].from_row(rows[0]) if rows else None
-
-        return strawberry.field(
-            resolver=resolve_one, description=description, metadata={RELATION: relation}
+    if prop.uselist:
+        target = prop.mapper.class_
+        return nested_list(
+            relation, description=description, node_type=functools.partial(node_type_of, target)
         )
 
-    async def resolve_many(
-        root: Any,
-        info: Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(
-                description=f"How many (default {NESTED_PAGE.default}, most {NESTED_PAGE.most})."
-            ),
-        ] = None,
-    ) -> Any:
-        size = NESTED_PAGE.default if first is None else first
-        if not 0 <= size <= NESTED_PAGE.most:
-            raise UserError(f"first: {size} is not between 0 and {NESTED_PAGE.most}")
-        rows = await info.context.loaders.by_relation(relation, most=size).load(root.id)
-        return _TYPES[prop.mapper.class_].from_rows(rows)
+    async def resolve_one(root: Any, info: Info) -> Any:
+        rows = await info.context.loaders.by_relation(relation).load(root.id)
+        return _TYPES[prop.mapper.class_].from_row(rows[0]) if rows else None
 
     return strawberry.field(
-        resolver=resolve_many,
-        description=f"{description} The first {NESTED_PAGE.default} in id order, or `first` "
-        f"of them (at most {NESTED_PAGE.most}).",
-        metadata={RELATION: relation, PAGE_SIZE: NESTED_PAGE},
+        resolver=resolve_one, description=description, metadata={RELATION: relation}
     )
+
+
+def node_type_of(model: type[Base]) -> type[Any]:
+    """The GraphQL type rows of `model` appear as."""
+    return _TYPES[model]
 
 
 def mapped_types() -> list[type[Any]]:

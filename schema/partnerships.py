@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
 import strawberry
 from strawberry import relay
@@ -11,7 +12,6 @@ from atmp_graph.access.viewer import Tier
 from atmp_graph.schema.collaboration import Institution
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import PartnershipKind, PartnershipStatus
-from atmp_graph.schema.filters import PartnershipFilter
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
@@ -30,6 +30,7 @@ class PartnershipTerms(Mapped):
 @maps(m.Partnership)
 @strawberry.type(description="An agreement between a company and academic partners.")
 class Partnership(MappedNode, Retirable):
+    __search__: ClassVar = ("code",)
     id: relay.NodeID[int]
     code: str | None = strawberry.field(description="Its id in the feed that reported it.")
     kind: PartnershipKind = strawberry.field(description="What kind of partnership.")
@@ -61,6 +62,4 @@ class Partnership(MappedNode, Retirable):
 
 @strawberry.type
 class PartnershipsQuery:
-    partnerships = connection_field(
-        Partnership, PartnershipFilter, description="Industry partnerships."
-    )
+    partnerships = connection_field(Partnership, description="Industry partnerships.")

@@ -15,17 +15,14 @@ from atmp_graph.access.viewer import Tier
 from atmp_graph.identity import audited
 from atmp_graph.schema.audit import actor
 from atmp_graph.schema.audit import audited as audited_call
+from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import IngestRunStatus, QuarantineStatus
-from atmp_graph.schema.filters import IngestRunFilter, QuarantineFilter
+from atmp_graph.schema.filtering import filter_conditions
+from atmp_graph.schema.filters import QuarantineFilter
+from atmp_graph.schema.list_names import order_type
 from atmp_graph.schema.mapping import Mapped, MappedRelayNode, column_names, maps, related
-from atmp_graph.schema.pagination import (
-    PAGED,
-    Connection,
-    connection_field,
-    filter_conditions,
-    paginate,
-)
+from atmp_graph.schema.pagination import ORDER_BY, PAGED, connection_field, paginate
 
 
 @strawberry.interface(
@@ -190,7 +187,6 @@ class IngestRun(MappedRelayNode):
 class ProvenanceQuery:
     ingest_runs = connection_field(
         IngestRun,
-        IngestRunFilter,
         description="Ingest runs with their reports, oldest first (curators and admins).",
         nullable=True,
     )
@@ -205,8 +201,13 @@ class ProvenanceQuery:
     async def quarantined_records(
         self,
         info: Info,
+        *,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[str | None, strawberry.argument(description="Start after it.")] = None,
+        order_by: Annotated[
+            list[order_type(m.QuarantinedRecord)] | None,  # type: ignore[valid-type]
+            strawberry.argument(description=ORDER_BY),
+        ] = None,
         filter: Annotated[
             QuarantineFilter | None, strawberry.argument(description="Which records.")
         ] = None,
@@ -214,7 +215,15 @@ class ProvenanceQuery:
         where = filter_conditions(m.QuarantinedRecord, filter)
         if filter is None or (filter.status is None and filter.run_id is None):
             where.append(m.QuarantinedRecord.status == QuarantineStatus.OPEN)
-        return await paginate(info, QuarantinedRecord, first=first, after=after, where=where)
+        return await paginate(
+            info,
+            QuarantinedRecord,
+            first=first,
+            after=after,
+            where=where,
+            order_by=order_by,
+            filter=filter,
+        )
 
 
 @strawberry.type

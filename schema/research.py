@@ -1,7 +1,7 @@
 """GraphQL types for the work itself: projects, ATMP products, conditions, exchanges, courses."""
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 from strawberry import relay
@@ -9,7 +9,6 @@ from strawberry import relay
 import atmp_graph.model as m
 from atmp_graph.schema.collaboration import Facility, Institution, Person
 from atmp_graph.schema.enums import AtmpClass, CollaborationArea, DevelopmentStage, ProjectStatus
-from atmp_graph.schema.filters import NameFilter, ProductFilter, ProjectFilter, TitleFilter
 from atmp_graph.schema.mapping import MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
@@ -24,6 +23,7 @@ Lazy = strawberry.lazy
 @maps(m.Condition)
 @strawberry.type(description="A disease or indication, as the feeds name it.")
 class Condition(MappedNode):
+    __search__: ClassVar = ("name",)
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its name.")
     mesh_id: str | None = strawberry.field(description="MeSH descriptor id, where known.")
@@ -41,6 +41,7 @@ class Condition(MappedNode):
 @maps(m.Product)
 @strawberry.type(description="An ATMP candidate: a cell, tissue or gene therapy.")
 class Product(MappedNode, Retirable):
+    __search__: ClassVar = ("name",)
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its name.")
     code: str | None = strawberry.field(description="Its code in the feed that reported it.")
@@ -76,6 +77,7 @@ class Product(MappedNode, Retirable):
 @maps(m.Project)
 @strawberry.type(description="A piece of joint work in one of the agreement's areas.")
 class Project(MappedNode, Retirable):
+    __search__: ClassVar = ("title",)
     id: relay.NodeID[int]
     code: str | None = strawberry.field(description="Its id in the feed that reported it.")
     title: str = strawberry.field(description="Its title, in the feed's language.")
@@ -101,6 +103,7 @@ class Project(MappedNode, Retirable):
 @maps(m.Exchange)
 @strawberry.type(description="Researchers moving between partner institutions for a while.")
 class Exchange(MappedNode, Retirable):
+    __search__: ClassVar = ("title",)
     id: relay.NodeID[int]
     title: str = strawberry.field(description="What the exchange is.")
     start_date: dt.date | None = strawberry.field(description="When it starts.")
@@ -118,6 +121,7 @@ class Exchange(MappedNode, Retirable):
 @maps(m.EducationActivity)
 @strawberry.type(description="A course or training the partners give.")
 class EducationActivity(MappedNode, Retirable):
+    __search__: ClassVar = ("title",)
     id: relay.NodeID[int]
     title: str = strawberry.field(description="Its title.")
     kind: str | None = strawberry.field(description="Course, workshop, …")
@@ -134,11 +138,9 @@ class EducationActivity(MappedNode, Retirable):
 @strawberry.type
 class ResearchQuery:
     projects = connection_field(
-        Project, ProjectFilter, description="Projects across the seven collaboration areas."
+        Project, description="Projects across the seven collaboration areas."
     )
-    products = connection_field(Product, ProductFilter, description="ATMP candidates.")
-    conditions = connection_field(Condition, NameFilter, description="Diseases and indications.")
-    exchanges = connection_field(Exchange, TitleFilter, description="Researcher exchanges.")
-    education_activities = connection_field(
-        EducationActivity, TitleFilter, description="Courses and training."
-    )
+    products = connection_field(Product, description="ATMP candidates.")
+    conditions = connection_field(Condition, description="Diseases and indications.")
+    exchanges = connection_field(Exchange, description="Researcher exchanges.")
+    education_activities = connection_field(EducationActivity, description="Courses and training.")

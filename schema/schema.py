@@ -17,6 +17,7 @@ from atmp_graph.schema.errors import MaskUnexpectedErrors, log_unexpected, reque
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
 from atmp_graph.schema.limits import QueryLimits, limit_extensions
+from atmp_graph.schema.list_inputs import generate
 from atmp_graph.schema.mapping import mapped_types
 from atmp_graph.schema.node import NodeQuery
 from atmp_graph.schema.operation_name import OperationNameRequired
@@ -66,6 +67,8 @@ CONFIG = StrawberryConfig(relay_max_results=100)
 
 @functools.cache
 def _assembled() -> GraphSchema:
+    # The lists' filter and order inputs, which fields name lazily, made from the types.
+    generate(mapped_types())
     # Who may see each field goes on the fields before the one conversion of the types.
     # Types only named in forward references are reached from the mapping's registry.
     missing = protect(definitions([Query, Mutation, FieldProvenance, *mapped_types()]))

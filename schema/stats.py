@@ -38,11 +38,14 @@ from atmp_graph.schema.breakdowns import (
     breakdown,
 )
 from atmp_graph.schema.context import Info
-from atmp_graph.schema.filters import PartnershipFilter, ProductFilter, ProjectFilter, TrialFilter
+from atmp_graph.schema.list_names import filter_type
 from atmp_graph.schema.pagination import listed_conditions
 
 Where = strawberry.Private[list[ColumnElement[bool]]]
 Trial, Project, Product, Partnership = m.ClinicalTrial, m.Project, m.Product, m.Partnership
+# Each aggregate takes the filter input of its list (generated: schema/list_inputs.py).
+TrialFilter, ProjectFilter = filter_type(Trial), filter_type(Project)
+ProductFilter, PartnershipFilter = filter_type(Product), filter_type(Partnership)
 Terms = m.PartnershipTerms
 NULL_IS_NONE = "The null group counts the {nodes} with no {key}."
 
@@ -302,7 +305,8 @@ class StatsQuery:
     def trial_stats(
         self,
         filter: Annotated[
-            TrialFilter | None, strawberry.argument(description="As for `trials`.")
+            TrialFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `trials`."),
         ] = None,
     ) -> TrialStats:
         return TrialStats(where=listed_conditions(Trial, filter))
@@ -314,7 +318,8 @@ class StatsQuery:
     def project_stats(
         self,
         filter: Annotated[
-            ProjectFilter | None, strawberry.argument(description="As for `projects`.")
+            ProjectFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `projects`."),
         ] = None,
     ) -> ProjectStats:
         return ProjectStats(where=listed_conditions(Project, filter))
@@ -326,7 +331,8 @@ class StatsQuery:
     def product_stats(
         self,
         filter: Annotated[
-            ProductFilter | None, strawberry.argument(description="As for `products`.")
+            ProductFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `products`."),
         ] = None,
     ) -> ProductStats:
         return ProductStats(where=listed_conditions(Product, filter))
@@ -338,7 +344,8 @@ class StatsQuery:
     def partnership_stats(
         self,
         filter: Annotated[
-            PartnershipFilter | None, strawberry.argument(description="As for `partnerships`.")
+            PartnershipFilter | None,  # type: ignore[valid-type]
+            strawberry.argument(description="As for `partnerships`."),
         ] = None,
     ) -> PartnershipStats:
         return PartnershipStats(where=listed_conditions(Partnership, filter))

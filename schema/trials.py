@@ -1,7 +1,7 @@
 """GraphQL types for clinical trials and their sites."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import strawberry
 from strawberry import relay
@@ -14,7 +14,7 @@ from atmp_graph.normalize import canonical_eudract
 from atmp_graph.schema.collaboration import Facility, Institution
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import TrialPhase, TrialStatus
-from atmp_graph.schema.filters import TrialFilter, check_text
+from atmp_graph.schema.filters import check_text
 from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
@@ -24,6 +24,7 @@ from atmp_graph.schema.research import Condition, Product
 @maps(m.TrialSite)
 @strawberry.type(description="A place a trial runs: always a name, an institution where known.")
 class TrialSite(Mapped):
+    __search__: ClassVar = ("name", "city")
     id: strawberry.Private[int]
     name: str = strawberry.field(description="The site's name as the feed gave it.")
     city: str | None = strawberry.field(description="Its city.")
@@ -53,6 +54,7 @@ class TrialIntervention:
     description="A clinical trial; one node per real trial, matched on its registry ids."
 )
 class ClinicalTrial(MappedNode, Retirable):
+    __search__: ClassVar = ("title", "acronym")
     id: relay.NodeID[int]
     nct_id: str | None = strawberry.field(description="ClinicalTrials.gov id (NCT + 8 digits).")
     eudract_id: str | None = strawberry.field(description="EudraCT number (YYYY-NNNNNN-CC).")
@@ -102,7 +104,7 @@ class ClinicalTrial(MappedNode, Retirable):
 
 @strawberry.type
 class TrialsQuery:
-    trials = connection_field(ClinicalTrial, TrialFilter, description="Clinical trials.")
+    trials = connection_field(ClinicalTrial, description="Clinical trials.")
 
     @strawberry.field(description="The trial known by this registry id: NCT, EudraCT or EU CT.")
     async def trial(

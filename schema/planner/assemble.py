@@ -4,12 +4,13 @@ Each shape becomes a function, made once per plan, that turns one node's array i
 the resolvers would have returned: the same keys in the same order, the same values.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from strawberry.relay.utils import to_base64
 
-from atmp_graph.schema.pagination import encode_cursor
+from atmp_graph.schema.keyset import Key, encode_cursor
 from atmp_graph.schema.planner.plan import (
     ConnectionRoot,
     Constant,
@@ -76,30 +77,47 @@ def node_root_builder(shape: NodeShape) -> Callable[[Any, int | None], Any]:
     return answer
 
 
+def _key_value(key: Key, value: Any) -> Any:
+    """A sort key's value as the database's JSON gives it, as the resolvers read it (a date
+    or a moment from its text; a SQLite boolean from 0 or 1), so both write the same cursor."""
+    if value is None:
+        return None
+    if key.kind is dt.date or key.kind is dt.datetime:
+        return key.kind.fromisoformat(value)
+    return bool(value) if key.kind is bool else value
+
+
 def connection_builder(root: ConnectionRoot) -> Callable[[list[Any], int | None], dict[str, Any]]:
-    """What turns a root's page (rows of [id, node arrays…]) and total into its connection."""
+    """What turns a root's page (rows of [sort key values…, node arrays…]) and total into its
+    connection."""
     builders = [node_builder(shape) for shape in root.shapes]
-    size, offset = root.size, root.offset
+    size, keys, list_fingerprint = root.size, root.keys, root.fingerprint
+    after = root.after is not None
+
+    def cursor(row: list[Any]) -> str:
+        values = [_key_value(key, value) for key, value in zip(keys, row, strict=False)]
+        return encode_cursor(values, list_fingerprint)
 
     def build(rows: list[Any], total: int | None) -> dict[str, Any]:
         has_next = len(rows) > size
         rows = rows[:size]
-        cursors = [encode_cursor(offset + i) for i in range(len(rows))]
         answer: dict[str, Any] = {}
-        shape_at = 1
+        shape_at = len(keys)
         for part in root.parts:
             if isinstance(part, Constant):
                 answer[part.key] = part.value
             elif isinstance(part, Value):
                 answer[part.key] = total
             elif isinstance(part, PageInfoShape):
-                answer[part.key] = _page_info(part, cursors, has_next=has_next, offset=offset)
+                ends = (cursor(rows[0]), cursor(rows[-1])) if rows else (None, None)
+                answer[part.key] = _page_info(part, ends, has_next=has_next, after=after)
             elif isinstance(part, NodesShape):
-                build_node = builders[shape_at - 1]
+                build_node = builders[shape_at - len(keys)]
                 answer[part.key] = [build_node(row[shape_at]) for row in rows]
                 shape_at += 1
             elif isinstance(part, EdgesShape):
-                answer[part.key] = _edges(part, rows, cursors, builders, shape_at)
+                node = builders[shape_at - len(keys)] if part.node is not None else None
+                answer[part.key] = _edges(part, rows, cursor, node, shape_at)
                 shape_at += part.node is not None
         return answer
 
@@ -107,15 +125,18 @@ def connection_builder(root: ConnectionRoot) -> Callable[[list[Any], int | None]
 
 
 def _edges(
-    part: EdgesShape, rows: list[Any], cursors: list[str], builders: list[Build], shape_at: int
+    part: EdgesShape,
+    rows: list[Any],
+    cursor: Callable[[list[Any]], str],
+    build_node: Build | None,
+    shape_at: int,
 ) -> list[dict[str, Any]]:
-    build_node = builders[shape_at - 1] if part.node is not None else None
     edges = []
-    for row, cursor in zip(rows, cursors, strict=True):
+    for row in rows:
         edge: dict[str, Any] = {}
         for key, name in part.fields:
             if name == "cursor":
-                edge[key] = cursor
+                edge[key] = cursor(row)
             elif name == "node":
                 assert build_node is not None
                 edge[key] = build_node(row[shape_at])
@@ -126,13 +147,13 @@ def _edges(
 
 
 def _page_info(
-    part: PageInfoShape, cursors: list[str], *, has_next: bool, offset: int
+    part: PageInfoShape, ends: tuple[str | None, str | None], *, has_next: bool, after: bool
 ) -> dict[str, Any]:
     values = {
         "hasNextPage": has_next,
-        "hasPreviousPage": offset > 0,
-        "startCursor": cursors[0] if cursors else None,
-        "endCursor": cursors[-1] if cursors else None,
+        "hasPreviousPage": after,
+        "startCursor": ends[0],
+        "endCursor": ends[1],
         "__typename": "PageInfo",
     }
     return {key: values[name] for key, name in part.fields}

@@ -34,16 +34,21 @@ from strawberry.types.field import StrawberryField
 
 from atmp_graph.access.viewer import Viewer
 from atmp_graph.model import Base
+from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.cost import PAGE_SIZE
+from atmp_graph.schema.filtering import filter_conditions
 from atmp_graph.schema.ids import small_number
-from atmp_graph.schema.mapping import RELATION, Mapped, column_names
-from atmp_graph.schema.pagination import BY_FILTER, Connection, listed_conditions, page_bounds
+from atmp_graph.schema.keyset import Key, decode_cursor, fingerprint
+from atmp_graph.schema.mapping import Mapped, column_names
+from atmp_graph.schema.nested import RELATION
+from atmp_graph.schema.ordering import order_keys
+from atmp_graph.schema.pagination import BY_FILTER, listed_conditions, page_size
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 
 DEFINITION = "strawberry-definition"
 # The arguments the planner reads: of a root list, and of a nested one.
-ROOT_ARGUMENTS = frozenset({"first", "after", "filter"})
-NESTED_ARGUMENTS = frozenset({"first"})
+ROOT_ARGUMENTS = frozenset({"first", "after", "filter", "orderBy"})
+NESTED_ARGUMENTS = frozenset({"first", "filter", "orderBy"})
 Convert = Callable[[Any], Any]
 
 
@@ -81,12 +86,15 @@ class ToOne:
 
 @dataclass(frozen=True)
 class ToMany:
-    """A nested list: the first `most` rows at the end of `relation`, in id order."""
+    """A nested list: the first `most` rows at the end of `relation` that match `filter`, in
+    the order of `order_by` (id order without one): the inputs its resolver would get."""
 
     key: str
     relation: InstrumentedAttribute[Any]
     target: "NodeShape"
     most: int
+    order_by: Any = None
+    filter: Any = None
 
 
 Entry = Value | Constant | GlobalId | ToOne | ToMany
@@ -127,13 +135,17 @@ Part = Constant | PageInfoShape | EdgesShape | NodesShape | Value
 
 @dataclass(frozen=True)
 class ConnectionRoot:
-    """A root connection field: one page of `model` rows that match `where`, in id order."""
+    """A root connection field: one page of `model` rows that match `where`, in the order of
+    `keys` (schema/ordering.py), after the key values `after` (a decoded cursor)."""
 
     key: str
     model: type[Base]
     where: tuple[ColumnElement[bool], ...]
     size: int
-    offset: int
+    keys: tuple[Key, ...]
+    after: tuple[Any, ...] | None
+    # What its cursors are made for: the list, its order and its filter (schema/keyset.py).
+    fingerprint: str
     parts: tuple[Part, ...]  # totalCount is a Value with column "total"
 
     @property
@@ -247,13 +259,24 @@ class Planner:
         assert isinstance(connection, GraphQLObjectType)
         node_type = _connection_node_type(connection)
         arguments = self._arguments(definition, details, known=ROOT_ARGUMENTS)
-        size, offset = page_bounds(arguments.get("first"), arguments.get("after"))
         model: Any = node_type.__model__
-        # The resolvers' own WHERE, so a planned list lists what they (and its stats) count.
-        where = tuple(listed_conditions(model, arguments.get("filter")))
+        # The resolvers' own WHERE, order and cursors (schema/pagination.py `paginate`), so a
+        # planned list lists what they (and its stats) count, in their order, on their pages.
+        filters, order_by, after = (arguments.get(name) for name in ("filter", "order_by", "after"))
+        where = tuple(listed_conditions(model, filters))
+        keys = tuple(order_keys(model, order_by))
+        list_fingerprint = fingerprint(node_type.__name__, order_by, filters)
+        values = None if after is None else tuple(decode_cursor(after, keys, list_fingerprint))
         parts = tuple(self._connection_parts(connection, details))
         return ConnectionRoot(
-            key=key, model=model, where=where, size=size, offset=offset, parts=parts
+            key=key,
+            model=model,
+            where=where,
+            size=page_size(arguments.get("first")),
+            keys=keys,
+            after=values,
+            fingerprint=list_fingerprint,
+            parts=parts,
         )
 
     def _node(self, key: str, definition: GraphQLField, details: list[FieldDetails]) -> NodeRoot:
@@ -366,11 +389,16 @@ class Planner:
         if not prop.uselist:
             return ToOne(key, relation, shape)
         page = _strawberry_field(definition).metadata[PAGE_SIZE]
-        first = self._arguments(definition, details, known=NESTED_ARGUMENTS).get("first")
+        arguments = self._arguments(definition, details, known=NESTED_ARGUMENTS)
+        first, order_by, filters = (arguments.get(name) for name in ("first", "order_by", "filter"))
         most = page.default if first is None else first
         if not 0 <= most <= page.most:
             raise NotPlanned("first out of range")  # the resolver says why
-        return ToMany(key, relation, shape, most)
+        # Refused here as the resolver would refuse them (it says why); made again over the
+        # alias the statement reads the relation's rows through.
+        order_keys(prop.mapper.class_, order_by)
+        filter_conditions(prop.mapper.class_, filters)
+        return ToMany(key, relation, shape, most, order_by, filters)
 
 
 def _strawberry_field(definition: GraphQLField) -> StrawberryField:

@@ -11,6 +11,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import RelationshipProperty, aliased
 
 from atmp_graph.model import EntityRedirect
+from atmp_graph.schema.filtering import filter_conditions
+from atmp_graph.schema.keyset import after_condition, order_clauses
+from atmp_graph.schema.ordering import order_keys
 from atmp_graph.schema.planner.json_sql import JsonDialect
 from atmp_graph.schema.planner.plan import (
     ConnectionRoot,
@@ -26,19 +29,23 @@ Entity = Any  # a model class or an aliased one
 
 
 def root_statement(root: ConnectionRoot, json: JsonDialect) -> Select[Any]:
-    """The statement that answers `root`: its page as JSON text, and its total if asked."""
+    """The statement that answers `root`: its page as JSON text, and its total if asked.
+
+    Each row of the page is its sort keys' values (for its cursor) and its node arrays."""
     model: Any = root.model
+    keys = [key.expression.label(f"k{i}") for i, key in enumerate(root.keys)]
     arrays = [node_array(model, shape, json).label(f"n{i}") for i, shape in enumerate(root.shapes)]
+    after = [] if root.after is None else [after_condition(root.keys, root.after)]
     # One row more than the page says whether there is a next page.
     page = (
-        select(model.id.label("id"), *arrays)
-        .where(*root.where)
-        .order_by(model.id)
-        .offset(root.offset)
+        select(*keys, *arrays)
+        .where(*root.where, *after)
+        .order_by(*order_clauses(root.keys))
         .limit(root.size + 1)
         .subquery("page")
     )
-    row = json.array(page.c.id, *(json.nested(page.c[f"n{i}"]) for i in range(len(arrays))))
+    values = [page.c[f"k{i}"] for i in range(len(keys))]
+    row = json.array(*values, *(json.nested(page.c[f"n{i}"]) for i in range(len(arrays))))
     nodes = select(json.aggregate(row)).select_from(page).scalar_subquery()
     columns: list[ColumnElement[Any]] = [json.as_text(nodes).label("page")]
     if root.counts:
@@ -91,11 +98,15 @@ def _to_many(entity: Entity, entry: ToMany, json: JsonDialect) -> ColumnElement[
     prop = entry.relation.property
     assert isinstance(prop, RelationshipProperty)
     target: Any = aliased(prop.mapper.class_)
-    rows = select(node_array(target, entry.target, json).label("node")).select_from(target)
-    # The first `most` in id order, as the resolvers' loader numbers them.
+    rows = (
+        select(node_array(target, entry.target, json).label("node"))
+        .select_from(target)
+        .where(*filter_conditions(target, entry.filter))
+    )
+    # The first `most` in the order the resolvers' loader numbers them.
     first = (
         _joined(rows, entity, target, prop)
-        .order_by(target.id)
+        .order_by(*order_clauses(order_keys(target, entry.order_by)))
         .limit(entry.most)
         .correlate(entity)
         .subquery()

@@ -158,7 +158,10 @@ def test_node_finds_a_node_by_its_id(app_client: TestClient) -> None:
             f'filter: {{search: "{"a" * 15_000}"}}',
             "filter.search: 15000 characters, more than the 1000 this argument takes",
         ),
-        ('filter: {nctId: "NCT\\u0000"}', "filter.nctId: 'NCT\\x00' holds a NUL character"),
+        (
+            'filter: {nctId: {eq: "NCT\\u0000"}}',
+            "filter.nctId.eq: 'NCT\\x00' holds a NUL character",
+        ),
     ],
 )
 def test_bad_list_arguments_are_explained_before_they_reach_the_database(

@@ -149,7 +149,7 @@ CASES = {
         OPEN_VECTOR % f"companyPartnerships {{ code {TERMS} }}", RETIRED_AMOUNT, RETIRED_PARTIES
     ),
     "a match suggestion's pair": Case(
-        "{ matchSuggestions(filter: { status: PENDING }) { nodes { score reason "
+        "{ matchSuggestions(filter: { status: { eq: PENDING } }) { nodes { score reason "
         f"{PAIR} }} }} }}",
         SUGGESTED,
         CURATORS,
@@ -310,3 +310,41 @@ def test_curations_lists_and_plugin_internals_are_refused_to_partners(
     allowed = ADMINS if field == "auditLog" else CURATORS
 
     assert {viewer for viewer, no in refused.items() if not no} == allowed
+
+
+# A filter or an order on an amount would tell it, a bound at a time, to whoever may list
+# partnerships: the amounts are in no filter and no order, for anyone.
+BY_AMOUNT = {
+    "filter through the terms": "{ partnerships(filter: {terms: {valueAmount: {gt: 7000000}}})"
+    " { nodes { code } } }",
+    "filter on the amount": "{ partnerships(filter: {valueAmount: {gt: 7000000}})"
+    " { nodes { code } } }",
+    "order by the amount": "{ partnerships(orderBy: [{field: VALUE_AMOUNT, direction: DESC}])"
+    " { edges { cursor node { code } } } }",
+    "nested filter": "{ institutions { nodes { partnerships(filter: {terms: {confidential:"
+    " {eq: true}}}) { code } } } }",
+}
+
+
+@pytest.mark.parametrize("attempt", BY_AMOUNT)
+def test_nobody_filters_or_orders_partnerships_by_their_amount(world: World, attempt: str) -> None:
+    for viewer in ("partner B", "industry partner", "admin"):
+        response = world.clients[viewer].post("/graphql", json={"query": BY_AMOUNT[attempt]})
+        body = response.json()
+
+        assert body.get("data") is None, (viewer, body)
+        (error,) = body["errors"]
+        assert "unknown field" in error["message"] or "does not exist" in error["message"]
+        assert SECRET_AMOUNT not in response.text
+
+
+def test_the_partnership_inputs_name_no_term(world: World) -> None:
+    query = """{ filter: __type(name: "PartnershipFilter") { inputFields { name } }
+                 order: __type(name: "PartnershipOrderField") { enumValues { name } } }"""
+    body = world.clients["admin"].post("/graphql", json={"query": query}).json()["data"]
+
+    names = [f["name"] for f in body["filter"]["inputFields"]]
+    names += [v["name"] for v in body["order"]["enumValues"]]
+    assert "code" in names
+    assert "CODE" in names
+    assert not [name for name in names if "term" in name.lower() or "amount" in name.lower()]

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graphql import get_introspection_query, get_named_type
+from graphql import get_introspection_query, get_named_type, is_input_object_type
 from sqlalchemy import event
 from starlette.testclient import TestClient
 from strawberry.extensions.validation_cache import _get_validate_cache
@@ -13,7 +13,7 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import PRODUCTION, Settings
 from atmp_graph.schema.cost import PAGE_ITEMS, PAGE_SIZE, PageSize
-from atmp_graph.schema.mapping import NESTED_PAGE
+from atmp_graph.schema.nested import NESTED_PAGE
 from atmp_graph.schema.schema import schema
 from benchmarks.hostile_queries import HOSTILE, aliases
 from tests.conftest import GraphQLClient
@@ -114,6 +114,29 @@ def test_the_cost_counts_pages_given_by_variables_and_inside_fragments(
     assert body["extensions"]["cost"]["requested"] == SITES_OF_FIVE_TRIALS_COST
 
 
+def test_a_nested_connection_costs_its_page(api: Recorder) -> None:
+    # 1 + 5 x (nodes 1 + sitesConnection (1 + 20 x (nodes 1 + name 1))): its page counted once,
+    # at the connection, as a top-level list's is.
+    body = api.post(
+        "{ trials(first: 5) { nodes { sitesConnection(orderBy: [{field: NAME}]) "
+        "{ nodes { name } } } } }"
+    )
+
+    assert "errors" not in body, body
+    assert body["extensions"]["cost"]["requested"] == 211
+
+
+def test_nested_connections_of_big_pages_are_refused_before_any_sql_runs(api: Recorder) -> None:
+    body = api.post(
+        "{ institutions(first: 100) { nodes { sponsoredTrialsConnection(first: 100) { nodes {"
+        " sitesConnection(first: 100) { edges { node { name } } } } } } } }"
+    )
+
+    assert body.get("data") is None
+    assert "(ATMP_MAX_QUERY_COST)" in messages(body)
+    assert api.statements == []
+
+
 @pytest.mark.parametrize(
     ("limit", "refused"),
     [(SITES_OF_FIVE_TRIALS_COST, False), (SITES_OF_FIVE_TRIALS_COST - 1, True)],
@@ -158,7 +181,12 @@ def test_every_list_of_nodes_declares_its_page_size() -> None:
     counted at an assumed size, and are only these."""
     undeclared = set()
     for type_name, graphql_type in schema._schema.type_map.items():
-        if type_name.startswith("__") or type_name.endswith("Connection"):
+        # Input types are what a query sends (a filter's `and`), not lists it gets back; a
+        # connection's page (search's SearchResults too) is counted at the field above it.
+        fields = getattr(graphql_type, "fields", {})
+        if type_name.startswith("__") or {"edges", "pageInfo"} <= set(fields):
+            continue
+        if is_input_object_type(graphql_type):
             continue
         for field_name, field in getattr(graphql_type, "fields", {}).items():
             returned = get_named_type(field.type)
@@ -170,8 +198,11 @@ def test_every_list_of_nodes_declares_its_page_size() -> None:
             if listed and hasattr(returned, "fields") and not declared:
                 undeclared.add(field_name)
 
-    # A node's sources and what is read from them, one field's claims, the plugins installed.
-    assert undeclared == {"sources", "provenance", "interventions", "fields", "claims", "plugins"}
+    # A node's sources and what is read from them, one field's claims, the plugins installed,
+    # a search hit's highlights (one per field).
+    assert undeclared == {
+        "sources", "provenance", "interventions", "fields", "claims", "plugins", "highlights",
+    }  # fmt: skip
 
 
 def test_a_query_that_runs_past_the_deadline_is_stopped(demo_database_url: str) -> None:

@@ -29,6 +29,7 @@ from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import Role
 from atmp_graph.model.database import make_engine
+from atmp_graph.schema.keyset import encode_cursor, fingerprint
 from tests.api.fuzz_world import build_fuzz_world
 from tests.api.test_fuzz import SCALARS, SDL, as_document, document, fuzz_settings
 from tests.conftest import BACKENDS, empty_database
@@ -164,15 +165,30 @@ TRIAL_PAGE = """query Page($first: Int, $after: String) {
       conditions { name } products { name atmpClass stage } } }
   }
 }"""
+# Cursors of the trials list in id order (schema/keyset.py): after the first and second ids.
+TRIALS_BY_ID = fingerprint("ClinicalTrial", None, None)
+AFTER_FIRST, AFTER_SECOND = encode_cursor([1], TRIALS_BY_ID), encode_cursor([2], TRIALS_BY_ID)
+ORDERED = """query Ordered($after: String) {
+  trials(first: 2, after: $after, orderBy: [{field: START_DATE, direction: DESC}, {field: TITLE}],
+         filter: {or: [{sites: {country: {eq: "SE"}}}, {phase: {isNull: true}}]}) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { title startDate
+      sites(orderBy: [{field: CITY, direction: DESC}], filter: {country: {isNull: false}})
+        { name city }
+      products(first: 1, orderBy: [{field: NAME}]) { name } } }
+  }
+}"""
 COMMON_READS = {
     "a page of trials": (TRIAL_PAGE, {"first": 2}),
-    "the next page": (TRIAL_PAGE, {"first": 2, "after": "b2Zmc2V0OjE="}),
+    "an ordered, filtered page with ordered, filtered nested lists": (ORDERED, None),
+    "the next page": (TRIAL_PAGE, {"first": 2, "after": AFTER_SECOND}),
     "a filtered list": (
-        "{ trials(filter: { phase: PHASE1 }) { totalCount nodes { title phase } } }",
+        "{ trials(filter: { phase: { eq: PHASE1 } }) { totalCount nodes { title phase } } }",
         None,
     ),
     "institutions and what they sponsor": (
-        '{ institutions(filter: { country: "SE" }) { nodes { __typename name kind partOf '
+        '{ institutions(filter: { country: { eq: "SE" } }) { nodes { __typename name kind partOf '
         "{ name } sponsoredTrials(first: 3) { title } facilities { name kind } } } }",
         None,
     ),
@@ -182,7 +198,7 @@ COMMON_READS = {
         None,
     ),
     "aliases and fragments": (
-        'query { a: trials(first: 1) { ...T } b: trials(first: 1, after: "b2Zmc2V0OjA=") '
+        f'query {{ a: trials(first: 1) {{ ...T }} b: trials(first: 1, after: "{AFTER_FIRST}") '
         "{ ...T } } fragment T on ClinicalTrialConnection { nodes { ... on ClinicalTrial "
         "{ title } nctId } }",
         None,
@@ -258,3 +274,17 @@ def test_a_refused_key_is_refused_on_a_read_known_by_heart(
 
     assert refused.status_code == 401
     assert "data" not in refused.json()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_the_planners_cursors_are_the_resolvers(paths: Paths, role: str) -> None:
+    """A cursor either path gave continues the same list on the other, to the same page."""
+    first, resolved_first, _ = both(paths, role, ORDERED)
+    assert first == resolved_first
+    after = {"after": first["data"]["trials"]["pageInfo"]["endCursor"]}
+
+    planned, resolved, read_path = both(paths, role, ORDERED, after)
+
+    assert planned == resolved
+    assert planned["data"]["trials"]["pageInfo"]["hasPreviousPage"] is True
+    assert read_path == {"compiled": ["trials"], "resolvers": []}

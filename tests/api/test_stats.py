@@ -311,7 +311,12 @@ TRIAL_COUNTRIES = "nodes { sites { country } products { atmpClass } }"
 
 @pytest.mark.parametrize(
     "trial_filter",
-    ["{ phase: PHASE1 }", "{ status: RECRUITING }", '{ search: "trial t" }', "{ phase: PHASE4 }"],
+    [
+        "{ phase: { eq: PHASE1 } }",
+        "{ status: { eq: RECRUITING } }",
+        '{ search: "trial t" }',
+        "{ phase: { eq: PHASE4 } }",
+    ],
 )
 def test_a_filter_narrows_every_aggregate_as_it_narrows_the_list(
     anonymous_client: Recorder, trial_filter: str

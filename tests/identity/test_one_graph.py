@@ -124,7 +124,7 @@ def test_nordic_cell_process_partners_with_both_sides(gql: GraphQLClient) -> Non
     assert {"Lund University", "Leiden University Medical Center"} <= sides
 
 
-QUEUE = """{ matchSuggestions(filter: {status: PENDING}) { nodes {
+QUEUE = """{ matchSuggestions(filter: {status: {eq: PENDING}}) { nodes {
     id entityType reason node { id ... on Product { name } ... on Condition { name } }
     other { id ... on Product { name } ... on Condition { name } } } } }"""
 

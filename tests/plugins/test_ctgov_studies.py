@@ -194,7 +194,7 @@ INTERVENTIONS = """{
     interventions { name type description }
     provenance(fields: ["interventions"]) { claims { feed value } }
   }
-  matchSuggestions(filter: {entityType: "product"}) {
+  matchSuggestions(filter: {entityType: {eq: "product"}}) {
     nodes { node { ... on Product { name } } other { ... on Product { name } } }
   }
 }"""

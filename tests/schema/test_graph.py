@@ -88,15 +88,15 @@ def test_bad_paging_arguments_are_explained(
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ('institutions(filter: {kind: COMPANY}) { nodes { name } }',
+        ('institutions(filter: {kind: {eq: COMPANY}}) { nodes { name } }',
          ["Nordic Cell Process AB", "Medicon Vector Labs AB", "Öresund Biologics AB",
           "Leiden Vector Works B.V."]),
         ('institutions(filter: {search: "skåne"}) { nodes { name } }',
          ["Skåne University Hospital", "Region Skåne"]),
-        ('projects(filter: {area: EDUCATION}) { nodes { title } }',
+        ('projects(filter: {area: {eq: EDUCATION}}) { nodes { title } }',
          ["Kurs: GMP-tillverkning av ATMP", "Joint ATMP course Leiden–Lund"]),
         ('trials(filter: {search: "stem-pd"}) { nodes { nctId } }', ["NCT05635409"]),
-        ('facilities(filter: {kind: SCIENCE_PARK}) { nodes { name } }',
+        ('facilities(filter: {kind: {eq: SCIENCE_PARK}}) { nodes { name } }',
          ["Leiden Bio Science Park", "Medicon Village"]),
     ],
 )  # fmt: skip
@@ -115,7 +115,7 @@ def test_relations_run_both_ways(gql: GraphQLClient) -> None:
             conditions { name trials { nctId } }
             sites { name trial { nctId } institution { trialSites { name } } }
           }
-          institutions(filter: {rorId: "012a77v79"}) {
+          institutions(filter: {rorId: {eq: "012a77v79"}}) {
             nodes {
               ledProjects { code }
               facilities { name owner { name } }
@@ -212,7 +212,7 @@ def test_exchange_and_course_projects_build_their_own_nodes(gql: GraphQLClient) 
 
 def test_ingest_runs_report_their_quarantine(gql: GraphQLClient) -> None:
     data = gql.execute(
-        """{ ingestRuns(filter: {feed: "lund_skane"}) { nodes {
+        """{ ingestRuns(filter: {feed: {eq: "lund_skane"}}) { nodes {
               status read created updated unchanged quarantined
               quarantine { sourceId field value }
         } } }"""
@@ -226,6 +226,33 @@ def test_ingest_runs_report_their_quarantine(gql: GraphQLClient) -> None:
         "field": "ATMP-klass",
         "value": "XTMP",
     }
+
+
+def test_the_curation_lists_order_and_filter_as_the_others(gql: GraphQLClient) -> None:
+    data = gql.execute(
+        """{ ingestRuns(orderBy: [{field: QUARANTINED, direction: DESC}], first: 2) {
+               nodes { feed quarantined
+                 quarantine(filter: {file: {eq: "trials.csv"}}, orderBy: [{field: ROW}]) {
+                   row sourceId } } }
+             quarantinedRecords(filter: {feed: "lumc"}, orderBy: [{field: ROW, direction: DESC}])
+               { nodes { row sourceId } } }"""
+    )
+
+    assert data["ingestRuns"]["nodes"] == [
+        {
+            "feed": "lund_skane",
+            "quarantined": 9,
+            "quarantine": [
+                {"row": 3, "sourceId": "SUS-CART-01"},
+                {"row": 4, "sourceId": "SUS-GT-02"},
+            ],
+        },
+        {"feed": "lumc", "quarantined": 2, "quarantine": []},
+    ]
+    assert data["quarantinedRecords"]["nodes"] == [
+        {"row": 4, "sourceId": "P24.311"},
+        {"row": 3, "sourceId": None},
+    ]
 
 
 def test_plugins_are_listed_over_graphql(gql: GraphQLClient) -> None:

@@ -1,7 +1,7 @@
 """full-text search: the index `search` reads, and the triggers that keep it current
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-10 10:00:00
 
 One document per live trial, project, product, institution, partnership, person and
@@ -19,7 +19,7 @@ from atmp_graph.model import search_index
 
 # revision identifiers, used by Alembic.
 revision: str = '0014'
-down_revision: str | Sequence[str] | None = '0012'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
