@@ -111,16 +111,18 @@ def our_cursors(url: str, pages: int) -> list[str]:
     return cursors
 
 
-def check_same_answers(case: Case, peer_url: str, peer: bytes, our_url: str, ours: bytes) -> int:
-    """Both servers give the same trials and sites, all of them at an institution."""
-    theirs, mine = peer_trials(_post(peer_url, peer)), our_trials(_post(our_url, ours))
+def check_same_answers(case: Case, peer: tuple[str, bytes], ours: tuple[list[str], bytes]) -> None:
+    """The peer and each of our servers give the same trials and sites, all of them at an
+    institution."""
+    theirs = peer_trials(_post(*peer))
     assert len(theirs) == case.trials, f"{case.name}: the peer gave {len(theirs)} trials"
-    assert mine == theirs, f"{case.name}: the answers differ"
-    sites = [site for trial in mine for site in trial[4]]
+    sites = [site for trial in theirs for site in trial[4]]
     assert len(sites) == case.trials * SITES_PER_TRIAL, f"{case.name}: {len(sites)} sites"
     assert all(site[2] for site in sites), f"{case.name}: a site at no institution"
-    print(f"{case.name}: both servers give the same {len(mine)} trials, {len(sites)} sites: ok")
-    return len(sites)
+    urls, body = ours
+    for url in urls:
+        assert our_trials(_post(url, body)) == theirs, f"{case.name}: {url} answers otherwise"
+    print(f"{case.name}: both servers give the same {len(theirs)} trials, {len(sites)} sites: ok")
 
 
 def machine(meter: Meter) -> dict[str, Any]:
@@ -155,10 +157,10 @@ def measure_case(
     case: Case, started: list[Server], meter: Meter, workdir: Path, args: argparse.Namespace
 ) -> dict[str, list[Run]]:
     """Check both answers agree, warm every server up, then the rounds, alternating servers."""
-    (_, peer_url, _), (_, our_url, _) = started[:2]
+    (_, peer_url, _), *ours = started
     theirs = peer_body(case)
-    mine = our_body(case, our_cursors(our_url, our_pages(case)))
-    check_same_answers(case, peer_url, theirs, our_url, mine)
+    mine = our_body(case, our_cursors(ours[0][1], our_pages(case)))
+    check_same_answers(case, (peer_url, theirs), ([url for _, url, _ in ours], mine))
     scripts = {
         label: wrk.lua_script(
             workdir / f"{case.name}-{n}.lua", theirs if label == PEER_LABEL else mine
