@@ -8,6 +8,7 @@ does not see it.
 """
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, create_engine, text
@@ -91,6 +92,29 @@ class Meter:
             if used <= IDLE_CPU and self._busy_backends() == 0:
                 return
         raise RuntimeError(f"the server (process {pid}) was still busy {IDLE_TIMEOUT:.0f} s on")
+
+    def alone(self, pid: int, send: Callable[[], object], *, seconds: float) -> dict[str, float]:
+        """One request at a time on an idle server, for `seconds` (at least one request): its
+        statements (exact: no request is in flight at the edges), CPU and time per request."""
+        self.wait_until_idle(pid)
+        self.connection.execute(text(f"SELECT {METER}.pg_stat_statements_reset()"))
+        postmaster = self.cluster.processes()[0]
+        server_before, postgres_before = tree_cpu_seconds(pid), tree_cpu_seconds(postmaster)
+        started, repeat = time.perf_counter(), 0
+        while repeat == 0 or time.perf_counter() - started < seconds:
+            send()
+            repeat += 1
+        wall = time.perf_counter() - started
+        server_cpu = tree_cpu_seconds(pid) - server_before
+        postgres_cpu = tree_cpu_seconds(postmaster) - postgres_before
+        statements = sum(calls for calls, _ in self._statements())
+        return {
+            "requests": repeat,
+            "statements_per_request": statements / repeat,
+            "server_cpu_ms_per_request": 1000 * server_cpu / repeat,
+            "postgres_cpu_ms_per_request": 1000 * postgres_cpu / repeat,
+            "milliseconds_per_request": 1000 * wall / repeat,
+        }
 
     def run(
         self, server: tuple[str, str, int], case: Case, *, round_: int, script: Path, seconds: int

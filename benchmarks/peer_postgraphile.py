@@ -16,6 +16,7 @@ and the ratio ours / peer, and exits 0 whatever the numbers.  Everything runs on
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -52,9 +53,10 @@ from benchmarks.peer_queries import (
     peer_body,
     peer_trials,
 )
-from benchmarks.peer_report import PEER_LABEL, Run, median_run, ratios, table
+from benchmarks.peer_report import PEER_LABEL, Run, alone_table, median_run, ratios, table
 
 INSTITUTIONS, SITES_PER_TRIAL = 2_000, 5
+ALONE = 2.0  # seconds of one request at a time at each server (CPU is counted in 10 ms ticks)
 # (label, GraphQL URL, process id) of a running server.
 Server = tuple[str, str, int]
 
@@ -92,10 +94,12 @@ def fill(url: str, trials: int, workdir: Path) -> dict[str, float]:
     return counts | {"ingest_seconds": round(seconds, 1)}
 
 
+# One client, so one request alone costs the servers no new TCP connection each.
+_CLIENT = httpx2.Client(headers={"Content-Type": "application/json"}, timeout=120)
+
+
 def _post(url: str, body: bytes) -> dict[str, Any]:
-    response = httpx2.post(
-        url, content=body, headers={"Content-Type": "application/json"}, timeout=120
-    )
+    response = _CLIENT.post(url, content=body)
     answer: dict[str, Any] = response.json()
     assert response.status_code == 200, (url, response.status_code, answer)
     assert "errors" not in answer, (url, answer)
@@ -155,22 +159,26 @@ def servers(cluster: OwnPostgres, workdir: Path) -> Iterator[list[Server]]:
 
 def measure_case(
     case: Case, started: list[Server], meter: Meter, workdir: Path, args: argparse.Namespace
-) -> dict[str, list[Run]]:
-    """Check both answers agree, warm every server up, then the rounds, alternating servers."""
+) -> tuple[dict[str, list[Run]], dict[str, dict[str, float]]]:
+    """Check both answers agree, warm every server up, measure one request alone at each,
+    then the rounds, alternating servers; the runs and the requests alone, by server."""
     (_, peer_url, _), *ours = started
     theirs = peer_body(case)
     mine = our_body(case, our_cursors(ours[0][1], our_pages(case)))
     check_same_answers(case, (peer_url, theirs), ([url for _, url, _ in ours], mine))
+    bodies = {label: theirs if label == PEER_LABEL else mine for label, _, _ in started}
     scripts = {
-        label: wrk.lua_script(
-            workdir / f"{case.name}-{n}.lua", theirs if label == PEER_LABEL else mine
-        )
-        for n, (label, _, _) in enumerate(started)
+        label: wrk.lua_script(workdir / f"{case.name}-{n}.lua", body)
+        for n, (label, body) in enumerate(bodies.items())
     }
     for label, url, pid in started if args.warmup else ():  # pools, caches, V8's JIT
         wrk.run(url, scripts[label], seconds=args.warmup, connections=case.connections,
                 threads=case.threads)  # fmt: skip
         meter.wait_until_idle(pid)
+    alone = {
+        label: meter.alone(pid, functools.partial(_post, url, bodies[label]), seconds=ALONE)
+        for label, url, pid in started
+    }
     runs: dict[str, list[Run]] = {label: [] for label, _, _ in started}
     for round_ in range(args.rounds):
         for server in started:
@@ -181,7 +189,7 @@ def measure_case(
             runs[label].append(run)
             print(f"{case.name}, round {round_ + 1}, {label}: "
                   f"{run.load.per_second:,.1f} requests/s", flush=True)  # fmt: skip
-    return runs
+    return runs, alone
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -205,9 +213,10 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         }
         with servers(cluster, workdir) as started:
             for case in CASES:
-                runs = measure_case(case, started, meter, workdir, args)
+                runs, alone = measure_case(case, started, meter, workdir, args)
                 medians = {label: median_run(found) for label, found in runs.items()}
                 print("\n" + table(case, medians, rounds=args.rounds, seconds=args.seconds))
+                print("\n" + alone_table(alone))
                 print(flush=True)
                 report["cases"][case.name] = {
                     "servers": {
@@ -216,6 +225,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                             "requests_per_second_spread": statistics.pstdev(
                                 [run.load.per_second for run in runs[label]]
                             ),
+                            "alone": alone[label],
                             "rounds": [dataclasses.asdict(run) for run in runs[label]],
                         }
                         for label, median in medians.items()

@@ -126,3 +126,20 @@ def table(case: Case, medians: dict[str, Run], *, rounds: int, seconds: int) -> 
         cpu = _met(ratio["total_cpu_per_request"], ratio.get("total_cpu_per_request_met"), 2)
         lines.append(f"| {label} | {speed} | {cpu} |")
     return "\n".join(lines)
+
+
+def alone_table(alone: dict[str, dict[str, float]]) -> str:
+    """One request at a time on an idle server: exact statement counts, and the CPU and time
+    of a request that shares the machine with no other."""
+    lines = [
+        "| one request alone | time | server CPU | PostgreSQL CPU | SQL statements |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, numbers in alone.items():
+        lines.append(
+            f"| {label} | {_cell(numbers['milliseconds_per_request'], ' ms')} "
+            f"| {_cell(numbers['server_cpu_ms_per_request'], ' ms')} "
+            f"| {_cell(numbers['postgres_cpu_ms_per_request'], ' ms')} "
+            f"| {numbers['statements_per_request']:.1f} |"
+        )
+    return "\n".join(lines)
