@@ -10,6 +10,7 @@ does not see it.
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 
@@ -25,10 +26,18 @@ METER = "benchmark"
 IDLE_SECONDS, IDLE_TIMEOUT = 0.5, 300.0
 IDLE_CPU = 0.02  # seconds of CPU per IDLE_SECONDS still taken for idle (timers, housekeeping)
 STATEMENT_TEXT = 300  # characters of each top statement kept
-TOP_STATEMENTS = 8
+TOP_STATEMENTS = 12
 # What the servers connect as; log_connections=on writes this line for each new one.
 _CONNECTED = "connection authorized: user=postgres "
 SERVER_SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "log_connections": "on"}
+
+
+def _shortened(statements: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The most called statements, each on one line and cut short."""
+    return [
+        (calls, " ".join(query.split())[:STATEMENT_TEXT])
+        for calls, query in statements[:TOP_STATEMENTS]
+    ]
 
 
 class Meter:
@@ -93,7 +102,7 @@ class Meter:
                 return
         raise RuntimeError(f"the server (process {pid}) was still busy {IDLE_TIMEOUT:.0f} s on")
 
-    def alone(self, pid: int, send: Callable[[], object], *, seconds: float) -> dict[str, float]:
+    def alone(self, pid: int, send: Callable[[], object], *, seconds: float) -> dict[str, Any]:
         """One request at a time on an idle server, for `seconds` (at least one request): its
         statements (exact: no request is in flight at the edges), CPU and time per request."""
         self.wait_until_idle(pid)
@@ -107,13 +116,15 @@ class Meter:
         wall = time.perf_counter() - started
         server_cpu = tree_cpu_seconds(pid) - server_before
         postgres_cpu = tree_cpu_seconds(postmaster) - postgres_before
-        statements = sum(calls for calls, _ in self._statements())
+        ran = self._statements()
+        statements = sum(calls for calls, _ in ran)
         return {
             "requests": repeat,
             "statements_per_request": statements / repeat,
             "server_cpu_ms_per_request": 1000 * server_cpu / repeat,
             "postgres_cpu_ms_per_request": 1000 * postgres_cpu / repeat,
             "milliseconds_per_request": 1000 * wall / repeat,
+            "statements": _shortened(ran),
         }
 
     def run(
@@ -145,8 +156,5 @@ class Meter:
             postgres_cpu_seconds=postgres_cpu,
             statements=sum(calls for calls, _ in statements),
             new_connections=connections,
-            top_statements=[
-                (calls, " ".join(query.split())[:STATEMENT_TEXT])
-                for calls, query in statements[:TOP_STATEMENTS]
-            ],
+            top_statements=_shortened(statements),
         )

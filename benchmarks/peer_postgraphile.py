@@ -25,8 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +39,7 @@ from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from benchmarks import peer_servers, wrk
 from benchmarks.exports import write_ctgov_pages
-from benchmarks.own_postgres import OwnPostgres, own_postgres
+from benchmarks.own_postgres import own_postgres
 from benchmarks.peer_meter import SERVER_SETTINGS, Meter
 from benchmarks.peer_queries import (
     CASES,
@@ -53,10 +51,12 @@ from benchmarks.peer_queries import (
     peer_body,
     peer_trials,
 )
-from benchmarks.peer_report import PEER_LABEL, Run, alone_table, median_run, ratios, table
+from benchmarks.peer_report import Run, alone_table, median_run, ratios, table
+from benchmarks.peer_servers import PEER_LABEL
 
 INSTITUTIONS, SITES_PER_TRIAL = 2_000, 5
-ALONE = 2.0  # seconds of one request at a time at each server (CPU is counted in 10 ms ticks)
+# Seconds of one request at a time at each server (CPU is counted in 10 ms ticks); quick: 0.5.
+ALONE_SECONDS = 2.0
 # (label, GraphQL URL, process id) of a running server.
 Server = tuple[str, str, int]
 
@@ -79,15 +79,15 @@ def fill(url: str, trials: int, workdir: Path) -> dict[str, float]:
     assert report.quarantined == 0, report.summary()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
-        count = connection.scalar
+        every = select(func.count())
         counts = {
-            "trials": count(select(func.count()).select_from(m.ClinicalTrial)) or 0,
-            "institutions": count(select(func.count()).select_from(m.Institution)) or 0,
-            "sites": count(select(func.count()).select_from(m.TrialSite)) or 0,
-            "sites_at_an_institution": count(
-                select(func.count()).where(m.TrialSite.institution_id.is_not(None))
-            )
-            or 0,
+            name: connection.scalar(query) or 0
+            for name, query in {
+                "trials": every.select_from(m.ClinicalTrial),
+                "institutions": every.select_from(m.Institution),
+                "sites": every.select_from(m.TrialSite),
+                "sites_at_an_institution": every.where(m.TrialSite.institution_id.is_not(None)),
+            }.items()
         }
     engine.dispose()
     print(f"ingested {report.read:,} records in {seconds:.1f} s: {counts}", flush=True)
@@ -143,23 +143,9 @@ def machine(meter: Meter) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def servers(cluster: OwnPostgres, workdir: Path) -> Iterator[list[Server]]:
-    """The peer, and ours with 1 and 2 workers, all running (idle while another is loaded)."""
-    libpq = cluster.url.replace("postgresql+psycopg://", "postgres://", 1)
-    with ExitStack() as stack:
-        url, pid = stack.enter_context(peer_servers.peer(libpq, workdir / "peer.log"))
-        started = [(PEER_LABEL, url, pid)]
-        for workers in (1, 2):
-            log = workdir / f"ours-{workers}.log"
-            url, pid = stack.enter_context(peer_servers.ours(cluster.url, workers, log))
-            started.append((f"ATMP Graph, {workers} uvicorn worker{'s' * (workers > 1)}", url, pid))
-        yield started
-
-
 def measure_case(
     case: Case, started: list[Server], meter: Meter, workdir: Path, args: argparse.Namespace
-) -> tuple[dict[str, list[Run]], dict[str, dict[str, float]]]:
+) -> tuple[dict[str, list[Run]], dict[str, dict[str, Any]]]:
     """Check both answers agree, warm every server up, measure one request alone at each,
     then the rounds, alternating servers; the runs and the requests alone, by server."""
     (_, peer_url, _), *ours = started
@@ -176,7 +162,7 @@ def measure_case(
                 threads=case.threads)  # fmt: skip
         meter.wait_until_idle(pid)
     alone = {
-        label: meter.alone(pid, functools.partial(_post, url, bodies[label]), seconds=ALONE)
+        label: meter.alone(pid, functools.partial(_post, url, bodies[label]), seconds=args.alone)
         for label, url, pid in started
     }
     runs: dict[str, list[Run]] = {label: [] for label, _, _ in started}
@@ -206,12 +192,17 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "seconds": args.seconds,
                 "rounds": args.rounds,
                 "warmup_seconds": args.warmup,
+                "alone_seconds": args.alone,
                 "npm_ci_seconds": round(installed, 1),
                 "postgresql": SERVER_SETTINGS,
             },
             "cases": {},
         }
-        with servers(cluster, workdir) as started:
+        libpq = cluster.url.replace("postgresql+psycopg://", "postgres://", 1)
+        launches = [peer_servers.peer(libpq)] + [
+            peer_servers.ours(cluster.url, workers, workdir) for workers in (1, 2)
+        ]
+        with peer_servers.serving(launches, workdir) as started:
             for case in CASES:
                 runs, alone = measure_case(case, started, meter, workdir, args)
                 medians = {label: median_run(found) for label, found in runs.items()}
@@ -252,6 +243,7 @@ def main() -> None:
     args.trials = 2_000 if args.quick else 20_000
     args.seconds = args.seconds or (2 if args.quick else 10)
     args.rounds = args.rounds or (1 if args.quick else 3)
+    args.alone = ALONE_SECONDS / 4 if args.quick else ALONE_SECONDS
     with tempfile.TemporaryDirectory(prefix="atmp-peer-") as folder:
         report = measure(args, Path(folder))
     about = report["machine"]

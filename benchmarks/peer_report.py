@@ -5,9 +5,9 @@ import dataclasses
 from typing import Any
 
 from benchmarks.peer_queries import Case
+from benchmarks.peer_servers import PEER_LABEL
 from benchmarks.wrk import Load
 
-PEER_LABEL = "PostGraphile 5.1.5, 1 Node process"
 # Ours / peer in requests/s; and ours must spend less CPU per request (server + PostgreSQL).
 SPEED_TARGETS = {"small": 2.0, "big": 3.0}
 
@@ -128,7 +128,7 @@ def table(case: Case, medians: dict[str, Run], *, rounds: int, seconds: int) -> 
     return "\n".join(lines)
 
 
-def alone_table(alone: dict[str, dict[str, float]]) -> str:
+def alone_table(alone: dict[str, dict[str, Any]]) -> str:
     """One request at a time on an idle server: exact statement counts, and the CPU and time
     of a request that shares the machine with no other."""
     lines = [

@@ -6,6 +6,7 @@ one Node process with benchmarks/peer/graphile.config.mjs.  Ours is uvicorn on t
 `atmp-graph serve` runs, with 1 or 2 workers.  wrk comes from Debian's packages.
 """
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx2
@@ -26,6 +27,7 @@ POSTGRAPHILE = PEER / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
 # The lockfile that node_modules was installed from, so a second run skips `npm ci`.
 _INSTALLED = PEER / "node_modules" / ".installed-lockfile-sha256"
 STARTUP_SECONDS = 90
+PEER_LABEL = "PostGraphile 5.1.5, 1 Node process"
 
 
 def _lockfile_hash() -> str:
@@ -66,68 +68,87 @@ def node_version() -> str:
     return version.stdout.strip()
 
 
-@contextmanager
-def _serving(
-    label: str, command: list[str], *, env: Mapping[str, str], cwd: Path, log: Path
-) -> Iterator[tuple[str, int]]:
-    """Run `command` until POST /graphql answers; yield its GraphQL URL and process id."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/graphql"
-    # Only the settings given here: an ATMP_PROFILE=production of the caller's would change ours.
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith("ATMP_")}
-    environment = inherited | dict(env) | {"PORT": str(port)}
-    command = [part.replace("{port}", str(port)) for part in command]
-    with log.open("w") as output, subprocess.Popen(
-        command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT
-    ) as server:  # fmt: skip
-        try:
-            deadline = time.monotonic() + STARTUP_SECONDS
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{label} did not start:\n{log.read_text()[-3000:]}")
-                try:
-                    answer = httpx2.post(url, json={"query": "{ __typename }"}, timeout=2)
-                    if answer.status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    pass
-                time.sleep(0.2)
-            yield url, server.pid
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=30)
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """How to start one server: `{port}` in its command, and PORT in its environment, are
+    the free port it gets."""
+
+    label: str
+    command: list[str]
+    env: Mapping[str, str]
+    cwd: Path
 
 
-@contextmanager
-def peer(database: str, log: Path) -> Iterator[tuple[str, int]]:
+def peer(database: str) -> Launch:
     """PostGraphile over `database` (a libpq URL)."""
-    with _serving(
-        "PostGraphile",
+    return Launch(
+        PEER_LABEL,
         [str(NODE), str(POSTGRAPHILE), "-C", "graphile.config.mjs"],
-        env={"DATABASE_URL": database, "GRAPHILE_ENV": "production", "NODE_ENV": "production"},
-        cwd=PEER,
-        log=log,
-    ) as served:
-        yield served
+        {"DATABASE_URL": database, "GRAPHILE_ENV": "production", "NODE_ENV": "production"},
+        PEER,
+    )
 
 
-@contextmanager
-def ours(database: str, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+def ours(database: str, workers: int, cwd: Path) -> Launch:
     """Our app over `database` (a SQLAlchemy URL), anonymous requests, rate limits off.
 
-    uvicorn itself, as `atmp-graph serve` runs it, but without its access log: the peer
-    writes no line per request either."""
-    with _serving(
-        f"ATMP Graph ({workers} workers)",
+    uvicorn itself, as `atmp-graph serve` runs it, but without its access log (`serve` has
+    no switch for it): the peer writes no line per request either."""
+    return Launch(
+        f"ATMP Graph, {workers} uvicorn worker{'s' * (workers > 1)}",
         [sys.executable, "-m", "uvicorn", "atmp_graph.api.app:app_from_environment",
          "--factory", "--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers),
          "--no-access-log"],
-        env={"ATMP_DATABASE_URL": database, "ATMP_RATE_LIMIT": "false"},
-        cwd=log.parent,
-        log=log,
-    ) as served:  # fmt: skip
-        yield served
+        {"ATMP_DATABASE_URL": database, "ATMP_RATE_LIMIT": "false"},
+        cwd,
+    )  # fmt: skip
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx2.post(url, json={"query": "{ __typename }"}, timeout=2).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
+@contextmanager
+def serving(launches: list[Launch], logs: Path) -> Iterator[list[tuple[str, str, int]]]:
+    """Start every server at once, wait until each answers POST /graphql, and yield their
+    labels, GraphQL URLs and process ids; stop them afterwards."""
+    # Only the settings given here: an ATMP_PROFILE=production of the caller's would change ours.
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("ATMP_")}
+    started: list[tuple[Launch, str, Path, subprocess.Popen[bytes]]] = []
+    with ExitStack() as stack:
+        for n, launch in enumerate(launches):
+            port = str(free_port())
+            log = logs / f"server-{n}.log"
+            output = stack.enter_context(log.open("w"))
+            command = [part.replace("{port}", port) for part in launch.command]
+            environment = inherited | dict(launch.env) | {"PORT": port}
+            process = stack.enter_context(
+                subprocess.Popen(
+                    command,
+                    cwd=launch.cwd,
+                    env=environment,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            stack.callback(_stop, process)
+            started.append((launch, f"http://127.0.0.1:{port}/graphql", log, process))
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for launch, url, log, process in started:
+            while not _answers(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{launch.label} did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.2)
+        yield [(launch.label, url, process.pid) for launch, url, _, process in started]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
