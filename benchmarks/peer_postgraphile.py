@@ -224,6 +224,8 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     "ours_over_peer": ratios(case, medians),
                 }
         meter.close()
+    # Other work on the machine shows here: the runs themselves add about 2 to a 1-minute load.
+    report["machine"]["load_average_at_end"] = os.getloadavg()
     return report
 
 
@@ -247,9 +249,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="atmp-peer-") as folder:
         report = measure(args, Path(folder))
     about = report["machine"]
+    start, end = about["load_average_at_start"][0], about["load_average_at_end"][0]
     print(
-        f"machine: {about['cores']} cores, load average {about['load_average_at_start'][0]:.2f} "
-        f"at the start; Python {about['python']}, Node {about['node']}, PostgreSQL "
+        f"machine: {about['cores']} cores, load average {start:.2f} at the start and {end:.2f} "
+        f"at the end; Python {about['python']}, Node {about['node']}, PostgreSQL "
         f"{about['postgresql']}, {about['wrk']}; PostGraphile runs as one Node process"
     )
     if args.json:
