@@ -45,9 +45,29 @@ def write_flat_trials_export(directory: Path, count: int) -> Path:
     return directory
 
 
-def _study(n: int, locations: int) -> dict[str, object]:
+def _sites(n: int, locations: int, sponsors: int | None) -> list[dict[str, str]]:
+    """Study `n`'s locations: facilities out of forty, or (with `sponsors`) at its own lead
+    sponsor and those of the studies after it, so every site is at a known institution.
+    (Those sponsors are named in the same batch of the ingest, mostly: a site named before its
+    institution is placed again when the institution appears, which costs a trial's whole
+    resolution.)"""
+    if sponsors is None:
+        return [
+            {"facility": f"Site {(n + k) % 40}", "city": f"City {k}", "country": "Sweden"}
+            for k in range(locations)
+        ]
+    assert locations <= sponsors, "each of a study's sites must be a different institution"
+    return [
+        {"facility": f"Sponsor {(n + k) % sponsors}", "city": f"City {k}", "country": "Sweden"}
+        for k in range(locations)
+    ]
+
+
+def _study(
+    n: int, locations: int, *, sponsors: int = 50, sites_at_sponsors: bool = False
+) -> dict[str, object]:
     """Generated study `n` in the ClinicalTrials.gov API v2 shape: one biological, two
-    conditions, `locations` sites, a lead sponsor out of fifty."""
+    conditions, `locations` sites, a lead sponsor out of `sponsors`."""
     return {
         "protocolSection": {
             "identificationModule": {
@@ -61,7 +81,7 @@ def _study(n: int, locations: int) -> dict[str, object]:
                 "lastUpdatePostDateStruct": {"date": "2026-01-15"},
             },
             "sponsorCollaboratorsModule": {
-                "leadSponsor": {"name": f"Sponsor {n % 50}", "class": "OTHER"}
+                "leadSponsor": {"name": f"Sponsor {n % sponsors}", "class": "OTHER"}
             },
             "conditionsModule": {"conditions": [f"Condition {n % 7}", f"Condition {n % 3 + 10}"]},
             "designModule": {
@@ -73,22 +93,31 @@ def _study(n: int, locations: int) -> dict[str, object]:
                 "interventions": [{"type": "BIOLOGICAL", "name": f"Product {n}"}]
             },
             "contactsLocationsModule": {
-                "locations": [
-                    {"facility": f"Site {(n + k) % 40}", "city": f"City {k}", "country": "Sweden"}
-                    for k in range(locations)
-                ]
+                "locations": _sites(n, locations, sponsors if sites_at_sponsors else None)
             },
         }
     }
 
 
 def write_ctgov_pages(
-    directory: Path, count: int, *, locations: int = 5, page_size: int = 100
+    directory: Path,
+    count: int,
+    *,
+    locations: int = 5,
+    page_size: int = 100,
+    sponsors: int = 50,
+    sites_at_sponsors: bool = False,
 ) -> Path:
-    """`count` generated studies as API v2 page files (`{"studies": [...]}`), a page at a time."""
+    """`count` generated studies as API v2 page files (`{"studies": [...]}`), a page at a time.
+
+    Study n's lead sponsor is `Sponsor {n % sponsors}`; with `sites_at_sponsors` its sites are
+    at other sponsors too (each sponsor then hosts count × locations / sponsors sites)."""
     directory.mkdir(parents=True, exist_ok=True)
     for first in range(0, count, page_size):
-        studies = [_study(n, locations) for n in range(first, min(first + page_size, count))]
+        studies = [
+            _study(n, locations, sponsors=sponsors, sites_at_sponsors=sites_at_sponsors)
+            for n in range(first, min(first + page_size, count))
+        ]
         page = {"studies": studies, "nextPageToken": f"page-{first + page_size}"}
         (directory / f"page-{first // page_size:05d}.json").write_text(json.dumps(page))
     return directory

@@ -1,7 +1,6 @@
 """A real `atmp-graph serve` process on a free port of 127.0.0.1, for tests over live HTTP."""
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -10,11 +9,9 @@ from pathlib import Path
 
 import httpx2
 
+from benchmarks.own_postgres import free_port
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = ["free_port", "serving"]
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """The benchmark scripts still run (tiny bounds; the numbers themselves are not asserted)."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,37 @@ def test_the_row_path_is_measured() -> None:
     assert result.returncode == 0, result.stderr
     assert "one trial row and its product:" in result.stdout
     assert "0 hops climb to a higher layer" in result.stdout, result.stdout
+
+
+def test_the_peer_benchmark_runs(tmp_path: Path) -> None:
+    """PostGraphile and ours over a PostgreSQL of the benchmark's own: both give the same
+    answers, and the tables print.  The first run on a machine also runs `npm ci` from
+    benchmarks/peer/package-lock.json (about 20 s with npm's cache warm)."""
+    numbers = tmp_path / "peer.json"
+    result = subprocess.run(
+        [sys.executable, "benchmarks/peer_postgraphile.py", "--quick", "--seconds", "1",
+         "--warmup", "0", "--json", str(numbers)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    for line in [
+        "small: both servers give the same 20 trials, 100 sites: ok",
+        "big: both servers give the same 500 trials, 2500 sites: ok",
+        "| ours / peer | requests/s (target 2×) | total CPU / request (target below 1) |",
+        "| ours / peer | requests/s (target 3×) | total CPU / request (target below 1) |",
+        "PostGraphile runs as one Node process",
+    ]:
+        assert line in result.stdout, result.stdout
+    report = json.loads(numbers.read_text())
+    assert report["data"] | {"ingest_seconds": 0} == {
+        "trials": 2000,
+        "institutions": 2000,
+        "sites": 10000,
+        "sites_at_an_institution": 10000,
+        "ingest_seconds": 0,
+    }
+    assert set(report["cases"]["small"]["servers"]) == {
+        "PostGraphile 5.1.5, 1 Node process",
+        "ATMP Graph, 1 uvicorn worker",
+        "ATMP Graph, 2 uvicorn workers",
+    }

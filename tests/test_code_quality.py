@@ -55,6 +55,11 @@ ARROWS = {
 }
 
 
+def _our_python(folder: Path) -> Iterator[Path]:
+    """The folder's Python files, without what npm installed (benchmarks/peer/node_modules)."""
+    return (path for path in folder.rglob("*.py") if "node_modules" not in path.parts)
+
+
 def _imported_modules(path: Path) -> Iterator[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -69,7 +74,7 @@ def test_dependencies_point_one_way(folder: str, forbidden: tuple[str, ...]) -> 
     names = {f"atmp_graph.{package}" for package in forbidden} | set(forbidden)
     offenders = sorted(
         f"{path.relative_to(ROOT)} imports {module}"
-        for path in (ROOT / folder).rglob("*.py")
+        for path in _our_python(ROOT / folder)
         for module in _imported_modules(path)
         if module in names or module.startswith(tuple(f"{name}." for name in names))
     )
@@ -85,7 +90,7 @@ def test_code_is_imported_only_through_atmp_graph(old_name: str) -> None:
         f"{path.relative_to(ROOT)} imports {module}"
         for folder in ("api", "schema", "plugins", "model", "ingest", "identity", "access",
                        "benchmarks", "tests", "examples", "src")
-        for path in (ROOT / folder).rglob("*.py")
+        for path in _our_python(ROOT / folder)
         for module in _imported_modules(path)
         if module == old_name or module.startswith(f"{old_name}.")
     )  # fmt: skip
