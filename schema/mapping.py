@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 # model class -> the GraphQL type its rows appear as (filled in by `maps`)
 _TYPES: dict[type[Base], type[Any]] = {}
 
+# Metadata of a root field that finds one row by a lookup: a function of the field's arguments
+# that gives the row's id as SQL, so the read planner finds the row as the resolver does.
+ONE_ROW = "atmp_graph.one_row"
+
 
 def column_names(node_type: type[Any]) -> tuple[str, ...]:
     """The fields of `node_type` that are read straight from its model's columns."""

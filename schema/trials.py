@@ -1,9 +1,10 @@
 """GraphQL types for clinical trials and their sites."""
 
 import datetime as dt
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import strawberry
+from sqlalchemy import ColumnElement, Select, func, select
 from strawberry import relay
 
 import atmp_graph.model as m
@@ -15,7 +16,7 @@ from atmp_graph.schema.collaboration import Facility, Institution
 from atmp_graph.schema.context import Info
 from atmp_graph.schema.enums import TrialPhase, TrialStatus
 from atmp_graph.schema.filters import check_text
-from atmp_graph.schema.mapping import Mapped, MappedNode, maps, related
+from atmp_graph.schema.mapping import ONE_ROW, Mapped, MappedNode, maps, related
 from atmp_graph.schema.pagination import connection_field
 from atmp_graph.schema.provenance import Retirable
 from atmp_graph.schema.research import Condition, Product
@@ -102,11 +103,35 @@ class ClinicalTrial(MappedNode, Retirable):
         return [TrialIntervention(**intervention) for intervention in listed or []]
 
 
+def registry_statement(registry_id: str) -> Select[Any]:
+    """The lookup of the trials holding `registry_id` in any of their registry columns."""
+    check_text(registry_id, argument="registryId")
+    wanted = canonical_eudract(registry_id)  # also upper-cases and compacts NCT and EU CT ids
+    statement = lookup.trials_by_registry_id_statement(
+        (scheme, wanted) for scheme in lookup.REGISTRY_COLUMNS
+    )
+    assert statement is not None
+    return statement
+
+
+def trial_row(registry_id: str) -> ColumnElement[Any]:
+    """The id of the trial `trial(registryId:)` answers, as SQL, for the read planner: the
+    oldest trial holding the id, as the resolver's `registry_id_owners` picks."""
+    if not canonical_eudract(registry_id):
+        # The resolver finds nothing for no id, but SQL would match empty columns.
+        raise ValueError("no registry id")
+    found = registry_statement(registry_id).subquery()
+    return select(func.min(found.c.id)).scalar_subquery()
+
+
 @strawberry.type
 class TrialsQuery:
     trials = connection_field(ClinicalTrial, description="Clinical trials.")
 
-    @strawberry.field(description="The trial known by this registry id: NCT, EudraCT or EU CT.")
+    @strawberry.field(
+        description="The trial known by this registry id: NCT, EudraCT or EU CT.",
+        metadata={ONE_ROW: trial_row},
+    )
     async def trial(
         self,
         info: Info,
@@ -114,12 +139,7 @@ class TrialsQuery:
             str, strawberry.argument(description="Such as NCT05635409 or 2021-001366-38.")
         ],
     ) -> ClinicalTrial | None:
-        check_text(registry_id, argument="registryId")
-        wanted = canonical_eudract(registry_id)  # also upper-cases and compacts NCT and EU CT ids
-        statement = lookup.trials_by_registry_id_statement(
-            (scheme, wanted) for scheme in lookup.REGISTRY_COLUMNS
-        )
-        assert statement is not None
+        statement = registry_statement(registry_id)
         async with info.context.sessions() as session:
             owners = lookup.registry_id_owners(await session.execute(statement))
             trial_id = min(owners.values(), default=None)

@@ -74,7 +74,7 @@ def test_the_installed_server_answers_a_query(venv: Path, tmp_path: Path) -> Non
         "data": {"trial": {"acronym": "STEM-PD", "sponsor": {"name": "Region Skåne"}}},
         "extensions": {
             "cost": {"requested": 4, "limit": 100_000},
-            "readPath": {"compiled": [], "resolvers": ["trial"]},
+            "readPath": {"compiled": ["trial"], "resolvers": []},
         },
     }
 

@@ -39,7 +39,7 @@ from atmp_graph.schema.cost import PAGE_SIZE
 from atmp_graph.schema.filtering import filter_conditions
 from atmp_graph.schema.ids import small_number
 from atmp_graph.schema.keyset import Key, decode_cursor, fingerprint
-from atmp_graph.schema.mapping import Mapped, column_names
+from atmp_graph.schema.mapping import ONE_ROW, Mapped, column_names
 from atmp_graph.schema.nested import RELATION
 from atmp_graph.schema.ordering import order_keys
 from atmp_graph.schema.pagination import BY_FILTER, listed_conditions, page_size
@@ -165,12 +165,14 @@ class ConnectionRoot:
 
 @dataclass(frozen=True)
 class NodeRoot:
-    """`node(id:)`: the row of `model` with `row_id`, or the one it was merged into."""
+    """One node: `node(id:)` (the row of `model` with `row_id`, or the one it was merged
+    into), or a field that finds its row by a lookup (`row`: the row id, as SQL)."""
 
     key: str
     model: type[Base]
-    row_id: int
     shape: NodeShape
+    row_id: int | None = None
+    row: ColumnElement[Any] | None = None
 
 
 Root = ConnectionRoot | NodeRoot
@@ -248,6 +250,8 @@ class Planner:
         if name == "node":
             return self._node(key, definition, details)
         field = _strawberry_field(definition)
+        if ONE_ROW in field.metadata:
+            return self._one_row(key, definition, field, details)
         if PAGE_SIZE not in field.metadata:
             raise NotPlanned(f"{name} is not a connection")
         if not field.metadata.get(BY_FILTER):
@@ -295,6 +299,24 @@ class Planner:
             raise NotPlanned("not a node this viewer may see")
         shape = self._shape(node_type, details)
         return NodeRoot(key=key, model=origin.__model__, row_id=row_id, shape=shape)
+
+    def _one_row(
+        self,
+        key: str,
+        definition: GraphQLField,
+        field: StrawberryField,
+        details: list[FieldDetails],
+    ) -> NodeRoot:
+        """A field that finds one row by a lookup its module declares (`ONE_ROW`): the lookup's
+        SQL finds the row id, as its resolver's does."""
+        self._check_visible("Query", field, definition.type)
+        node_type = get_named_type(definition.type)
+        if not isinstance(node_type, GraphQLObjectType):
+            raise NotPlanned("not one object")
+        arguments = self._arguments(definition, details, known=frozenset(definition.args))
+        row = field.metadata[ONE_ROW](**arguments)
+        shape = self._shape(node_type, details)
+        return NodeRoot(key=key, model=_origin(node_type).__model__, shape=shape, row=row)
 
     def _connection_parts(
         self, connection: GraphQLObjectType, details: list[FieldDetails]

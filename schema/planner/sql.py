@@ -58,6 +58,9 @@ def node_statement(root: NodeRoot, json: JsonDialect) -> Select[Any]:
     """The statement that answers `node(id:)`: the node's JSON, or null; an id merged away
     finds its survivor, as the resolver's lookup does."""
     model: Any = root.model
+    if root.row is not None:
+        one = select(node_array(model, root.shape, json)).where(model.id == root.row)
+        return select(json.as_text(one.scalar_subquery()).label("page"))
     found = select(model.id).where(model.id == root.row_id).scalar_subquery()
     moved = (
         select(EntityRedirect.new_id)

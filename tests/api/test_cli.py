@@ -131,6 +131,6 @@ def test_quick_start_serves_stem_pd_over_live_http(demo_server: str) -> None:
         # 1 + acronym + eudractId + sites (1 + 20 x 2) + products (1 + 20 x 1)
         "extensions": {
             "cost": {"requested": 65, "limit": 100_000},
-            "readPath": {"compiled": [], "resolvers": ["trial"]},
+            "readPath": {"compiled": ["trial"], "resolvers": []},
         },
     }

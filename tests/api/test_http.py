@@ -27,8 +27,8 @@ def test_queries_by_get(app_client: TestClient) -> None:
         "data": {"trial": {"acronym": "STEM-PD"}},
         "extensions": {
             "cost": {"requested": 2, "limit": 100_000},
-            # `trial(registryId:)` is answered by its resolver, not the read planner.
-            "readPath": {"compiled": [], "resolvers": ["trial"]},
+            # The read planner finds the trial by the resolver's own lookup.
+            "readPath": {"compiled": ["trial"], "resolvers": []},
         },
     }
 
@@ -46,8 +46,8 @@ def test_queries_by_post_with_variables(app_client: TestClient) -> None:
         "data": {"trial": {"nctId": "NCT05635409"}},
         "extensions": {
             "cost": {"requested": 2, "limit": 100_000},
-            # `trial(registryId:)` is answered by its resolver, not the read planner.
-            "readPath": {"compiled": [], "resolvers": ["trial"]},
+            # The read planner finds the trial by the resolver's own lookup.
+            "readPath": {"compiled": ["trial"], "resolvers": []},
         },
     }
 

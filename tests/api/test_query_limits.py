@@ -216,9 +216,9 @@ def test_a_query_that_runs_past_the_deadline_is_stopped(demo_database_url: str) 
     )
 
 
-# Answered by its resolver: a read the planner answers whole is not validated again at all
-# (api/compiled_answers.py).
-TRIAL_BY_ID = '{ trial(registryId: "NCT05635409") { acronym } }'
+# Answered by the resolvers (`interventions` has a resolver of its own): a read the planner
+# answers whole is not validated again at all (api/compiled_answers.py).
+TRIAL_BY_ID = '{ trial(registryId: "NCT05635409") { acronym interventions { name } } }'
 
 
 def test_the_same_document_is_validated_once(api: Recorder) -> None:

@@ -208,6 +208,10 @@ COMMON_READS = {
         "sponsor { name } sites { city country } } } }",
         {"id": "Q2xpbmljYWxUcmlhbDox"},  # ClinicalTrial:1
     ),
+    "a trial by its registry id": (
+        "query ($id: String!) { trial(registryId: $id) { acronym phase sponsor { name } } }",
+        {"id": "2021-001366-38"},
+    ),
     "skip and include": (
         "query ($more: Boolean!) { products { nodes { name atmpClass @include(if: $more) "
         "trials @skip(if: $more) { title } } } }",
@@ -230,13 +234,15 @@ def test_the_common_reads_are_answered_by_the_planner(paths: Paths, read: str, r
 def test_a_document_mixing_both_paths_is_answered_in_its_order(paths: Paths) -> None:
     query = (
         '{ conditions(first: 1) { nodes { name } } trial(registryId: "NCT05635409") '
-        "{ acronym } ingestRuns { totalCount } products(first: 1) { nodes { name } } }"
+        "{ acronym interventions { name } } ingestRuns { totalCount } "
+        "products(first: 1) { nodes { name } } }"
     )
     planned, resolved, read_path = both(paths, "anonymous", query)
 
     assert planned == resolved
     assert list(planned["data"]) == ["conditions", "trial", "ingestRuns", "products"]
     assert planned["data"]["ingestRuns"] is None  # refused to anonymous callers, as before
+    # `interventions` has a resolver of its own, so its trial is the resolvers' too.
     assert read_path == {
         "compiled": ["conditions", "products"],
         "resolvers": ["trial", "ingestRuns"],
