@@ -41,8 +41,8 @@ from benchmarks.scratch import add_postgres_option, scratch_database
 BODY = orjson.dumps({"query": QUERY, "variables": {"first": PAGE}})
 
 
-async def call_app(app: Any) -> bytes:
-    """One POST /graphql straight into the ASGI app; the response body."""
+async def call_app(app: Any, body: bytes = BODY) -> bytes:
+    """One POST /graphql of `body` straight into the ASGI app; the response body."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -65,7 +65,7 @@ async def call_app(app: Any) -> bytes:
         if sent:
             await asyncio.sleep(3600)
         sent = True
-        return {"type": "http.request", "body": BODY, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.body":

@@ -23,6 +23,10 @@ BENCHMARKS = {
         ["--trials", "25", "--seconds", "0.2", "--most", "20"],
         ["planner time / raw SQL time", "Strawberry / graphql-core"],
     ),
+    "at_scale": (
+        ["--trials", "1000", "--repeat", "1"],
+        ["filtered, ordered first page", "keyset page 10 of 100", "search, one word"],
+    ),
     "ingest_throughput": (["--records", "300"], ["ratio pipeline / bulk insert"]),
     "ctgov_ingest": (
         ["--records", "200"],

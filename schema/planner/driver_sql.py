@@ -29,16 +29,16 @@ class DriverStatement:
 
 
 def driver_statement(statement: Select[Any], dialect: Dialect, *, counts: bool) -> DriverStatement:
-    # IN lists and other late-rendered parameters are rendered now: the text is final.
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    values = compiled.construct_params()
-    # What an execution would apply to each value (private to SQLAlchemy, stable since 1.4).
-    processors: dict[str, Any] = dict(compiled._bind_processors)
+    compiled = statement.compile(dialect=dialect)
+    # IN lists are rendered one parameter per value now, each with the processor of its list:
+    # the step SQLAlchemy's own execution takes (private to it, stable since 1.4).
+    expanded = compiled._process_parameters_for_postcompile(compiled.construct_params())
+    processors: dict[str, Any] = dict(expanded.processors)
     processed = {
         name: processors[name](value) if name in processors else value
-        for name, value in values.items()
+        for name, value in expanded.parameters.items()
     }
     parameters: dict[str, Any] | tuple[Any, ...] = processed
     if compiled.positional:
-        parameters = tuple(processed[name] for name in compiled.positiontup or ())
-    return DriverStatement(str(compiled), parameters, counts)
+        parameters = tuple(processed[name] for name in expanded.positiontup or ())
+    return DriverStatement(expanded.statement, parameters, counts)

@@ -187,6 +187,14 @@ COMMON_READS = {
         "{ trials(filter: { phase: { eq: PHASE1 } }) { totalCount nodes { title phase } } }",
         None,
     ),
+    # An IN list's values are each processed as the column's type says (an enum to its
+    # stored value), or the driver is sent Python objects.
+    "a filter with a list of values and a relation": (
+        "{ trials(filter: { phase: { in: [PHASE1, PHASE1_PHASE2] }, sites: { country: "
+        '{ in: ["SE", "NL"] } } }, orderBy: [{ field: START_DATE, direction: DESC }]) '
+        "{ totalCount nodes { title phase startDate } } }",
+        None,
+    ),
     "institutions and what they sponsor": (
         '{ institutions(filter: { country: { eq: "SE" } }) { nodes { __typename name kind partOf '
         "{ name } sponsoredTrials(first: 3) { title } facilities { name kind } } } }",
