@@ -145,7 +145,10 @@ def test_generated_queries_get_the_same_answer_on_both_paths(paths: Paths) -> No
             assert planned == resolved, (role, query)
             for key in (read_path or {}).get("compiled", []):
                 paths.answered["compiled"] += 1
-                assert key in (planned.get("data") or {}), (query, read_path)
+                # (A non-null root field the resolvers refused, such as a list given a global
+                # id that is none, nulls the whole answer: then no key is in it.)
+                if planned.get("data") is not None:
+                    assert key in planned["data"], (query, read_path)
             paths.answered["resolvers"] += len((read_path or {}).get("resolvers", []))
 
     fuzz_settings(EXAMPLES[paths.backend])(each)()
