@@ -33,7 +33,8 @@ def driver_statement(statement: Select[Any], dialect: Dialect, *, counts: bool) 
     # IN lists are rendered one parameter per value now, each with the processor of its list:
     # the step SQLAlchemy's own execution takes (private to it, stable since 1.4).
     expanded = compiled._process_parameters_for_postcompile(compiled.construct_params())
-    processors: dict[str, Any] = dict(expanded.processors)
+    # The single values' processors, and those of each value of an expanded list.
+    processors: dict[str, Any] = {**compiled._bind_processors, **expanded.processors}
     processed = {
         name: processors[name](value) if name in processors else value
         for name, value in expanded.parameters.items()
