@@ -135,7 +135,9 @@ class _Conditions:
         target = aliased(operation.target)
         inner = self.of(target, value, path, depth=depth + 1)
         related = getattr(model, operation.attribute).of_type(target)
-        return related.any(*inner) if related.property.uselist else related.has(*inner)  # type: ignore[no-any-return]
+        # any() and has() take one criterion: the inner filter's conditions, all of them.
+        criterion = and_(*inner) if inner else None
+        return related.any(criterion) if related.property.uselist else related.has(criterion)  # type: ignore[no-any-return]
 
     def combined(
         self, model: Any, kind: str, value: Any, path: str, *, depth: int

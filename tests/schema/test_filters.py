@@ -82,6 +82,13 @@ def _id(client: GraphQLClient, field: str, filter_type: str, filter: dict[str, A
         ({"conditions": {"name": {"eq": "Parkinson Disease"}}}, [STEM_PD]),
         ({"conditions": {"name": {"contains": "crohn"}}}, [CROHN]),
         ({"sites": {"country": {"eq": "NL"}}}, [RAG1_SCID, CROHN]),
+        # One site must match all of it: none in Lund is in the Netherlands.
+        ({"sites": {"country": {"eq": "SE"}, "city": {"eq": "Lund"}}}, [STEM_PD]),
+        ({"sites": {"country": {"eq": "NL"}, "city": {"eq": "Lund"}}}, []),
+        (
+            {"sponsor": {"kind": {"eq": "HOSPITAL"}, "country": {"eq": "NL"}, "and": []}},
+            [RAG1_SCID, CROHN],
+        ),
         ({"sites": {"country": {"isNull": True}}}, [STEM_PD]),
         ({"sites": {}}, [STEM_PD, RAG1_SCID, CROHN]),
         ({"sponsor": {"country": {"eq": "SE"}}}, [STEM_PD]),
