@@ -21,7 +21,11 @@ from starlette.types import Message, Receive
 from atmp_graph.access.viewer import Viewer
 from atmp_graph.api.media_types import response_media_type
 from atmp_graph.schema.memo import Memo
-from atmp_graph.schema.planner.compiled_reads import CompiledOperation, answer_roots
+from atmp_graph.schema.planner.compiled_reads import (
+    CompiledOperation,
+    answer_roots,
+    frozen_variables,
+)
 
 Key = tuple[str, str | None, Any, bytes]  # query, operation name, role, variables
 
@@ -54,11 +58,8 @@ class CompiledAnswers:
             return None
         if not isinstance(variables, dict | None):
             return None
-        try:
-            frozen = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
-        except TypeError:
-            return None
-        return (query, name, role, frozen)
+        frozen = frozen_variables(variables)
+        return None if frozen is None else (query, name, role, frozen)
 
     async def answer(self, request: Request, body: bytes) -> Response | None:
         """The response to a request known here, or None: let the pipeline answer it."""

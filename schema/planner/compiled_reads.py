@@ -67,11 +67,17 @@ def plan_key(
     dialect: str, query: str | None, operation_name: str | None, role: Any, variables: Any
 ) -> tuple[Any, ...] | None:
     """What a plan is kept by: one role's plan never serves another, nor other variables."""
+    frozen = frozen_variables(variables)
+    return None if frozen is None else (dialect, query, operation_name, role, frozen)
+
+
+def frozen_variables(variables: Any) -> bytes | None:
+    """A request's variables as a key: the same values in any order give the same bytes
+    (None for what JSON cannot hold)."""
     try:
-        frozen = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return None
-    return (dialect, query, operation_name, role, frozen)
 
 
 class CompiledReads(SchemaExtension):
