@@ -72,6 +72,7 @@ async def measure(url: str, case: Case, repeat: int) -> dict[str, dict[str, floa
                 ]
                 for shape in SHAPES
             }
+            driver = (await connection.get_raw_connection()).driver_connection
             backend = None
             if dialect.name == "postgresql":
                 backend = (await connection.execute(text("select pg_backend_pid()"))).scalar_one()
@@ -79,7 +80,7 @@ async def measure(url: str, case: Case, repeat: int) -> dict[str, dict[str, floa
             async def answer(shape: str) -> dict[str, Any]:
                 answers = {}
                 for root in roots[shape]:
-                    page, total = await root.statement.page(connection)
+                    page, total = await root.statement.page(connection, driver)
                     answers[root.key] = root.build(page, total)
                 return answers
 

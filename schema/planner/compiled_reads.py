@@ -252,8 +252,9 @@ async def answer_roots(
     async with engine.connect() as connection:
         if not outside_transactions:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
+        driver = (await connection.get_raw_connection()).driver_connection
         for root in roots:
-            page, total = await root.statement.page(connection)
+            page, total = await root.statement.page(connection, driver)
             answers[root.key] = root.build(page, total)
     return answers
 
