@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from atmp_graph.schema.audit import AuditQuery
+from atmp_graph.schema.basic_fields import read_basic_fields_directly
 from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.curation import CurationMutation
 from atmp_graph.schema.db_errors import DatabaseErrors
@@ -78,7 +79,9 @@ def _assembled() -> GraphSchema:
         )
     # Strawberry can convert the types only once (relay fields keep what it added), so every
     # schema is a copy of this one with its own extensions.
-    return GraphSchema(query=Query, mutation=Mutation, config=CONFIG)
+    assembled = GraphSchema(query=Query, mutation=Mutation, config=CONFIG)
+    read_basic_fields_directly(assembled._schema)
+    return assembled
 
 
 def build_schema(
