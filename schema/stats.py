@@ -3,8 +3,9 @@
 `trialStats(filter:)` counts the trials `trials(filter:)` lists, with the same filter input
 and the same WHERE (`listed_conditions`: live rows that match the filter), and so for
 projects, products and partnerships.  Each field asked for is one SQL statement that groups
-and counts in the database; a field not asked for is never computed.  How each breakdown
-counts a node that has several values of its key, or none, is in its description.
+and counts in the database (the read planner puts those of a root field into one); a field
+not asked for is never computed.  How each breakdown counts a node that has several values
+of its key, or none, is in its description.
 """
 
 from operator import attrgetter
@@ -298,7 +299,7 @@ class StatsQuery:
     @strawberry.field(
         metadata={AGGREGATE: Trial},
         description="Counts for dashboards over the trials `trials` lists for the same filter "
-        "(retired trials left out). Each field asked for is one SQL statement.",
+        "(retired trials left out). Counted in the database, the fields asked for only.",
     )
     def trial_stats(
         self,
@@ -312,7 +313,7 @@ class StatsQuery:
     @strawberry.field(
         metadata={AGGREGATE: Project},
         description="Counts for dashboards over the projects `projects` lists for the same "
-        "filter (retired projects left out). Each field asked for is one SQL statement.",
+        "filter (retired projects left out). Counted in the database, the fields asked for only.",
     )
     def project_stats(
         self,
@@ -326,7 +327,7 @@ class StatsQuery:
     @strawberry.field(
         metadata={AGGREGATE: Product},
         description="Counts for dashboards over the products `products` lists for the same "
-        "filter (retired products left out). Each field asked for is one SQL statement.",
+        "filter (retired products left out). Counted in the database, the fields asked for only.",
     )
     def product_stats(
         self,
@@ -340,7 +341,7 @@ class StatsQuery:
     @strawberry.field(
         metadata={AGGREGATE: Partnership},
         description="Counts for dashboards over the partnerships `partnerships` lists for the "
-        "same filter (retired ones left out). Each field asked for is one SQL statement.",
+        "same filter (retired ones left out). Counted in the database, the fields asked for only.",
     )
     def partnership_stats(
         self,
