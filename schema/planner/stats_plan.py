@@ -8,6 +8,7 @@ statement (stats_sql.py) computes each as its resolver does, all in one, and the
 (stats_assemble.py) gives the answer the resolvers would.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +120,33 @@ class StatsRoot:
         return [part for part in self.parts if isinstance(part, BreakdownPage)]
 
 
+@dataclass(frozen=True)
+class Selected:
+    """A field selected of a type, one the viewer may see."""
+
+    key: str
+    name: str
+    details: list[FieldDetails]
+    definition: GraphQLField
+    field: StrawberryField
+
+
+def _selected(
+    planner: Planner, parent: GraphQLObjectType, details: list[FieldDetails]
+) -> Iterator[Selected | Constant]:
+    """The fields selected of `parent` (fragments, aliases and directives merged), its
+    `__typename` as a Constant; a field the viewer may not see is not planned."""
+    for key, sub in planner._subfields(parent, details).items():
+        name = sub[0].node.name.value
+        if name == "__typename":
+            yield Constant(key, parent.name)
+            continue
+        definition = parent.fields[name]
+        field = _strawberry_field(definition)
+        planner._check_visible(parent.name, field, definition.type)
+        yield Selected(key, name, sub, definition, field)
+
+
 def plan_stats(
     planner: Planner,
     key: str,
@@ -134,54 +162,40 @@ def plan_stats(
     # The resolver's own WHERE: what the list lists for this filter.
     where = tuple(listed_conditions(model, arguments.get("filter")))
     parts: list[StatsPart] = []
-    for sub_key, sub in planner._subfields(stats, details).items():
-        name = sub[0].node.name.value
-        if name == "__typename":
-            parts.append(Constant(sub_key, stats.name))
+    for sub in _selected(planner, stats, details):
+        if isinstance(sub, Constant):
+            parts.append(sub)
             continue
-        sub_definition = stats.fields[name]
-        sub_field = _strawberry_field(sub_definition)
-        planner._check_visible(stats.name, sub_field, sub_definition.type)
-        counts = sub_field.metadata.get(MEASURES) or sub_field.metadata.get(BREAKDOWN)
+        counts = sub.field.metadata.get(MEASURES) or sub.field.metadata.get(BREAKDOWN)
         if getattr(counts, "model", None) is not model:
             # A field of its own, or one that counts other rows than the WHERE is made for.
-            raise NotPlanned(f"{stats.name}.{name}")
+            raise NotPlanned(f"{stats.name}.{sub.name}")
         if isinstance(counts, Measures):
-            parts.append(_measured(planner, sub_key, sub_definition, sub_field, sub))
+            parts.append(_measured(planner, sub))
         else:
-            parts.append(_breakdown(planner, sub_key, sub_definition, sub_field, sub))
+            parts.append(_breakdown(planner, sub))
     if all(isinstance(part, Constant) for part in parts):
         # Nothing to count: the resolvers answer it without a statement.
         raise NotPlanned("nothing to count")
     return StatsRoot(key=key, model=model, where=where, parts=tuple(parts))
 
 
-def _measured(
-    planner: Planner,
-    key: str,
-    definition: GraphQLField,
-    field: StrawberryField,
-    details: list[FieldDetails],
-) -> Measured:
-    measures: Measures = field.metadata[MEASURES]
-    returned = get_named_type(definition.type)
+def _measured(planner: Planner, selected: Selected) -> Measured:
+    name, measures = selected.field.python_name, selected.field.metadata[MEASURES]
+    returned = get_named_type(selected.definition.type)
     if is_leaf_type(returned):
-        return Measured(key, field.python_name, measures, _serialize(returned), None)
+        return Measured(selected.key, name, measures, _serialize(returned), None)
     assert isinstance(returned, GraphQLObjectType)
     fields: list[Leaf | Constant] = []
-    for sub_key, sub in planner._subfields(returned, details).items():
-        name = sub[0].node.name.value
-        if name == "__typename":
-            fields.append(Constant(sub_key, returned.name))
+    for sub in _selected(planner, returned, selected.details):
+        if isinstance(sub, Constant):
+            fields.append(sub)
             continue
-        sub_definition = returned.fields[name]
-        sub_field = _strawberry_field(sub_definition)
-        planner._check_visible(returned.name, sub_field, sub_definition.type)
-        leaf = get_named_type(sub_definition.type)
-        if sub_field.base_resolver is not None or not is_leaf_type(leaf):
-            raise NotPlanned(f"{returned.name}.{name}")
-        fields.append(Leaf(sub_key, sub_field.python_name, _serialize(leaf)))
-    return Measured(key, field.python_name, measures, None, tuple(fields))
+        leaf = get_named_type(sub.definition.type)
+        if sub.field.base_resolver is not None or not is_leaf_type(leaf):
+            raise NotPlanned(f"{returned.name}.{sub.name}")
+        fields.append(Leaf(sub.key, sub.field.python_name, _serialize(leaf)))
+    return Measured(selected.key, name, measures, None, tuple(fields))
 
 
 def _serialize(leaf: Any) -> Convert:
@@ -190,63 +204,53 @@ def _serialize(leaf: Any) -> Convert:
     return serialize
 
 
-def _breakdown(
-    planner: Planner,
-    key: str,
-    definition: GraphQLField,
-    field: StrawberryField,
-    details: list[FieldDetails],
-) -> BreakdownPage:
-    breakdown: Breakdown = field.metadata[BREAKDOWN]
-    first = planner._arguments(definition, details, known=frozenset({"first"})).get("first")
+def _breakdown(planner: Planner, selected: Selected) -> BreakdownPage:
+    breakdown: Breakdown = selected.field.metadata[BREAKDOWN]
+    known = frozenset({"first"})
+    first = planner._arguments(selected.definition, selected.details, known=known).get("first")
     size = GROUPS.default if first is None else first
     if not 0 <= size <= GROUPS.most:
         raise NotPlanned("first out of range")  # the resolver says why
-    page = get_named_type(definition.type)
+    page = get_named_type(selected.definition.type)
     assert isinstance(page, GraphQLObjectType)
     parts: list[Constant | Value | GroupsShape] = []
-    for sub_key, sub in planner._subfields(page, details).items():
-        name = sub[0].node.name.value
-        if name == "__typename":
-            parts.append(Constant(sub_key, page.name))
-        elif name == "totalGroups":
-            parts.append(Value(sub_key, TOTAL_GROUPS))
-        elif name == "groups":
-            groups = page.fields[name]
-            planner._check_visible(page.name, _strawberry_field(groups), groups.type)
-            parts.append(
-                GroupsShape(sub_key, tuple(_group_entries(planner, breakdown, groups, sub)))
-            )
+    for sub in _selected(planner, page, selected.details):
+        if isinstance(sub, Constant):
+            parts.append(sub)
+        elif sub.name == "totalGroups":
+            parts.append(Value(sub.key, TOTAL_GROUPS))
+        elif sub.name == "groups":
+            group = get_named_type(sub.definition.type)
+            assert isinstance(group, GraphQLObjectType)
+            entries = _group_entries(planner, breakdown, group, sub.details)
+            parts.append(GroupsShape(sub.key, tuple(entries)))
         else:
-            raise NotPlanned(f"{page.name}.{name}")
-    return BreakdownPage(key, breakdown, size, tuple(parts))
+            raise NotPlanned(f"{page.name}.{sub.name}")
+    return BreakdownPage(selected.key, breakdown, size, tuple(parts))
 
 
 def _group_entries(
-    planner: Planner, breakdown: Breakdown, groups: GraphQLField, details: list[FieldDetails]
+    planner: Planner,
+    breakdown: Breakdown,
+    group: GraphQLObjectType,
+    details: list[FieldDetails],
 ) -> list[GroupEntry]:
-    group = get_named_type(groups.type)
-    assert isinstance(group, GraphQLObjectType)
     grouping = breakdown.grouping
     entries: list[GroupEntry] = []
-    for key, sub in planner._subfields(group, details).items():
-        name = sub[0].node.name.value
-        if name == "__typename":
-            entries.append(Constant(key, group.name))
+    for sub in _selected(planner, group, details):
+        if isinstance(sub, Constant):
+            entries.append(sub)
             continue
-        definition = group.fields[name]
-        field = _strawberry_field(definition)
-        planner._check_visible(group.name, field, definition.type)
         # The resolvers' rule (Group.from_row): which column of the row the field shows.
-        column = shown_column(field.python_name, grouping)
+        column = shown_column(sub.field.python_name, grouping)
+        returned = get_named_type(sub.definition.type)
         if column == KEY and grouping.entity is not None:
-            target = get_named_type(definition.type)
-            if not isinstance(target, GraphQLObjectType):
-                raise NotPlanned(f"{group.name}.{name}")
-            entries.append(GroupEntity(key, planner._shape(target, sub)))
+            if not isinstance(returned, GraphQLObjectType):
+                raise NotPlanned(f"{group.name}.{sub.name}")
+            entries.append(GroupEntity(sub.key, planner._shape(returned, sub.details)))
         elif column in (KEY, COUNT):
-            entries.append(GroupColumn(key, column, _converter(definition)))
+            entries.append(GroupColumn(sub.key, column, _converter(sub.definition)))
         else:
             # A measure: read as its SQL type says (stats_assemble.py), then serialized.
-            entries.append(GroupColumn(key, column, _serialize(get_named_type(definition.type))))
+            entries.append(GroupColumn(sub.key, column, _serialize(returned)))
     return entries
