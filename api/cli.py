@@ -1,5 +1,5 @@
 """The `atmp-graph` command: serve, ingest, plugins, review, quarantine, persisted, db upgrade,
-export-schema.
+export-schema, check-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
 """
@@ -484,7 +484,7 @@ def _checked_documents(files: list[Path]) -> list[tuple[str, str]]:
     that cannot run would only be refused later, at a client's first request."""
     from graphql import GraphQLError, parse, validate  # noqa: PLC0415
 
-    # Building the schema takes a while; only this command and export-schema need it.
+    # Building the schema takes a while; only the commands that use it import it.
     from atmp_graph.schema.schema import schema  # noqa: PLC0415
 
     documents = []
@@ -552,18 +552,75 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database is at revision {revision}")
 
 
+def _built_sdl() -> str:
+    # Building the schema takes a while; only the commands that print or check it need it.
+    from atmp_graph.schema.schema import schema  # noqa: PLC0415
+
+    return schema.as_str() + "\n"
+
+
 @main.command("export-schema")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file.")
 def export_schema(output: Path | None) -> None:
     """Print the GraphQL schema (SDL)."""
-    # Building the schema takes a while; only this command needs it in the CLI process.
-    from atmp_graph.schema.schema import schema  # noqa: PLC0415
-
-    sdl = schema.as_str() + "\n"
+    sdl = _built_sdl()
     if output is None:
         click.echo(sdl, nl=False)
     else:
         output.write_text(sdl, encoding="utf-8")
+
+
+_text_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@main.command("check-schema")
+@click.option("--baseline", type=_text_file, default="schema/baseline.graphql", show_default=True)
+@click.option("--changelog", type=_text_file, default="CHANGELOG.md", show_default=True)
+@click.option("--committed", type=_text_file, default="schema.graphql", show_default=True)
+def check_schema(baseline: Path, changelog: Path, committed: Path) -> None:
+    """Fail on a breaking change from the baseline schema that CHANGELOG's `## Unreleased`
+    does not declare, on a stale schema.graphql, or on a deprecation without a reason; print
+    every breaking and dangerous change.  Run in the repository."""
+    from graphql import GraphQLError  # noqa: PLC0415
+
+    from atmp_graph.schema import contract  # noqa: PLC0415
+
+    built = _built_sdl()
+    try:
+        report = contract.check(
+            baseline=baseline.read_text(encoding="utf-8"),
+            built=built,
+            changelog=changelog.read_text(encoding="utf-8"),
+        )
+    except (GraphQLError, TypeError) as error:
+        reason = str(error).splitlines()[0]
+        raise click.ClickException(f"{baseline} is not a GraphQL schema: {reason}") from None
+    for line in report.lines():
+        click.echo(line)
+    problems = []
+    if committed.read_text(encoding="utf-8") != built:
+        problems.append(
+            f"{committed} is not the schema the code builds: run "
+            f"`atmp-graph export-schema -o {committed}`"
+        )
+    if report.undeclared:
+        first = report.undeclared[0].coordinate
+        problems.append(
+            f"{len(report.undeclared)} breaking change(s) from {baseline} not declared: name "
+            f'each under "## Unreleased" in {changelog} in a line "- Breaking: `{first}`: what '
+            'clients do instead", or keep the old schema working beside the new'
+        )
+    if report.deprecated_without_reason:
+        problems.append(
+            f"{len(report.deprecated_without_reason)} deprecation(s) without a reason: "
+            "say in @deprecated(reason: ...) what to use instead"
+        )
+    if problems:
+        raise click.ClickException("; ".join(problems))
+    click.echo(
+        f"{committed} is current and keeps the contract of {baseline}: "
+        f"{len(report.declared)} declared breaking, {len(report.dangerous)} dangerous change(s)"
+    )
 
 
 @main.group()

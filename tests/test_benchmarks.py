@@ -80,6 +80,17 @@ def test_the_row_path_is_measured() -> None:
     assert "0 hops climb to a higher layer" in result.stdout, result.stdout
 
 
+def test_both_read_shapes_are_measured_on_postgresql() -> None:
+    """JSON and compact rows (SQLite has no arrays): the benchmark checks both answer alike
+    before it times them."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/read_shapes.py", "--trials", "300", "--repeat", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("rows / JSON, total CPU:") == 2, result.stdout
+
+
 def test_the_peer_benchmark_runs(tmp_path: Path) -> None:
     """PostGraphile and ours over a PostgreSQL of the benchmark's own: both give the same
     answers, and the tables print.  The first run on a machine also runs `npm ci` from

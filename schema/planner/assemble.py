@@ -5,6 +5,7 @@ the resolvers would have returned: the same keys in the same order, the same val
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -27,9 +28,12 @@ from atmp_graph.schema.planner.plan import (
 Build = Callable[[list[Any]], dict[str, Any]]
 
 
+Step = tuple[str, int, str, Any]  # (response key, position in the array, kind, how)
+
+
 def node_builder(shape: NodeShape) -> Build:
-    """What turns a node's array (its shape's fields, constants left out) into its dict."""
-    steps: list[tuple[str, int, Any, Any]] = []  # (key, position, kind, how)
+    """What turns a node's JSON array (its shape's fields, constants left out) into its dict."""
+    steps: list[Step] = []
     position = 0
     for entry in shape.entries:
         if isinstance(entry, Constant):
@@ -44,27 +48,57 @@ def node_builder(shape: NodeShape) -> Build:
         elif isinstance(entry, ToMany):
             steps.append((entry.key, position, "many", node_builder(entry.target)))
         position += 1
+    return functools.partial(_build, steps=steps)
 
-    def build(values: list[Any]) -> dict[str, Any]:
-        node: dict[str, Any] = {}
-        for key, at, kind, how in steps:
-            if kind == "constant":
-                node[key] = how
-                continue
-            value = values[at]
-            if value is None:
-                node[key] = None
-            elif kind == "value":
-                node[key] = value if how is None else how(value)
-            elif kind == "id":
-                node[key] = to_base64(how, value)
-            elif kind == "one":
-                node[key] = how(value)
-            else:
-                node[key] = [how(item) for item in value]
-        return node
 
-    return build
+def flat_node_builder(shape: NodeShape, position: int = 0) -> Build:
+    """What turns a node's fields as flat text (schema/planner/rows_sql.py), from `position`
+    of a row or an array, into its dict: each field at a place fixed by the plan, a relation to
+    one flattened behind its marker."""
+    return functools.partial(_build, steps=_flat_steps(shape, position)[0])
+
+
+def _flat_steps(shape: NodeShape, position: int) -> tuple[list[Step], int]:
+    steps: list[Step] = []
+    for entry in shape.entries:
+        if isinstance(entry, Constant):
+            steps.append((entry.key, -1, "constant", entry.value))
+            continue
+        if isinstance(entry, Value):
+            steps.append((entry.key, position, "value", entry.from_text))
+        elif isinstance(entry, GlobalId):
+            steps.append((entry.key, position, "id", entry.type_name))
+        elif isinstance(entry, ToMany):
+            steps.append((entry.key, position, "many", flat_node_builder(entry.target)))
+        elif isinstance(entry, ToOne):
+            inner, after = _flat_steps(entry.target, position + 1)
+            steps.append((entry.key, position, "flat", inner))
+            position = after
+            continue
+        position += 1
+    return steps, position
+
+
+def _build(values: list[Any], steps: list[Step]) -> dict[str, Any]:
+    node: dict[str, Any] = {}
+    for key, at, kind, how in steps:
+        if kind == "constant":
+            node[key] = how
+            continue
+        value = values[at]
+        if value is None:
+            node[key] = None
+        elif kind == "value":
+            node[key] = value if how is None else how(value)
+        elif kind == "id":
+            node[key] = to_base64(how, value)
+        elif kind == "one":
+            node[key] = how(value)
+        elif kind == "flat":  # its fields follow its marker in the same array
+            node[key] = _build(values, how)
+        else:
+            node[key] = [how(item) for item in value]
+    return node
 
 
 def node_root_builder(shape: NodeShape) -> Callable[[Any, int | None], Any]:
@@ -87,22 +121,29 @@ def _key_value(key: Key, value: Any) -> Any:
     return bool(value) if key.kind is bool else value
 
 
-def connection_builder(root: ConnectionRoot) -> Callable[[list[Any], int | None], dict[str, Any]]:
-    """What turns a root's page (rows of [sort key values…, node arrays…]) and total into its
-    connection."""
-    builders = [node_builder(shape) for shape in root.shapes]
+def connection_builder(
+    root: ConnectionRoot, *, flat: bool = False
+) -> Callable[[list[Any], int | None], dict[str, Any]]:
+    """What turns a root's page and total into its connection.  A row of the page is its sort
+    keys' values, then a JSON array per node shape, or, `flat`, every shape's fields as text
+    (compact rows, whose keys come as the driver reads them)."""
+    builders = _row_builders(root, flat=flat)
     size, keys, list_fingerprint = root.size, root.keys, root.fingerprint
     after = root.after is not None
 
     def cursor(row: list[Any]) -> str:
-        values = [_key_value(key, value) for key, value in zip(keys, row, strict=False)]
+        values = (
+            row[: len(keys)]
+            if flat
+            else [_key_value(key, value) for key, value in zip(keys, row, strict=False)]
+        )
         return encode_cursor(values, list_fingerprint)
 
     def build(rows: list[Any], total: int | None) -> dict[str, Any]:
         has_next = len(rows) > size
         rows = rows[:size]
         answer: dict[str, Any] = {}
-        shape_at = len(keys)
+        shape_at = 0
         for part in root.parts:
             if isinstance(part, Constant):
                 answer[part.key] = part.value
@@ -112,16 +153,34 @@ def connection_builder(root: ConnectionRoot) -> Callable[[list[Any], int | None]
                 ends = (cursor(rows[0]), cursor(rows[-1])) if rows else (None, None)
                 answer[part.key] = _page_info(part, ends, has_next=has_next, after=after)
             elif isinstance(part, NodesShape):
-                build_node = builders[shape_at - len(keys)]
-                answer[part.key] = [build_node(row[shape_at]) for row in rows]
+                build_node = builders[shape_at]
+                answer[part.key] = [build_node(row) for row in rows]
                 shape_at += 1
             elif isinstance(part, EdgesShape):
-                node = builders[shape_at - len(keys)] if part.node is not None else None
-                answer[part.key] = _edges(part, rows, cursor, node, shape_at)
+                node = builders[shape_at] if part.node is not None else None
+                answer[part.key] = _edges(part, rows, cursor, node)
                 shape_at += part.node is not None
         return answer
 
     return build
+
+
+def _row_builders(root: ConnectionRoot, *, flat: bool) -> list[Build]:
+    """What turns a page's row into the node of each of the root's shapes."""
+    builders: list[Build] = []
+    position = len(root.keys)
+    for shape in root.shapes:
+        if flat:
+            builders.append(flat_node_builder(shape, position))
+            position = _flat_steps(shape, position)[1]
+        else:
+            builders.append(functools.partial(_node_at, node_builder(shape), position))
+            position += 1
+    return builders
+
+
+def _node_at(build: Build, position: int, row: list[Any]) -> dict[str, Any]:
+    return build(row[position])
 
 
 def _edges(
@@ -129,7 +188,6 @@ def _edges(
     rows: list[Any],
     cursor: Callable[[list[Any]], str],
     build_node: Build | None,
-    shape_at: int,
 ) -> list[dict[str, Any]]:
     edges = []
     for row in rows:
@@ -139,7 +197,7 @@ def _edges(
                 edge[key] = cursor(row)
             elif name == "node":
                 assert build_node is not None
-                edge[key] = build_node(row[shape_at])
+                edge[key] = build_node(row)
             else:
                 edge[key] = part.type_name
         edges.append(edge)

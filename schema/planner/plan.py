@@ -58,11 +58,13 @@ Convert = Callable[[Any], Any]
 
 @dataclass(frozen=True)
 class Value:
-    """A column read as it is stored (`convert` makes it what the resolvers would return)."""
+    """A column read as it is stored: `convert` makes its JSON value what the resolvers would
+    return, `from_text` its text (schema/planner/rows_sql.py)."""
 
     key: str
     column: str
     convert: Convert | None = None
+    from_text: Convert | None = None
 
 
 @dataclass(frozen=True)
@@ -404,7 +406,8 @@ class Planner:
         if name == "id" and issubclass(origin, relay.Node):
             return GlobalId(key, parent.name)
         if field.base_resolver is None and field.python_name in column_names(origin):
-            return Value(key, field.python_name, _converter(definition))
+            convert = _converter(definition)
+            return Value(key, field.python_name, convert, _text_converter(definition, convert))
         raise NotPlanned(f"{parent.name}.{name}")
 
     def _relation(
@@ -483,6 +486,14 @@ def _converter(definition: GraphQLField) -> Convert | None:
     return converter  # type: ignore[return-value]
 
 
+def _text_converter(definition: GraphQLField, convert: Convert | None) -> Convert | None:
+    """What turns a stored value, as text, into the resolvers' answer."""
+    named = get_named_type(definition.type)
+    if isinstance(named, GraphQLEnumType):
+        return convert
+    return _FROM_TEXT.get(named.name)
+
+
 def _datetime(value: str) -> str:
     return dt.datetime.fromisoformat(value).isoformat()
 
@@ -495,5 +506,11 @@ _SCALARS: dict[str, Convert | None] = {
     "Boolean": bool,
     # Both databases' JSON spell a date as ISO 8601, as the resolvers do.
     "Date": None,
+    "DateTime": _datetime,
+}
+_FROM_TEXT: dict[str, Convert] = {
+    "Int": int,
+    "Float": float,
+    "Boolean": "true".__eq__,  # PostgreSQL's boolean as text
     "DateTime": _datetime,
 }

@@ -94,7 +94,7 @@ def _to_one(entity: Entity, entry: ToOne, json: JsonDialect) -> ColumnElement[An
     assert isinstance(prop, RelationshipProperty)
     target = aliased(prop.mapper.class_)
     found = select(node_array(target, entry.target, json)).select_from(target)
-    return _joined(found, entity, target, prop).scalar_subquery()
+    return related(found, entity, target, prop).scalar_subquery()
 
 
 def _to_many(entity: Entity, entry: ToMany, json: JsonDialect) -> ColumnElement[Any]:
@@ -108,7 +108,7 @@ def _to_many(entity: Entity, entry: ToMany, json: JsonDialect) -> ColumnElement[
     )
     # The first `most` in the order the resolvers' loader numbers them.
     first = (
-        _joined(rows, entity, target, prop)
+        related(rows, entity, target, prop)
         .order_by(*order_clauses(order_keys(target, entry.order_by)))
         .limit(entry.most)
         .correlate(entity)
@@ -117,7 +117,7 @@ def _to_many(entity: Entity, entry: ToMany, json: JsonDialect) -> ColumnElement[
     return select(json.aggregate(json.nested(first.c.node))).select_from(first).scalar_subquery()
 
 
-def _joined(
+def related(
     statement: Select[Any],
     parent: Entity,
     target: Entity,
@@ -126,21 +126,21 @@ def _joined(
     """`statement` over `target`, kept to the rows `prop` relates to the row `parent` is."""
     if prop.secondary is None:
         pairs = [
-            _column(target, prop.mapper, remote) == _column(parent, prop.parent, local)
+            column_of(target, prop.mapper, remote) == column_of(parent, prop.parent, local)
             for local, remote in prop.local_remote_pairs
         ]
         return statement.where(and_(*pairs))
     link = prop.secondary.alias()
     to_target = [
-        _column(target, prop.mapper, target_column) == link.c[link_column.name]
+        column_of(target, prop.mapper, target_column) == link.c[link_column.name]
         for target_column, link_column in prop.secondary_synchronize_pairs or ()
     ]
     to_parent = [
-        link.c[link_column.name] == _column(parent, prop.parent, parent_column)
+        link.c[link_column.name] == column_of(parent, prop.parent, parent_column)
         for parent_column, link_column in prop.synchronize_pairs
     ]
     return statement.join(link, and_(*to_target)).where(and_(*to_parent))
 
 
-def _column(entity: Entity, mapper: Any, column: Any) -> Any:
+def column_of(entity: Entity, mapper: Any, column: Any) -> Any:
     return getattr(entity, mapper.get_property_by_column(column).key)

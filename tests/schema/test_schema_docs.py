@@ -1,6 +1,4 @@
-"""The schema documents itself, and the committed schema.graphql is the schema the code builds."""
-
-from pathlib import Path
+"""The schema documents itself (that schema.graphql is what it builds: test_schema_contract)."""
 
 from graphql import (
     GraphQLEnumType,
@@ -12,7 +10,6 @@ from graphql import (
 
 from atmp_graph.schema.schema import schema
 
-ROOT = Path(__file__).parents[2]
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 
 
@@ -66,11 +63,4 @@ def test_graphiql_users_read_what_each_enum_value_means() -> None:
     assert values["WITHDRAWN"] == "Stopped before its first participant enrolled."
     assert values["ACTIVE_NOT_RECRUITING"] == (
         "Going on (participants treated or followed up), but recruiting no one new."
-    )
-
-
-def test_committed_schema_matches_the_code() -> None:
-    committed = (ROOT / "schema.graphql").read_text(encoding="utf-8")
-    assert committed == schema.as_str() + "\n", (
-        "schema.graphql is out of date: run `atmp-graph export-schema -o schema.graphql`"
     )
