@@ -13,7 +13,7 @@ from sqlalchemy import Dialect
 
 from atmp_graph.schema.planner.assemble import node_builder
 from atmp_graph.schema.planner.exact_numbers import Read, reader
-from atmp_graph.schema.planner.plan import Constant, Value
+from atmp_graph.schema.planner.plan import Constant, Convert, Value
 from atmp_graph.schema.planner.stats_plan import (
     BreakdownPage,
     GroupColumn,
@@ -25,7 +25,6 @@ from atmp_graph.schema.planner.stats_plan import (
 from atmp_graph.schema.planner.stats_sql import group_entries
 
 Answer = Callable[[list[Any], int | None], dict[str, Any]]
-Convert = Callable[[Any], Any]
 
 
 def stats_builder(root: StatsRoot, dialect: Dialect) -> Answer:
