@@ -3,7 +3,9 @@
 The query: the count, the enrollment and the six breakdowns of `trialStats` over generated
 ClinicalTrials.gov studies (five sites each).  The baseline gives the same answer from the same
 database with eight hand-written SQLAlchemy Core statements on one connection and json.dumps:
-what the database work alone costs.  The ratio says how much the GraphQL layer adds on top.
+what the database work alone costs.  The app answers it on both read paths: the read planner's
+one statement (the default) and the resolvers' one statement per field (ATMP_COMPILED_READS
+=false).  The ratios say what each path costs against the baseline, and against each other.
 
     python benchmarks/stats_query.py [--postgres [URL]] [--trials N] [--seconds S]
 
@@ -128,26 +130,36 @@ async def raw_baseline(engine: AsyncEngine) -> bytes:
 
 
 async def measure(url: str, seconds: float, most: int) -> None:
-    app = create_app(Settings(database_url=url, rate_limit=False))  # a load test
-    transport = httpx2.ASGITransport(app=app)
-    async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
+    engine = make_async_engine(url)
+    expected = json.loads(await raw_baseline(engine))["data"]
+    baseline = await rate(
+        "hand-written SQL + json.dumps", lambda: raw_baseline(engine), seconds, most
+    )
+    await engine.dispose()
+    served = {}
+    for path, compiled in (("planner", True), ("resolvers", False)):
+        # A load test: no rate limit.
+        app = create_app(Settings(database_url=url, rate_limit=False, compiled_reads=compiled))
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
 
-        async def graphql() -> None:
-            response = await client.post("/graphql", json={"query": QUERY})
-            assert "errors" not in response.json()
+            async def graphql() -> None:
+                response = await client.post("/graphql", json={"query": QUERY})
+                assert "errors" not in response.json()
 
-        engine = make_async_engine(url)
-        answer = await client.post("/graphql", json={"query": QUERY})
-        expected = json.loads(await raw_baseline(engine))["data"]
-        assert answer.json()["data"] == expected, "the answers differ"
-        baseline = await rate(
-            "hand-written SQL + json.dumps", lambda: raw_baseline(engine), seconds, most
-        )
-        served = await rate("GraphQL over the ASGI app", graphql, seconds, most)
-        await engine.dispose()
-    await app.state.engine.dispose()
-    print(f"{'ratio GraphQL / baseline':<34} {served / baseline:8.2f}")
-    print(f"{'GraphQL per dashboard':<34} {1000 / served:8.2f} ms")
+            answer = (await client.post("/graphql", json={"query": QUERY})).json()
+            assert answer["data"] == expected, f"the {path}'s answer differs"
+            read_path = answer["extensions"].get("readPath", {}).get("compiled", [])
+            assert read_path == (["trialStats"] if compiled else []), read_path
+            served[path] = await rate(f"GraphQL, the {path}", graphql, seconds, most)
+        await app.state.engine.dispose()
+        if app.state.reads is not None:
+            await app.state.reads.dispose()
+    print(f"{'ratio GraphQL / baseline':<34} {served['planner'] / baseline:8.2f}")
+    print(f"{'ratio resolvers / baseline':<34} {served['resolvers'] / baseline:8.2f}")
+    print(f"{'ratio planner / resolvers':<34} {served['planner'] / served['resolvers']:8.2f}")
+    for path, per_second in served.items():
+        print(f"{'GraphQL per dashboard, ' + path:<34} {1000 / per_second:8.2f} ms")
 
 
 def prepare(url: str, trials: int, workdir: Path) -> None:

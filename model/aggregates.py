@@ -114,11 +114,6 @@ def breakdown_statement(
     return statement.limit(most)
 
 
-def count_statement(model: type[Base], *, where: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """How many `model` rows match `where`."""
-    return select(func.count()).select_from(model).where(*where)
-
-
 def measures_statement(
     model: type[Base],
     measures: Mapping[str, ColumnElement[Any]],

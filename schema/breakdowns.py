@@ -2,16 +2,18 @@
 
 A breakdown field takes `first` (how many groups, default 20, most 100) and answers a page of
 groups, largest first, with `totalGroups`: one SQL statement (model/aggregates.py) for both,
-run only when the field is asked for.
+run only when the field is asked for.  Its definition (`Breakdown`) is in the field's metadata,
+where the read planner reads it to put the same statement into its one per root field.
 """
 
 import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 import strawberry
 
-from atmp_graph.model import Base
+from atmp_graph.model import Base, aggregates
 from atmp_graph.model.aggregates import Grouping, breakdown_statement
 from atmp_graph.schema.collaboration import Institution
 from atmp_graph.schema.context import Info
@@ -30,6 +32,8 @@ from atmp_graph.schema.errors import UserError
 
 GROUPS = PageSize(default=20, most=100)
 COUNT = "How many of the counted nodes are in this group."
+# A breakdown field's metadata: its Breakdown.
+BREAKDOWN = "atmp_graph.breakdown"
 
 G = TypeVar("G")
 
@@ -48,13 +52,20 @@ class Page(Generic[G]):
     )
 
 
+def shown_column(field: str, grouping: Grouping) -> str:
+    """The column of a breakdown's row that a group's field shows: its count, a measure of the
+    grouping by its name, or else the key (with an `entity`, the key's row)."""
+    return field if field == aggregates.COUNT or field in grouping.measures else aggregates.KEY
+
+
 class Group:
-    """A group of a breakdown: its key, the one field besides `count`, and its count."""
+    """A group of a breakdown: its key (the one field besides `count` and the grouping's
+    measures), its count and its measures."""
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
-        (key,) = (f.name for f in dataclasses.fields(cls) if f.name != "count")  # type: ignore[arg-type]
-        return cls(**{key: row.key, "count": row.count})
+    def from_row(cls, row: Any, grouping: Grouping) -> Self:
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        return cls(**{f.name: getattr(row, shown_column(f.name, grouping)) for f in fields})
 
 
 @strawberry.type(description="The trials in one phase.")
@@ -129,7 +140,7 @@ class InstitutionGroup(Group):
     count: int = strawberry.field(description=COUNT)
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: Any, grouping: Grouping) -> Self:
         entity, count = row[0], row.count
         return cls(
             institution=None if entity is None else Institution.from_row(entity), count=count
@@ -145,16 +156,15 @@ class PartnershipValueGroup(Group):
     max: Decimal = strawberry.field(description="The largest value.")
     average: Decimal = strawberry.field(description="Their average, to two decimals.")
 
-    @classmethod
-    def from_row(cls, row: Any) -> Self:
-        return cls(
-            currency=row.key,
-            count=row.count,
-            sum=row.sum,
-            min=row.min,
-            max=row.max,
-            average=row.average,
-        )
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A breakdown field's definition: the `model` rows it counts, grouped by `grouping`,
+    answered as groups of type `group`."""
+
+    model: type[Base]
+    grouping: Grouping
+    group: type[Group]
 
 
 def breakdown(
@@ -168,6 +178,8 @@ def breakdown(
     """A field of a stats type (which holds the list's WHERE as `where`): the `model` rows it
     counts, grouped by `grouping`, as a Page of `group`; `nullable` for a protected one."""
 
+    definition = Breakdown(model, grouping, group)
+
     async def resolve(root: Any, info: Info, first: int | None = None) -> Page[Any]:
         size = GROUPS.default if first is None else first
         if not 0 <= size <= GROUPS.most:
@@ -177,7 +189,9 @@ def breakdown(
         async with info.context.sessions() as session:
             rows = (await session.execute(statement)).all()
         total = rows[0].total_groups if rows else 0
-        return Page(total_groups=total, groups=[group.from_row(row) for row in rows[:size]])
+        return Page(
+            total_groups=total, groups=[group.from_row(row, grouping) for row in rows[:size]]
+        )
 
     page: Any = Page[group]  # type: ignore[valid-type]
     # Strawberry reads the arguments' types from the annotations, so give it the real ones.
@@ -196,5 +210,5 @@ def breakdown(
         resolver=resolve,
         description=f"{description} The largest {GROUPS.default} groups, or `first` of them "
         f"(at most {GROUPS.most}).",
-        metadata={PAGE_SIZE: GROUPS},
+        metadata={PAGE_SIZE: GROUPS, BREAKDOWN: definition},
     )

@@ -3,24 +3,19 @@
 `trialStats(filter:)` counts the trials `trials(filter:)` lists, with the same filter input
 and the same WHERE (`listed_conditions`: live rows that match the filter), and so for
 projects, products and partnerships.  Each field asked for is one SQL statement that groups
-and counts in the database; a field not asked for is never computed.  How each breakdown
-counts a node that has several values of its key, or none, is in its description.
+and counts in the database (the read planner puts those of a root field into one); a field
+not asked for is never computed.  How each breakdown counts a node that has several values
+of its key, or none, is in its description.
 """
 
+from operator import attrgetter
 from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import ColumnElement, Numeric, SQLColumnExpression, func, select, type_coerce
 
 import atmp_graph.model as m
-from atmp_graph.model.aggregates import (
-    Grouping,
-    count_statement,
-    many_values,
-    measures_statement,
-    one_value,
-    year_of,
-)
+from atmp_graph.model.aggregates import Grouping, many_values, one_value, year_of
 from atmp_graph.model.associations import project_partner, trial_product
 from atmp_graph.schema.breakdowns import (
     AtmpClassGroup,
@@ -37,8 +32,8 @@ from atmp_graph.schema.breakdowns import (
     YearGroup,
     breakdown,
 )
-from atmp_graph.schema.context import Info
 from atmp_graph.schema.list_names import filter_type
+from atmp_graph.schema.measures import Measures, measure_field
 from atmp_graph.schema.pagination import listed_conditions
 
 Where = strawberry.Private[list[ColumnElement[bool]]]
@@ -48,15 +43,18 @@ TrialFilter, ProjectFilter = filter_type(Trial), filter_type(Project)
 ProductFilter, PartnershipFilter = filter_type(Product), filter_type(Partnership)
 Terms = m.PartnershipTerms
 NULL_IS_NONE = "The null group counts the {nodes} with no {key}."
+# A root stats field's metadata: the model whose listed rows (`listed_conditions`) it counts.
+AGGREGATE = "atmp_graph.aggregate"
 
 
 def _by_institution(key: SQLColumnExpression[Any]) -> Grouping:
     return one_value(key, entity=m.Institution, entity_order=m.Institution.name)
 
 
-async def _count(info: Info, model: type[m.Base], where: list[ColumnElement[bool]]) -> int:
-    async with info.context.sessions() as session:
-        return await session.scalar(count_statement(model, where=where)) or 0
+def _count(model: type[m.Base], *, description: str) -> Any:
+    return measure_field(
+        Measures(model, {"count": func.count()}, attrgetter("count")), int, description=description
+    )
 
 
 @strawberry.type(description="The enrollment of the trials that give one.")
@@ -76,34 +74,38 @@ class Enrollment:
     )
 
 
+def _enrollment(row: Any) -> Enrollment:
+    average = None if row.average is None else round(float(row.average), 2)
+    return Enrollment(
+        count=row.count, sum=float(row.sum), min=row.min, max=row.max, average=average
+    )
+
+
+_ENROLLED = Trial.enrollment
+ENROLLMENT = Measures(
+    Trial,
+    {
+        "count": func.count(_ENROLLED),
+        "sum": func.coalesce(func.sum(_ENROLLED), 0),
+        "min": func.min(_ENROLLED),
+        "max": func.max(_ENROLLED),
+        "average": func.avg(_ENROLLED),
+    },
+    _enrollment,
+)
+
+
 @strawberry.type(description="Counts over the trials `trials` lists with the same filter.")
 class TrialStats:
     where: Where
 
-    @strawberry.field(description="How many trials: the `totalCount` of `trials`.")
-    async def count(self, info: Info) -> int:
-        return await _count(info, Trial, self.where)
+    count = _count(Trial, description="How many trials: the `totalCount` of `trials`.")
 
-    @strawberry.field(description="Their enrollment: how many give one, its sum and range.")
-    async def enrollment(self, info: Info) -> Enrollment:
-        value = Trial.enrollment
-        statement = measures_statement(
-            Trial,
-            {
-                "count": func.count(value),
-                "sum": func.coalesce(func.sum(value), 0),
-                "min": func.min(value),
-                "max": func.max(value),
-                "average": func.avg(value),
-            },
-            where=self.where,
-        )
-        async with info.context.sessions() as session:
-            row = (await session.execute(statement)).one()
-        average = None if row.average is None else round(float(row.average), 2)
-        return Enrollment(
-            count=row.count, sum=float(row.sum), min=row.min, max=row.max, average=average
-        )
+    enrollment = measure_field(
+        ENROLLMENT,
+        Enrollment,
+        description="Their enrollment: how many give one, its sum and range.",
+    )
 
     by_phase = breakdown(
         TrialPhaseGroup,
@@ -159,9 +161,7 @@ class TrialStats:
 class ProjectStats:
     where: Where
 
-    @strawberry.field(description="How many projects: the `totalCount` of `projects`.")
-    async def count(self, info: Info) -> int:
-        return await _count(info, Project, self.where)
+    count = _count(Project, description="How many projects: the `totalCount` of `projects`.")
 
     by_area = breakdown(
         CollaborationAreaGroup,
@@ -207,9 +207,7 @@ class ProjectStats:
 class ProductStats:
     where: Where
 
-    @strawberry.field(description="How many products: the `totalCount` of `products`.")
-    async def count(self, info: Info) -> int:
-        return await _count(info, Product, self.where)
+    count = _count(Product, description="How many products: the `totalCount` of `products`.")
 
     by_atmp_class = breakdown(
         AtmpClassGroup,
@@ -252,9 +250,9 @@ _MONEY = Numeric(16, 2)
 class PartnershipStats:
     where: Where
 
-    @strawberry.field(description="How many partnerships: the `totalCount` of `partnerships`.")
-    async def count(self, info: Info) -> int:
-        return await _count(info, Partnership, self.where)
+    count = _count(
+        Partnership, description="How many partnerships: the `totalCount` of `partnerships`."
+    )
 
     by_kind = breakdown(
         PartnershipKindGroup,
@@ -299,8 +297,9 @@ class PartnershipStats:
 @strawberry.type
 class StatsQuery:
     @strawberry.field(
+        metadata={AGGREGATE: Trial},
         description="Counts for dashboards over the trials `trials` lists for the same filter "
-        "(retired trials left out). Each field asked for is one SQL statement."
+        "(retired trials left out). Counted in the database, the fields asked for only.",
     )
     def trial_stats(
         self,
@@ -312,8 +311,9 @@ class StatsQuery:
         return TrialStats(where=listed_conditions(Trial, filter))
 
     @strawberry.field(
+        metadata={AGGREGATE: Project},
         description="Counts for dashboards over the projects `projects` lists for the same "
-        "filter (retired projects left out). Each field asked for is one SQL statement."
+        "filter (retired projects left out). Counted in the database, the fields asked for only.",
     )
     def project_stats(
         self,
@@ -325,8 +325,9 @@ class StatsQuery:
         return ProjectStats(where=listed_conditions(Project, filter))
 
     @strawberry.field(
+        metadata={AGGREGATE: Product},
         description="Counts for dashboards over the products `products` lists for the same "
-        "filter (retired products left out). Each field asked for is one SQL statement."
+        "filter (retired products left out). Counted in the database, the fields asked for only.",
     )
     def product_stats(
         self,
@@ -338,8 +339,9 @@ class StatsQuery:
         return ProductStats(where=listed_conditions(Product, filter))
 
     @strawberry.field(
+        metadata={AGGREGATE: Partnership},
         description="Counts for dashboards over the partnerships `partnerships` lists for the "
-        "same filter (retired ones left out). Each field asked for is one SQL statement."
+        "same filter (retired ones left out). Counted in the database, the fields asked for only.",
     )
     def partnership_stats(
         self,

@@ -35,10 +35,16 @@ from atmp_graph.schema.planner.json_sql import json_dialect
 from atmp_graph.schema.planner.plan import ConnectionRoot, NodeRoot, NotPlanned, Planner, Root
 from atmp_graph.schema.planner.rows_sql import rows_statement
 from atmp_graph.schema.planner.sql import node_statement, root_statement
+from atmp_graph.schema.planner.stats_assemble import stats_builder
+from atmp_graph.schema.planner.stats_plan import StatsRoot, plan_stats
+from atmp_graph.schema.planner.stats_sql import stats_statement
+from atmp_graph.schema.stats import AGGREGATE
 
 logger = logging.getLogger("atmp_graph.planner")
 
 READ_PATH = "readPath"
+# The root fields planned by modules of their own, by the metadata key that marks them.
+ROOT_KINDS = {AGGREGATE: plan_stats}
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,7 @@ class CompiledReads(SchemaExtension):
             viewer=context.context.viewer,
             scalars=context.schema.schema_converter.scalar_registry,
             config=context.schema.config,
+            kinds=ROOT_KINDS,
         )
         plan = planner.plan(collected.grouped_field_set)
         if not plan.roots:
@@ -219,6 +226,13 @@ def compile_root(root: Root, dialect: Dialect, *, shape: str | None = None) -> C
             key=root.key,
             statement=driver_statement(node_statement(root, json), dialect, counts=False),
             build=node_root_builder(root.shape),
+            plan=root,
+        )
+    if isinstance(root, StatsRoot):
+        return CompiledRoot(
+            key=root.key,
+            statement=driver_statement(stats_statement(root, json), dialect, counts=False),
+            build=stats_builder(root, dialect),
             plan=root,
         )
     if (shape or fastest_shape(dialect.name, root)) == "rows":

@@ -8,10 +8,11 @@ viewer may not see, an argument the resolvers would refuse) leaves that root fie
 resolvers, which answer it exactly as they answer everything else.
 """
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from graphql import (
     GraphQLEnumType,
@@ -44,6 +45,9 @@ from atmp_graph.schema.nested import RELATION
 from atmp_graph.schema.ordering import order_keys
 from atmp_graph.schema.pagination import BY_FILTER, listed_conditions, page_size
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
+
+if TYPE_CHECKING:
+    from atmp_graph.schema.planner.stats_plan import StatsRoot
 
 DEFINITION = "strawberry-definition"
 # The arguments the planner reads: of a root list, and of a nested one.
@@ -177,7 +181,11 @@ class NodeRoot:
     row: ColumnElement[Any] | None = None
 
 
-Root = ConnectionRoot | NodeRoot
+Root: TypeAlias = "ConnectionRoot | NodeRoot | StatsRoot"
+# A kind of root field planned by a module of its own (schema/planner/stats_plan.py), for the
+# fields whose metadata has its key: (planner, response key, field, its Strawberry field,
+# its selections) -> its Root.
+RootKind = Callable[["Planner", str, GraphQLField, StrawberryField, list[FieldDetails]], Root]
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,8 @@ class Planner:
     viewer: Viewer
     scalars: Any  # Strawberry's scalar registry, to convert arguments as the resolvers get them
     config: Any
+    # Root kinds planned elsewhere, by the metadata key that marks their fields.
+    kinds: Mapping[str, RootKind] = dataclasses.field(default_factory=dict)
 
     def plan(self, roots: dict[str, list[FieldDetails]]) -> OperationPlan:
         query = self.schema.query_type
@@ -252,6 +262,9 @@ class Planner:
         if name == "node":
             return self._node(key, definition, details)
         field = _strawberry_field(definition)
+        for marker, plan_kind in self.kinds.items():
+            if marker in field.metadata:
+                return plan_kind(self, key, definition, field, details)
         if ONE_ROW in field.metadata:
             return self._one_row(key, definition, field, details)
         if PAGE_SIZE not in field.metadata:

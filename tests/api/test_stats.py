@@ -115,13 +115,24 @@ def world_url(
         yield url
 
 
-class Recorder(GraphQLClient):
-    """A client of its own app that records the SQL statements each request runs."""
+# The two read paths: the read planner (the default) and the resolvers alone.
+PATHS = {"compiled": True, "resolvers": False}
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        self.app = create_app(Settings(database_url=url))
+
+class Recorder(GraphQLClient):
+    """A client of its own app, on one read path, that records the SQL statements each
+    request runs and which path answered which root field (`extensions.readPath`)."""
+
+    def __init__(
+        self, url: str, headers: dict[str, str] | None = None, *, path: str = "compiled"
+    ) -> None:
+        self.app = create_app(Settings(database_url=url, compiled_reads=PATHS[path]))
+        self.path = path
         self.statements: list[str] = []
-        event.listen(self.app.state.engine.sync_engine, "before_cursor_execute", self._record)
+        self.read_path: dict[str, list[str]] = {}
+        # The planner's statements go to the reads engine, the resolvers' to the other.
+        for engine in (self.app.state.engine, self.app.state.reads):
+            event.listen(engine.sync_engine, "before_cursor_execute", self._record)
         super().__init__(TestClient(self.app, headers=headers or {}))
 
     def _record(self, _connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -129,12 +140,20 @@ class Recorder(GraphQLClient):
 
     def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         self.statements.clear()
-        return super().post(query, variables)
+        body = super().post(query, variables)
+        self.read_path = body.get("extensions", {}).get("readPath", {})
+        return body
+
+    @property
+    def compiled(self) -> list[str]:
+        """The root fields of the last request the read planner answered (none without it)."""
+        return self.read_path.get("compiled", [])
 
 
-@pytest.fixture
-def anonymous_client(world_url: str) -> Iterator[Recorder]:
-    client = Recorder(world_url)
+@pytest.fixture(params=list(PATHS))
+def anonymous_client(request: pytest.FixtureRequest, world_url: str) -> Iterator[Recorder]:
+    """An anonymous caller, on each read path in turn: both must give every answer here."""
+    client = Recorder(world_url, path=request.param)
     with client.http:
         yield client
 
@@ -272,6 +291,7 @@ def test_each_breakdown_counts_by_its_rule_largest_first(
     anonymous_client: Recorder, stats: str, field: str, key: str, expected: list[Any]
 ) -> None:
     assert groups(anonymous_client, stats, field, key) == (expected, len(expected))
+    assert anonymous_client.compiled == ([stats] if anonymous_client.path == "compiled" else [])
 
 
 def test_the_counts_and_the_enrollment(anonymous_client: Recorder) -> None:
@@ -429,46 +449,59 @@ def test_the_query_cost_counts_a_breakdown_at_its_first(
     assert response.json()["extensions"]["cost"]["requested"] == cost
 
 
+# A selection, and how many statements answer it: the resolvers run one per field asked for,
+# the read planner one per root field that counts anything (and none for a __typename).
 SELECTIONS = {
-    "the count alone": ("trialStats { count }", 1),
-    "totalGroups alone": ("trialStats { byPhase { totalGroups } }", 1),
+    "the count alone": ("trialStats { count }", 1, 1),
+    "totalGroups alone": ("trialStats { byPhase { totalGroups } }", 1, 1),
     "four fields": (
         "trialStats { count enrollment { sum } byPhase { groups { phase count } }"
         " byCountry { totalGroups groups { country count } } }",
         4,
+        1,
     ),
     "every trial field": (
         "trialStats { count enrollment { sum } byPhase { totalGroups } byStatus { totalGroups }"
         " byAtmpClass { totalGroups } byCountry { totalGroups } bySponsor { totalGroups }"
         " byStartYear { totalGroups } }",
         8,
+        1,
     ),
     "one breakdown twice, aliased": (
         "trialStats { a: byCountry(first: 1) { totalGroups } b: byCountry { totalGroups } }",
         2,
+        1,
     ),
     "a group's institution": (
         "projectStats { byPartner { groups { institution { id name country } count } } }",
         1,
+        1,
     ),
-    "nothing but the type": ("trialStats { __typename } productStats { __typename }", 0),
+    "nothing but the type": ("trialStats { __typename } productStats { __typename }", 0, 0),
     "one field of each": (
         "trialStats { count } projectStats { byArea { totalGroups } }"
         " productStats { byStage { totalGroups } } partnershipStats { byKind { totalGroups } }",
+        4,
         4,
     ),
 }
 
 
-@pytest.mark.parametrize(("selection", "statements"), SELECTIONS.values(), ids=SELECTIONS)
-def test_each_field_asked_for_is_one_statement_and_no_other_runs(
-    anonymous_client: Recorder, selection: str, statements: int
+@pytest.mark.parametrize(
+    ("selection", "by_resolvers", "by_planner"), SELECTIONS.values(), ids=SELECTIONS
+)
+def test_each_field_asked_for_is_counted_in_one_statement_and_no_other_runs(
+    anonymous_client: Recorder, selection: str, by_resolvers: int, by_planner: int
 ) -> None:
     anonymous_client.execute(f"{{ {selection} }}")
 
-    assert len(anonymous_client.statements) == statements, anonymous_client.statements
+    planned = anonymous_client.path == "compiled"
+    expected = by_planner if planned else by_resolvers
+    assert len(anonymous_client.statements) == expected, anonymous_client.statements
     # Each counts in the database: no rows come back to be counted here.
     assert all("count(" in statement for statement in anonymous_client.statements)
+    # The planner answers every root field that counts something.
+    assert len(anonymous_client.compiled) == (by_planner if planned else 0)
 
 
 VALUES = (
@@ -476,6 +509,7 @@ VALUES = (
 )
 
 
+@pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize(
     ("viewer", "role", "ror"),
     [
@@ -487,10 +521,10 @@ VALUES = (
     ],
 )
 def test_no_one_below_an_admin_learns_a_confidential_value_from_a_sum(
-    world_url: str, viewer: str, role: Role | None, ror: str | None
+    world_url: str, viewer: str, role: Role | None, ror: str | None, path: str
 ) -> None:
     headers = {} if role is None else {"Authorization": f"Bearer {api_key(world_url, role, ror)}"}
-    client = Recorder(world_url, headers)
+    client = Recorder(world_url, headers, path=path)
     with client.http:
         body = client.post(f"{{ {VALUES} }}")
 
@@ -503,10 +537,13 @@ def test_no_one_below_an_admin_learns_a_confidential_value_from_a_sum(
     assert not [amount for amount in SECRET_SUMS if amount in text]
     # Refused before it ran: no statement read the terms.
     assert not [s for s in client.statements if "partnership_terms" in s]
+    # What the viewer may not see, the planner leaves to the resolvers, who refuse it.
+    assert client.compiled == []
 
 
-def test_an_admin_sees_the_values_summed_by_currency(world_url: str) -> None:
-    client = Recorder(world_url, {"Authorization": f"Bearer {api_key(world_url)}"})
+@pytest.mark.parametrize("path", list(PATHS))
+def test_an_admin_sees_the_values_summed_by_currency(world_url: str, path: str) -> None:
+    client = Recorder(world_url, {"Authorization": f"Bearer {api_key(world_url)}"}, path=path)
     with client.http:
         data = client.execute(f"{{ {VALUES} }}")
 
@@ -523,6 +560,62 @@ def test_an_admin_sees_the_values_summed_by_currency(world_url: str) -> None:
             }
         ]
     }
+    assert client.compiled == (["partnershipStats"] if path == "compiled" else [])
+
+
+# Values whose sum has 16 digits, past what a double written with 15 (SQLite's JSON) keeps,
+# and cents that doubles do not hold exactly; enrollments with a repeating average.
+EXACT_EXPORT = {
+    "products.csv": [PRODUCTS_HEADER],
+    "projects.csv": [PROJECTS_HEADER],
+    "trials.csv": [
+        TRIALS_HEADER,
+        "T-1;;;Trial one;I;Rekryterar;;10;;;;",
+        "T-2;;;Trial two;I;Rekryterar;;20;;;;",
+        "T-3;;;Trial three;I;Rekryterar;;25;;;;",
+    ],
+    "partnerships.csv": [
+        PARTNERSHIPS_HEADER,
+        "A-1;Big Cell AB;556900-0021;Licensavtal;2024-01-01;;Aktivt;;12 345 678 901 234,56;Nej",
+        "A-2;Small Cell AB;556900-0022;Licensavtal;2024-01-01;;Aktivt;;0,10;Nej",
+        "A-3;Small Cell AB;556900-0022;Licensavtal;2024-01-01;;Aktivt;;0,20;Ja",
+    ],
+}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_sums_and_averages_come_out_to_the_cent_on_both_paths(
+    engine: Engine, database_url: str, tmp_path: Path, path: str
+) -> None:
+    for name, lines in EXACT_EXPORT.items():
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    assert ingest(engine, LundSkaneFeed(), tmp_path).quarantined == 0
+    client = Recorder(database_url, {"Authorization": f"Bearer {api_key(database_url)}"}, path=path)
+    with client.http:
+        data = client.execute(
+            "{ trialStats { enrollment { sum average } } partnershipStats { valueByCurrency "
+            "{ groups { currency count sum min max average } } } }"
+        )
+
+    assert data == {
+        "trialStats": {"enrollment": {"sum": 55.0, "average": 18.33}},
+        "partnershipStats": {
+            "valueByCurrency": {
+                "groups": [
+                    {
+                        "currency": "SEK",
+                        "count": 3,
+                        "sum": "12345678901234.86",
+                        "min": "0.10",
+                        "max": "12345678901234.56",
+                        "average": "4115226300411.62",
+                    }
+                ]
+            }
+        },
+    }
+    planned = ["trialStats", "partnershipStats"] if path == "compiled" else []
+    assert client.compiled == planned
 
 
 def test_every_aggregate_needs_the_tier_of_the_list_it_counts() -> None:

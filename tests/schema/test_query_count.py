@@ -2,6 +2,8 @@
 
 The read planner answers it with one statement per root field; the resolvers, with one per
 relation level (their DataLoaders batch each level), so their count is bounded by the depth.
+A dashboard too: the planner counts every field of a stats root in one statement, the
+resolvers each field in one of its own.
 """
 
 from pathlib import Path
@@ -35,7 +37,26 @@ query Trials($first: Int!) {
 """
 
 
-def _statements_for(settings: Settings, first: int) -> tuple[int, dict[str, Any]]:
+# Every field of trialStats, a breakdown by the sponsor's row among them.
+DASHBOARD = """
+{
+  trialStats {
+    count
+    enrollment { count sum min max average }
+    byPhase { totalGroups groups { phase count } }
+    byStatus { totalGroups groups { status count } }
+    byAtmpClass { totalGroups groups { atmpClass count } }
+    byCountry(first: 5) { totalGroups groups { country count } }
+    bySponsor { totalGroups groups { institution { name country } count } }
+    byStartYear { totalGroups groups { year count } }
+  }
+}
+"""
+
+
+def _statements_for(
+    settings: Settings, query: str, variables: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     app = create_app(settings)
     statements: list[str] = []
 
@@ -45,7 +66,7 @@ def _statements_for(settings: Settings, first: int) -> tuple[int, dict[str, Any]
     for engine in (app.state.engine, app.state.reads):  # the planner's statements go to reads
         event.listen(engine.sync_engine, "before_cursor_execute", count)
     with TestClient(app) as client:
-        data = GraphQLClient(client).execute(NESTED, {"first": first})
+        data = GraphQLClient(client).execute(query, variables)
     return len(statements), data
 
 
@@ -71,7 +92,7 @@ def test_statement_count_does_not_grow_with_rows(
 ) -> None:
     settings = settings.model_copy(update={"compiled_reads": compiled})
     page = min(trials, 100)  # the most one page holds
-    statements, data = _statements_for(settings, page)
+    statements, data = _statements_for(settings, NESTED, {"first": page})
 
     assert data["trials"]["totalCount"] >= trials
     assert len(data["trials"]["edges"]) == page
@@ -79,4 +100,21 @@ def test_statement_count_does_not_grow_with_rows(
     assert first["sites"][0]["institution"] == {"name": "Skåne University Hospital"}
     assert len(first["conditions"]) == 2
     assert first["products"][0]["indications"]
+    assert statements == expected
+
+
+# The planner: one statement for the one root field.  The resolvers: one per field of it.
+@pytest.mark.parametrize(
+    ("compiled", "expected"), [(True, 1), (False, 8)], ids=["planner", "resolvers"]
+)
+def test_a_dashboard_is_one_statement_however_many_trials_it_counts(
+    settings: Settings, trials: int, compiled: bool, expected: int
+) -> None:
+    settings = settings.model_copy(update={"compiled_reads": compiled})
+    statements, data = _statements_for(settings, DASHBOARD, {})
+
+    stats = data["trialStats"]
+    assert stats["count"] >= trials
+    assert sum(group["count"] for group in stats["byPhase"]["groups"]) == stats["count"]
+    assert stats["bySponsor"]["groups"][0]["institution"]["name"]
     assert statements == expected
