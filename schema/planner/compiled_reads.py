@@ -32,7 +32,8 @@ from atmp_graph.schema.memo import Memo
 from atmp_graph.schema.planner.assemble import connection_builder, node_root_builder
 from atmp_graph.schema.planner.driver_sql import DriverStatement, driver_statement
 from atmp_graph.schema.planner.json_sql import json_dialect
-from atmp_graph.schema.planner.plan import NodeRoot, Planner, Root
+from atmp_graph.schema.planner.plan import NodeRoot, OwnRoot, Planner, Root
+from atmp_graph.schema.planner.search_plan import search_root
 from atmp_graph.schema.planner.sql import node_statement, root_statement
 
 logger = logging.getLogger("atmp_graph.planner")
@@ -147,7 +148,9 @@ class CompiledReads(SchemaExtension):
         )
         if key is None:
             return None
-        return _PLANS.get(key, lambda: self._plan_or_none(context))
+        # Kept per schema, so each app plans afresh: a plan holds the permissions declared
+        # when it was made (schema/visibility.py), which a test may declare otherwise.
+        return _PLANS.get((context.schema, *key), lambda: self._plan_or_none(context))
 
     def _plan_or_none(self, context: Any) -> CompiledOperation | None:
         try:
@@ -182,6 +185,7 @@ class CompiledReads(SchemaExtension):
             viewer=context.context.viewer,
             scalars=context.schema.schema_converter.scalar_registry,
             config=context.schema.config,
+            own_roots={"search": search_root},
         )
         plan = planner.plan(collected.grouped_field_set)
         if not plan.roots:
@@ -198,6 +202,13 @@ class CompiledReads(SchemaExtension):
 
 def _compile(root: Root, dialect: Dialect) -> CompiledRoot:
     json = json_dialect(dialect.name)
+    if isinstance(root, OwnRoot):
+        statement, build = root.compiled(dialect)
+        return CompiledRoot(
+            key=root.key,
+            statement=driver_statement(statement, dialect, counts=False),
+            build=build,
+        )
     if isinstance(root, NodeRoot):
         return CompiledRoot(
             key=root.key,

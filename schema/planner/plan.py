@@ -9,7 +9,8 @@ resolvers, which answer it exactly as they answer everything else.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Dialect, Select
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 from strawberry.types.arguments import convert_arguments
@@ -175,7 +176,18 @@ class NodeRoot:
     row: ColumnElement[Any] | None = None
 
 
-Root = ConnectionRoot | NodeRoot
+class OwnRoot(ABC):
+    """A root field that a module of its own plans (search_plan.py): it says how its one
+    statement is made and its answer assembled."""
+
+    key: str
+
+    @abstractmethod
+    def compiled(self, dialect: Dialect) -> tuple[Select[Any], Callable[[Any, int | None], Any]]:
+        """Its statement (one row, its answer's JSON as text) and what builds its answer."""
+
+
+Root = ConnectionRoot | NodeRoot | OwnRoot
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,8 @@ class Planner:
     viewer: Viewer
     scalars: Any  # Strawberry's scalar registry, to convert arguments as the resolvers get them
     config: Any
+    # The root fields planned by modules of their own, by field name.
+    own_roots: Mapping[str, Callable[["Planner", str, GraphQLField, list[FieldDetails]], Root]]
 
     def plan(self, roots: dict[str, list[FieldDetails]]) -> OperationPlan:
         query = self.schema.query_type
@@ -249,6 +263,8 @@ class Planner:
             raise NotPlanned(name)
         if name == "node":
             return self._node(key, definition, details)
+        if name in self.own_roots:
+            return self.own_roots[name](self, key, definition, details)
         field = _strawberry_field(definition)
         if ONE_ROW in field.metadata:
             return self._one_row(key, definition, field, details)
