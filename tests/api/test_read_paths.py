@@ -350,3 +350,48 @@ def test_the_planners_cursors_are_the_resolvers(paths: Paths, role: str) -> None
     assert planned == resolved
     assert planned["data"]["trials"]["pageInfo"]["hasPreviousPage"] is True
     assert read_path == {"compiled": ["trials"], "resolvers": []}
+
+
+# Words as people type them: stems, accents or none, ids, a phrase, what FTS5 or tsquery would
+# read as syntax, and what nothing holds.
+SEARCHES = [
+    "cell", "Skåne", "skane", "blodsjukdomar", "LU-P-0001", "NCT05635409", "lund university",
+    "Parkinson's", '"cell" OR genterapi*', "zzzz",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("words", SEARCHES)
+def test_a_search_paged_through_is_the_same_on_both_paths(paths: Paths, words: str) -> None:
+    """Page by page, each taking the last page's end cursor, as a client pages."""
+    variables: dict[str, Any] = {"query": words, "first": 2}
+    pages = 0
+    while True:
+        planned, resolved, read_path = both(paths, "partner", SEARCH, variables)
+        assert planned == resolved, variables
+        assert read_path == {"compiled": ["search"], "resolvers": []}
+        page_info = planned["data"]["search"]["pageInfo"]
+        pages += 1
+        if not page_info["hasNextPage"]:
+            break
+        variables["after"] = page_info["endCursor"]
+    total = planned["data"]["search"]["totalCount"]
+    assert pages == max(1, -(-total // 2))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # A node field with a resolver of its own.
+        '{ search(query: "cell") { edges { node { node { id ... on ClinicalTrial '
+        "{ sources { feed } } } } } } }",
+        # Arguments the resolver refuses, in its own words.
+        '{ search(query: "cell", first: 101) { totalCount } }',
+        '{ search(query: "&&") { totalCount } }',
+        '{ search(query: "cell", after: "bm90IGEgY3Vyc29y") { totalCount } }',
+    ],
+)
+def test_a_search_the_planner_cannot_read_is_the_resolvers(paths: Paths, query: str) -> None:
+    planned, resolved, read_path = both(paths, "anonymous", query)
+
+    assert planned == resolved
+    assert read_path["compiled"] == []

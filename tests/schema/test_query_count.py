@@ -35,7 +35,9 @@ query Trials($first: Int!) {
 """
 
 
-def _statements_for(settings: Settings, first: int) -> tuple[int, dict[str, Any]]:
+def _statements_for(
+    settings: Settings, first: int, query: str = NESTED
+) -> tuple[int, dict[str, Any]]:
     app = create_app(settings)
     statements: list[str] = []
 
@@ -45,7 +47,7 @@ def _statements_for(settings: Settings, first: int) -> tuple[int, dict[str, Any]
     for engine in (app.state.engine, app.state.reads):  # the planner's statements go to reads
         event.listen(engine.sync_engine, "before_cursor_execute", count)
     with TestClient(app) as client:
-        data = GraphQLClient(client).execute(NESTED, {"first": first})
+        data = GraphQLClient(client).execute(query, {"first": first})
     return len(statements), data
 
 
@@ -79,4 +81,44 @@ def test_statement_count_does_not_grow_with_rows(
     assert first["sites"][0]["institution"] == {"name": "Skåne University Hospital"}
     assert len(first["conditions"]) == 2
     assert first["products"][0]["indications"]
+    assert statements == expected
+
+
+SEARCH = """
+query Search($first: Int!) {
+  search(query: "generated trial", first: $first) {
+    totalCount
+    counts { type count }
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      type score highlights { field fragment }
+      node { id ... on ClinicalTrial { nctId sponsor { name } conditions { name } } }
+    } }
+  }
+}
+"""
+
+
+# The planner: one statement, the counts and the page with their nodes.  The resolvers: the
+# counts, the page, then the hits' trials, and one statement per relation level of theirs.
+@pytest.mark.parametrize(
+    ("compiled", "expected"), [(True, 1), (False, 5)], ids=["planner", "resolvers"]
+)
+def test_a_search_costs_one_statement_whatever_the_rows(
+    settings: Settings, trials: int, compiled: bool, expected: int
+) -> None:
+    settings = settings.model_copy(update={"compiled_reads": compiled})
+    page = min(trials, 100)
+    statements, data = _statements_for(settings, page, SEARCH)
+
+    found = data["search"]
+    assert found["totalCount"] == trials
+    assert {"type": "CLINICAL_TRIAL", "count": trials} in found["counts"]
+    assert len(found["edges"]) == page
+    assert found["pageInfo"]["hasNextPage"] is (trials > page)
+    hit = found["edges"][0]["node"]
+    assert hit["type"] == "CLINICAL_TRIAL"
+    assert [h["field"] for h in hit["highlights"]] == ["title"]
+    assert hit["node"]["sponsor"] == {"name": "Region Skåne"}
+    assert len(hit["node"]["conditions"]) == 2
     assert statements == expected
