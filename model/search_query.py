@@ -86,8 +86,11 @@ def fts5_match(query_words: Sequence[str]) -> str:
 
 
 def _tsquery(count: int) -> str:
-    """PostgreSQL's tsquery of words :w0 … : each under every configuration, all of them."""
-    return " && ".join(
+    """PostgreSQL's tsquery of words :w0 … : each under every configuration, all of them.
+
+    A subquery, so it is made once per statement: a prepared statement's generic plan (the
+    driver prepares one run often) would otherwise make it again for every document."""
+    return "SELECT " + " && ".join(
         "("
         + " || ".join(
             f"plainto_tsquery('{configuration(language)}', :w{n})" for language in CONFIGURATIONS
