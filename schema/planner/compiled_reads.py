@@ -204,11 +204,7 @@ def _compile(root: Root, dialect: Dialect) -> CompiledRoot:
     json = json_dialect(dialect.name)
     if isinstance(root, OwnRoot):
         statement, build = root.compiled(dialect)
-        return CompiledRoot(
-            key=root.key,
-            statement=driver_statement(statement, dialect, counts=False),
-            build=build,
-        )
+        return CompiledRoot(key=root.key, statement=statement, build=build)
     if isinstance(root, NodeRoot):
         return CompiledRoot(
             key=root.key,

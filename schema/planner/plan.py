@@ -26,7 +26,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values
-from sqlalchemy import ColumnElement, Dialect, Select
+from sqlalchemy import ColumnElement, Dialect
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 from strawberry.types.arguments import convert_arguments
@@ -44,6 +44,7 @@ from atmp_graph.schema.mapping import ONE_ROW, Mapped, column_names
 from atmp_graph.schema.nested import RELATION
 from atmp_graph.schema.ordering import order_keys
 from atmp_graph.schema.pagination import BY_FILTER, listed_conditions, page_size
+from atmp_graph.schema.planner.driver_sql import DriverStatement
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 
 DEFINITION = "strawberry-definition"
@@ -183,8 +184,10 @@ class OwnRoot(ABC):
     key: str
 
     @abstractmethod
-    def compiled(self, dialect: Dialect) -> tuple[Select[Any], Callable[[Any, int | None], Any]]:
-        """Its statement (one row, its answer's JSON as text) and what builds its answer."""
+    def compiled(
+        self, dialect: Dialect
+    ) -> tuple[DriverStatement, Callable[[Any, int | None], Any]]:
+        """Its statement (one row: its answer's JSON as text) and what builds its answer."""
 
 
 Root = ConnectionRoot | NodeRoot | OwnRoot

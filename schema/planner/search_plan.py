@@ -21,14 +21,14 @@ from graphql import (
     is_list_type,
 )
 from graphql.execution.collect_fields import FieldDetails
-from sqlalchemy import Dialect, Select
+from sqlalchemy import Dialect
 from strawberry.types.field import StrawberryField
 
-from atmp_graph.schema.planner.json_sql import json_dialect
+from atmp_graph.schema.planner.driver_sql import DriverStatement
 from atmp_graph.schema.planner.plan import NotPlanned, OwnRoot, Planner, _strawberry_field
 from atmp_graph.schema.planner.search_assemble import search_builder
 from atmp_graph.schema.planner.search_shape import Pick, Slot
-from atmp_graph.schema.planner.search_sql import search_statement
+from atmp_graph.schema.planner.search_sql import search_driver_statement
 from atmp_graph.schema.search import LISTED_AS, SearchRequest, search_request
 from atmp_graph.schema.visibility import PUBLIC, TYPE_TIERS
 
@@ -45,10 +45,11 @@ class SearchRoot(OwnRoot):
     picks: tuple[Pick, ...]
     slots: tuple[Slot, ...]
 
-    def compiled(self, dialect: Dialect) -> tuple[Select[Any], Callable[[Any, int | None], Any]]:
-        json = json_dialect(dialect.name)
-        statement = search_statement(self.request, self.slots, json)
-        return statement, search_builder(self.request, self.picks, self.slots, json.name)
+    def compiled(
+        self, dialect: Dialect
+    ) -> tuple[DriverStatement, Callable[[Any, int | None], Any]]:
+        statement = search_driver_statement(self.request, self.slots, dialect)
+        return statement, search_builder(self.request, self.picks, self.slots, dialect.name)
 
 
 def search_root(

@@ -4,6 +4,11 @@ The counts and the page are model/search_query.py's own SQL, as the resolver run
 here as subqueries; each hit's row carries its nodes' arrays (planner/sql.py `node_array`),
 one per node selection, for the kind the hit is.  The database returns
 `[[[entity_type, n], …], [[entity_type, entity_id, exact, score, h0, …, node, …], …]]`.
+
+Nearly every search is a new plan (the plan is kept by its variables, and the words differ),
+and building and compiling the statement costs several times what the search costs the
+database: it is compiled once for the same selection, kinds and number of words, and each
+search puts its own values in.
 """
 
 from collections.abc import Sequence
@@ -12,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Dialect,
     Select,
     TextClause,
     bindparam,
@@ -22,16 +28,79 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import aliased
 
 from atmp_graph.model import search_query
 from atmp_graph.model.search_query import SearchSql
-from atmp_graph.schema.planner.json_sql import JsonDialect
+from atmp_graph.schema.memo import Memo
+from atmp_graph.schema.planner.driver_sql import DriverStatement, DriverTemplate, driver_template
+from atmp_graph.schema.planner.json_sql import JsonDialect, json_dialect
+from atmp_graph.schema.planner.plan import (
+    Constant,
+    GlobalId,
+    NodeShape,
+    ToMany,
+    ToOne,
+    Value,
+)
 from atmp_graph.schema.planner.search_shape import Slot
 from atmp_graph.schema.planner.sql import node_array
 from atmp_graph.schema.search import SearchRequest
 
 HIT_COLUMNS = ("entity_type", "entity_id", "exact", "score")
+_TEMPLATES: Memo[DriverTemplate] = Memo(size=256)
+
+
+def search_driver_statement(
+    request: SearchRequest, slots: Sequence[Slot], dialect: Dialect
+) -> DriverStatement:
+    """The statement of this search, compiled once for every search of its form."""
+    form = (
+        dialect.name,
+        dialect.paramstyle,
+        len(request.words),
+        request.start is None,
+        request.wanted,
+        tuple(tuple((kind, _shape_form(shape)) for kind, shape in slot) for slot in slots),
+    )
+    json = json_dialect(dialect.name)
+    template = _TEMPLATES.get(
+        form, lambda: driver_template(search_statement(request, slots, json), dialect)
+    )
+    return template.statement(_values(request, json.name), counts=False)
+
+
+def _values(request: SearchRequest, dialect: str) -> dict[str, Any]:
+    """The search's own bound values (the kinds' list is its form's)."""
+    values = dict(search_query.counts_sql(request.words, dialect).parameters)
+    if request.wanted:
+        page = _page(request, dialect)
+        values |= {k: v for k, v in page.parameters.items() if k not in page.expanding}
+    return values
+
+
+def _shape_form(shape: NodeShape) -> tuple[Any, ...]:
+    """What of a node shape its SQL depends on (not its response keys, nor its converters)."""
+    return (shape.model, tuple(_entry_form(entry) for entry in shape.entries))
+
+
+def _entry_form(entry: Any) -> tuple[Any, ...]:
+    if isinstance(entry, Value):
+        return ("value", entry.column)
+    if isinstance(entry, GlobalId | Constant):
+        return (type(entry).__name__,)
+    if isinstance(entry, ToOne):
+        return ("one", str(entry.relation), _shape_form(entry.target))
+    if isinstance(entry, ToMany):
+        # A nested list's inputs are made into SQL with their values: all of them count.
+        return (
+            "many",
+            str(entry.relation),
+            _shape_form(entry.target),
+            entry.most,
+            repr(entry.order_by),
+            repr(entry.filter),
+        )
+    raise TypeError(f"no form for {entry!r}")
 
 
 def search_statement(
@@ -44,16 +113,10 @@ def search_statement(
         .select_from(counts)
         .scalar_subquery()
     )
-    # What the resolver asks for: none when no kind is listed, else one hit more than the page.
+    # None when no kind is listed, as the resolver asks for none.
     page_json: ColumnElement[Any] = json.array()
     if request.wanted:
-        page = search_query.page_sql(
-            request.words,
-            json.name,
-            entity_types=request.entity_types,
-            after=request.start,
-            size=request.size + 1,
-        )
+        page = _page(request, json.name)
         highlights = [f"h{n}" for n in range(search_query.highlight_count(json.name))]
         hits = (
             _bound(page)
@@ -71,6 +134,17 @@ def search_statement(
         page_json = select(json.aggregate(row)).select_from(hits).scalar_subquery()
     answer = json.array(json.nested(counts_json), json.nested(page_json))
     return select(json.as_text(answer).label("page"))
+
+
+def _page(request: SearchRequest, dialect: str) -> SearchSql:
+    # What the resolver asks for: one hit more than the page says whether there is a next.
+    return search_query.page_sql(
+        request.words,
+        dialect,
+        entity_types=request.entity_types,
+        after=request.start,
+        size=request.size + 1,
+    )
 
 
 def _bound(found: SearchSql) -> TextClause:
@@ -98,7 +172,8 @@ def _node(
     """The hit's node's array, of the shape for its kind."""
     whens = []
     for kind, shape in slot:
-        node: Any = aliased(shape.model)
+        # The model's own table: the statement around reads no other.
+        node: Any = shape.model
         found = select(node_array(node, shape, json)).where(node.id == entity_id)
         whens.append((entity_type == kind, found.scalar_subquery()))
     if not whens:
