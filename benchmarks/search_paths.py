@@ -3,16 +3,19 @@
 Ingests N generated trials (each with a product, two sites and two conditions), then asks the
 app (as an ASGI app, no HTTP client in the way, the request already planned) for a page of 20
 hits with their counts, highlights and nodes (each trial's sponsor and conditions), with the
-planner and without it, side by side in the same run: for a word in every title, and for one
-trial's registry id.
+planner and without it, side by side in the same run: the same search again (its plan kept)
+for a word in every title and for one trial's registry id, and a new search each time (a new
+plan each time, as people search).
 
     python benchmarks/search_paths.py [--postgres [URL]] [--trials N] [--seconds S]
 """
 
 import argparse
 import asyncio
+import itertools
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,24 +42,34 @@ QUERY = """query ($query: String!) {
 }"""
 
 
-async def side_by_side(url: str, words: list[str], seconds: float, most: int) -> None:
+def body_of(query: str) -> bytes:
+    return orjson.dumps({"query": QUERY, "variables": {"query": query}})
+
+
+async def side_by_side(
+    url: str, searches: dict[str, Callable[[], str]], seconds: float, most: int
+) -> None:
     planned = create_app(Settings(database_url=url, rate_limit=False))
     resolved = create_app(Settings(database_url=url, rate_limit=False, compiled_reads=False))
     settle_garbage_collector()
-    for query in words:
-        body = orjson.dumps({"query": QUERY, "variables": {"query": query}})
-        answer: Any = orjson.loads(await call_app(planned, body))
+    for label, words in searches.items():
+        query = words()
+        answer: Any = orjson.loads(await call_app(planned, body_of(query)))
         assert answer["extensions"]["readPath"] == {"compiled": ["search"], "resolvers": []}
-        assert orjson.loads(await call_app(resolved, body))["data"] == answer["data"]
-        planner_time, planner_cpu = await timed(partial(call_app, planned, body), seconds, most)
-        resolver_time, resolver_cpu = await timed(partial(call_app, resolved, body), seconds, most)
+        assert orjson.loads(await call_app(resolved, body_of(query)))["data"] == answer["data"]
+
+        async def search(app: Any, words: Callable[[], str] = words) -> bytes:
+            return await call_app(app, body_of(words()))
+
+        planner_time, planner_cpu = await timed(partial(search, planned), seconds, most)
+        resolver_time, resolver_cpu = await timed(partial(search, resolved), seconds, most)
         hits = answer["data"]["search"]["totalCount"]
-        print(f"{query!r} ({hits:,} hits, a page of 20)")
-        for label, (wall, cpu) in {
+        print(f"{label} ({query!r}: {hits:,} hits, a page of 20)")
+        for path, (wall, cpu) in {
             "the app, planner": (planner_time, planner_cpu),
             "the app, resolvers": (resolver_time, resolver_cpu),
         }.items():
-            print(f"  {label:<24} {wall * 1000:7.3f} ms  CPU {cpu * 1000:6.3f} ms")
+            print(f"  {path:<24} {wall * 1000:7.3f} ms  CPU {cpu * 1000:6.3f} ms")
         print(f"  {'resolvers / planner':<24} {resolver_time / planner_time:7.2f}")
     for app in (planned, resolved):
         await app.state.engine.dispose()
@@ -75,8 +88,14 @@ def main() -> None:
         scratch_database(args.postgres, Path(workdir), "bench") as url,
     ):
         prepare(url, args.trials, Path(workdir))
-        words = ["generated trial", f"NCT{90000000 + args.trials // 2}"]
-        asyncio.run(side_by_side(url, words, args.seconds, args.most))
+        numbers = itertools.count()
+        searches: dict[str, Callable[[], str]] = {
+            "the same search again, a word in every title": lambda: "generated trial",
+            "the same search again, one trial's id": lambda: f"NCT{90000000 + args.trials // 2}",
+            # As people search: each one a new plan (a plan is kept by its variables).
+            "a new search each time, one title's words": lambda: f"trial {next(numbers)}",
+        }
+        asyncio.run(side_by_side(url, searches, args.seconds, args.most))
 
 
 if __name__ == "__main__":
