@@ -86,8 +86,11 @@ def fts5_match(query_words: Sequence[str]) -> str:
 
 
 def _tsquery(count: int) -> str:
-    """PostgreSQL's tsquery of words :w0 … : each under every configuration, all of them."""
-    return " && ".join(
+    """PostgreSQL's tsquery of words :w0 … : each under every configuration, all of them.
+
+    A subquery, so it is made once per statement: a prepared statement's generic plan (the
+    driver prepares one run often) would otherwise make it again for every document."""
+    return "SELECT " + " && ".join(
         "("
         + " || ".join(
             f"plainto_tsquery('{configuration(language)}', :w{n})" for language in CONFIGURATIONS
@@ -95,13 +98,6 @@ def _tsquery(count: int) -> str:
         + ")"
         for n in range(count)
     )
-
-
-def _parameters(query_words: Sequence[str], dialect: str) -> dict[str, Any]:
-    exact = {"exact": " ".join(query_words).lower()}
-    if dialect == "sqlite":
-        return {"match": fts5_match(query_words), **exact}
-    return {f"w{n}": word for n, word in enumerate(query_words)} | exact
 
 
 def _matching(query_words: Sequence[str], dialect: str) -> tuple[str, str, str]:
@@ -129,20 +125,51 @@ def _matching(query_words: Sequence[str], dialect: str) -> tuple[str, str, str]:
     )
 
 
-async def counts(session: AsyncSession, query_words: Sequence[str]) -> dict[str, int]:
-    """How many nodes of each kind match."""
-    dialect = session.get_bind().dialect.name
+@dataclass(frozen=True)
+class SearchSql:
+    """A statement of the search as text, with its bound values: what the resolvers execute,
+    and what the read planner reads as a subquery (schema/planner/search_sql.py)."""
+
+    sql: str
+    parameters: dict[str, Any]
+    # The bound value that is a list (an IN list of as many values).
+    expanding: tuple[str, ...] = ()
+
+
+def _word_parameters(query_words: Sequence[str], dialect: str) -> dict[str, Any]:
+    if dialect == "sqlite":
+        return {"match": fts5_match(query_words)}
+    return {f"w{n}": word for n, word in enumerate(query_words)}
+
+
+def _exact(query_words: Sequence[str]) -> dict[str, Any]:
+    return {"exact": " ".join(query_words).lower()}
+
+
+def counts_sql(query_words: Sequence[str], dialect: str) -> SearchSql:
+    """How many nodes of each kind match: rows of (entity_type, n)."""
     if dialect == "sqlite":
         # Counting needs no score.
-        statement = text(
-            f"SELECT entity_type, count(*) FROM {TABLE} WHERE {TABLE} MATCH :match "
+        sql = (
+            f"SELECT entity_type, count(*) AS n FROM {TABLE} WHERE {TABLE} MATCH :match "
             "GROUP BY entity_type"
         )
     else:
         matching, _, _ = _matching(query_words, dialect)
-        statement = text(f"SELECT s.entity_type, count(*) {matching} GROUP BY s.entity_type")
-    rows = await session.execute(statement, _parameters(query_words, dialect))
+        sql = f"SELECT s.entity_type, count(*) AS n {matching} GROUP BY s.entity_type"
+    return SearchSql(sql, _word_parameters(query_words, dialect))
+
+
+async def counts(session: AsyncSession, query_words: Sequence[str]) -> dict[str, int]:
+    """How many nodes of each kind match."""
+    found = counts_sql(query_words, session.get_bind().dialect.name)
+    rows = await session.execute(text(found.sql), found.parameters)
     return {str(entity_type): int(number) for entity_type, number in rows}
+
+
+def highlight_count(dialect: str) -> int:
+    """How many highlight columns (h0, h1, …) a page's rows have."""
+    return 1 + len(WEIGHTS) if dialect == "sqlite" else len(FIELDS)
 
 
 def _highlights(dialect: str, query_words: Sequence[str]) -> list[str]:
@@ -177,20 +204,22 @@ def _marked(dialect: str, values: Sequence[Any]) -> dict[str, str]:
     }
 
 
-async def page(
-    session: AsyncSession,
+def page_sql(
     query_words: Sequence[str],
+    dialect: str,
     *,
     entity_types: Sequence[str],
     after: After | None,
     size: int,
-) -> list[Hit]:
-    """The best `size` hits of these kinds after `after`, by score, then kind, then id."""
-    if not entity_types or size == 0:
-        return []
-    dialect = session.get_bind().dialect.name
+) -> SearchSql:
+    """The best `size` hits of these kinds after `after`, by score, then kind, then id: rows
+    of (entity_type, entity_id, exact, score, h0, h1, …), in that order."""
     matching, score, exact = _matching(query_words, dialect)
-    parameters = _parameters(query_words, dialect) | {"types": list(entity_types), "size": size}
+    parameters = (
+        _word_parameters(query_words, dialect)
+        | _exact(query_words)
+        | {"types": list(entity_types), "size": size}
+    )
     keyset = ""
     if after is not None:
         keyset = (
@@ -214,32 +243,52 @@ async def page(
         "ORDER BY exact DESC, score DESC, entity_type, entity_id LIMIT :size"
     )
     # Highlights for the page only: the best rows first, then their text marked.
-    highlights = ", ".join(_highlights(dialect, query_words))
+    highlights = ", ".join(
+        f"{marked} AS h{n}" for n, marked in enumerate(_highlights(dialect, query_words))
+    )
+    hit = "p.entity_type, p.entity_id, p.exact, p.score"
+    order = "ORDER BY p.exact DESC, p.score DESC, p.entity_type, p.entity_id"
     if dialect == "sqlite":
-        statement = (
-            f"SELECT p.entity_type, p.entity_id, p.exact, p.score, {highlights} "
-            f"FROM {TABLE} JOIN ({best}) p ON {TABLE}.rowid = p.rid WHERE {TABLE} MATCH :match "
-            "ORDER BY p.exact DESC, p.score DESC, p.entity_type, p.entity_id"
+        sql = (
+            f"SELECT {hit}, {highlights} FROM {TABLE} JOIN ({best}) p "
+            f"ON {TABLE}.rowid = p.rid WHERE {TABLE} MATCH :match {order}"
         )
         parameters |= {"start": START, "stop": STOP}
     else:
-        statement = (
-            f"SELECT p.entity_type, p.entity_id, p.exact, p.score, {highlights} "
-            f"FROM ({best}) p JOIN {TABLE} s "
-            "ON s.entity_type = p.entity_type AND s.entity_id = p.entity_id "
-            "ORDER BY p.exact DESC, p.score DESC, p.entity_type, p.entity_id"
+        sql = (
+            f"SELECT {hit}, {highlights} FROM ({best}) p JOIN {TABLE} s "
+            f"ON s.entity_type = p.entity_type AND s.entity_id = p.entity_id {order}"
         )
         parameters["options"] = f'HighlightAll=true, StartSel="{START}", StopSel="{STOP}"'
-    rows = await session.execute(
-        text(statement).bindparams(bindparam("types", expanding=True)), parameters
+    return SearchSql(sql, parameters, expanding=("types",))
+
+
+def hit(dialect: str, row: Sequence[Any]) -> Hit:
+    """A row of `page_sql` as a hit (its score as the database's double)."""
+    return Hit(
+        entity_type=row[0],
+        entity_id=row[1],
+        exact=bool(row[2]),
+        score=float(row[3]),
+        highlights=_marked(dialect, row[4:]),
     )
-    return [
-        Hit(
-            entity_type=row[0],
-            entity_id=row[1],
-            exact=bool(row[2]),
-            score=float(row[3]),
-            highlights=_marked(dialect, row[4:]),
-        )
-        for row in rows
-    ]
+
+
+async def page(
+    session: AsyncSession,
+    query_words: Sequence[str],
+    *,
+    entity_types: Sequence[str],
+    after: After | None,
+    size: int,
+) -> list[Hit]:
+    """The best `size` hits of these kinds after `after`, by score, then kind, then id."""
+    if not entity_types or size == 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    found = page_sql(query_words, dialect, entity_types=entity_types, after=after, size=size)
+    statement = text(found.sql).bindparams(
+        *(bindparam(name, expanding=True) for name in found.expanding)
+    )
+    rows = await session.execute(statement, found.parameters)
+    return [hit(dialect, row) for row in rows]

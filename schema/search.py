@@ -11,12 +11,14 @@ import hashlib
 import html
 import math
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.utils.str_converters import to_camel_case
 
+from atmp_graph.access.viewer import Viewer
 from atmp_graph.model import search_query
 from atmp_graph.model.search_query import START, STOP, After, Hit
 from atmp_graph.schema.context import Info
@@ -27,6 +29,8 @@ from atmp_graph.schema.mapping import MappedNode, entity
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS, viewer
 
 PAGE = PageSize(default=20, most=100)
+# Marks the field the read planner plans as a search (schema/planner/search_plan.py).
+SEARCH = "atmp_graph.search"
 MAX_QUERY = 1000  # characters, as every text argument
 MAX_WORDS = 32
 # A fragment shows this many characters of a longer field, around its first matched word.
@@ -251,15 +255,83 @@ def _joiner(part: str) -> bool:
     return not any(c.isalnum() or c.isspace() for c in part)
 
 
-def listable(info: Info) -> list[SearchType]:
+def listable(seen_by: Viewer) -> list[SearchType]:
     """The kinds this viewer may list, in SearchType's order."""
-    seen_by = viewer(info)
     return [
         kind
         for kind, (type_name, list_field) in LISTED_AS.items()
         if seen_by.may(TYPE_TIERS[type_name])
         and seen_by.may(FIELD_TIERS.get(("Query", list_field), PUBLIC))
     ]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A search's arguments, checked, for one viewer: what the resolver runs, and what the
+    read planner compiles (schema/planner/search_plan.py), so both answer alike."""
+
+    words: tuple[str, ...]
+    size: int
+    visible: tuple[SearchType, ...]  # the kinds counted
+    wanted: tuple[SearchType, ...]  # the kinds listed
+    fingerprint: str
+    start: After | None
+
+    @property
+    def entity_types(self) -> list[str]:
+        return [kind.value for kind in self.wanted]
+
+
+def search_request(
+    seen_by: Viewer,
+    *,
+    query: str,
+    types: list[SearchType] | None,
+    first: int | None,
+    after: str | None,
+) -> SearchRequest:
+    """The search these arguments ask for; a UserError for one the API refuses."""
+    words = query_words(query)
+    size = PAGE.default if first is None else first
+    if not 0 <= size <= PAGE.most:
+        raise UserError(f"first: {size} is not between 0 and {PAGE.most}")
+    visible = listable(seen_by)
+    wanted = [kind for kind in visible if types is None or kind in types]
+    fingerprint = _fingerprint(words, wanted)
+    start = None if after is None else decode_cursor(after, fingerprint)
+    return SearchRequest(
+        words=tuple(words),
+        size=size,
+        visible=tuple(visible),
+        wanted=tuple(wanted),
+        fingerprint=fingerprint,
+        start=start,
+    )
+
+
+def search_results(
+    request: SearchRequest, counted: dict[str, int], hits: list[Hit]
+) -> SearchResults:
+    """The answer from the counts per kind and the page's hits (one more than the page: whether
+    there is a next one)."""
+    edges = [
+        SearchHitEdge(cursor=encode_cursor(request.fingerprint, hit), node=_hit(hit))
+        for hit in hits[: request.size]
+    ]
+    page_info = relay.PageInfo(
+        has_next_page=len(hits) > request.size,
+        has_previous_page=request.start is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return SearchResults(
+        total_count=sum(counted.get(kind.value, 0) for kind in request.wanted),
+        counts=[
+            SearchTypeCount(type=kind, count=counted.get(kind.value, 0)) for kind in request.visible
+        ],
+        page_info=page_info,
+        edges=edges,
+    )
 
 
 @strawberry.type
@@ -269,7 +341,7 @@ class SearchQuery:
         "conditions whose public text holds every word of `query`, best first. A word matches "
         "as written or by its stem (Swedish, Dutch, English; accents need not be typed); no "
         "character of the query is syntax.",
-        metadata={PAGE_SIZE: PAGE},
+        metadata={PAGE_SIZE: PAGE, SEARCH: True},
     )
     async def search(
         self,
@@ -291,41 +363,17 @@ class SearchQuery:
             str | None, strawberry.argument(description="Start after this edge's cursor.")
         ] = None,
     ) -> SearchResults:
-        words = query_words(query)
-        size = PAGE.default if first is None else first
-        if not 0 <= size <= PAGE.most:
-            raise UserError(f"first: {size} is not between 0 and {PAGE.most}")
-        visible = listable(info)
-        wanted = [kind for kind in visible if types is None or kind in types]
-        fingerprint = _fingerprint(words, wanted)
-        start = None if after is None else decode_cursor(after, fingerprint)
+        request = search_request(viewer(info), query=query, types=types, first=first, after=after)
         async with info.context.sessions() as session:
-            counted = await search_query.counts(session, words)
+            counted = await search_query.counts(session, request.words)
             hits = await search_query.page(
                 session,
-                words,
-                entity_types=[kind.value for kind in wanted],
-                after=start,
-                size=size + 1,
+                request.words,
+                entity_types=request.entity_types,
+                after=request.start,
+                size=request.size + 1,
             )
-        edges = [
-            SearchHitEdge(cursor=encode_cursor(fingerprint, hit), node=_hit(hit))
-            for hit in hits[:size]
-        ]
-        page_info = relay.PageInfo(
-            has_next_page=len(hits) > size,
-            has_previous_page=start is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        )
-        return SearchResults(
-            total_count=sum(counted.get(kind.value, 0) for kind in wanted),
-            counts=[
-                SearchTypeCount(type=kind, count=counted.get(kind.value, 0)) for kind in visible
-            ],
-            page_info=page_info,
-            edges=edges,
-        )
+        return search_results(request, counted, hits)
 
 
 def _hit(hit: Hit) -> SearchHit:

@@ -23,6 +23,10 @@ BENCHMARKS = {
         ["--trials", "25", "--seconds", "0.2", "--most", "20"],
         ["planner time / raw SQL time", "Strawberry / graphql-core"],
     ),
+    "search_paths": (
+        ["--trials", "25", "--seconds", "0.2", "--most", "5"],
+        ["resolvers / planner", "a new search each time"],
+    ),
     "at_scale": (
         ["--trials", "1000", "--repeat", "1"],
         ["filtered, ordered first page", "keyset page 10 of 100", "search, one word"],

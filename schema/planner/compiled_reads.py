@@ -32,19 +32,27 @@ from atmp_graph.schema.memo import Memo
 from atmp_graph.schema.planner.assemble import connection_builder, node_root_builder
 from atmp_graph.schema.planner.driver_sql import DriverStatement, driver_statement
 from atmp_graph.schema.planner.json_sql import json_dialect
-from atmp_graph.schema.planner.plan import ConnectionRoot, NodeRoot, NotPlanned, Planner, Root
+from atmp_graph.schema.planner.plan import (
+    ConnectionRoot,
+    NodeRoot,
+    NotPlanned,
+    OwnRoot,
+    Planner,
+    Root,
+    RootKind,
+)
 from atmp_graph.schema.planner.rows_sql import rows_statement
+from atmp_graph.schema.planner.search_plan import search_root
 from atmp_graph.schema.planner.sql import node_statement, root_statement
-from atmp_graph.schema.planner.stats_assemble import stats_builder
-from atmp_graph.schema.planner.stats_plan import StatsRoot, plan_stats
-from atmp_graph.schema.planner.stats_sql import stats_statement
+from atmp_graph.schema.planner.stats_plan import plan_stats
+from atmp_graph.schema.search import SEARCH
 from atmp_graph.schema.stats import AGGREGATE
 
 logger = logging.getLogger("atmp_graph.planner")
 
 READ_PATH = "readPath"
 # The root fields planned by modules of their own, by the metadata key that marks them.
-ROOT_KINDS = {AGGREGATE: plan_stats}
+ROOT_KINDS: dict[str, RootKind] = {AGGREGATE: plan_stats, SEARCH: search_root}
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,9 @@ class CompiledReads(SchemaExtension):
         )
         if key is None:
             return None
-        return _PLANS.get(key, lambda: self._plan_or_none(context))
+        # Kept per schema, so each app plans afresh: a plan holds the permissions declared
+        # when it was made (schema/visibility.py), which a test may declare otherwise.
+        return _PLANS.get((context.schema, *key), lambda: self._plan_or_none(context))
 
     def _plan_or_none(self, context: Any) -> CompiledOperation | None:
         try:
@@ -221,18 +231,14 @@ def compile_root(root: Root, dialect: Dialect, *, shape: str | None = None) -> C
     "rows"), by default the faster one for its database and page size, and as JSON where rows
     cannot hold it."""
     json = json_dialect(dialect.name)
+    if isinstance(root, OwnRoot):
+        statement, build = root.compiled(dialect)
+        return CompiledRoot(key=root.key, statement=statement, build=build, plan=root)
     if isinstance(root, NodeRoot):
         return CompiledRoot(
             key=root.key,
             statement=driver_statement(node_statement(root, json), dialect, counts=False),
             build=node_root_builder(root.shape),
-            plan=root,
-        )
-    if isinstance(root, StatsRoot):
-        return CompiledRoot(
-            key=root.key,
-            statement=driver_statement(stats_statement(root, json), dialect, counts=False),
-            build=stats_builder(root, dialect),
             plan=root,
         )
     if (shape or fastest_shape(dialect.name, root)) == "rows":

@@ -63,6 +63,34 @@ async def _execute(connection: AsyncConnection, driver: Any, sql: str, parameter
 def driver_statement(
     statement: Select[Any], dialect: Dialect, *, counts: bool, id_at: int | None = None
 ) -> DriverStatement:
+    return driver_template(statement, dialect).statement({}, counts=counts, id_at=id_at)
+
+
+@dataclass(frozen=True)
+class DriverTemplate:
+    """A statement compiled once whose named values change from one request to the next (a
+    search's words): each request puts its own in, processed as the statement's were."""
+
+    sql: str
+    values: dict[str, Any]  # processed
+    processors: dict[str, Any]
+    positions: tuple[str, ...] | None  # the values' names in order, for a positional driver
+
+    def statement(
+        self, values: dict[str, Any], *, counts: bool, id_at: int | None = None
+    ) -> DriverStatement:
+        processed = dict(self.values)
+        for name, value in values.items():
+            if name in processed:
+                processor = self.processors.get(name)
+                processed[name] = value if processor is None else processor(value)
+        parameters: dict[str, Any] | tuple[Any, ...] = processed
+        if self.positions is not None:
+            parameters = tuple(processed[name] for name in self.positions)
+        return DriverStatement(self.sql, parameters, counts, id_at)
+
+
+def driver_template(statement: Select[Any], dialect: Dialect) -> DriverTemplate:
     compiled = statement.compile(dialect=dialect)
     # IN lists are rendered one parameter per value now, each with the processor of its list:
     # the step SQLAlchemy's own execution takes (private to it, stable since 1.4).
@@ -73,7 +101,5 @@ def driver_statement(
         name: processors[name](value) if name in processors else value
         for name, value in expanded.parameters.items()
     }
-    parameters: dict[str, Any] | tuple[Any, ...] = processed
-    if compiled.positional:
-        parameters = tuple(processed[name] for name in expanded.positiontup or ())
-    return DriverStatement(expanded.statement, parameters, counts, id_at)
+    positions = tuple(expanded.positiontup or ()) if compiled.positional else None
+    return DriverTemplate(expanded.statement, processed, processors, positions)

@@ -10,9 +10,10 @@ resolvers, which answer it exactly as they answer everything else.
 
 import dataclasses
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 from graphql import (
     GraphQLEnumType,
@@ -26,7 +27,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Dialect
 from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
 from strawberry import relay
 from strawberry.types.arguments import convert_arguments
@@ -44,10 +45,8 @@ from atmp_graph.schema.mapping import ONE_ROW, Mapped, column_names
 from atmp_graph.schema.nested import RELATION
 from atmp_graph.schema.ordering import order_keys
 from atmp_graph.schema.pagination import BY_FILTER, listed_conditions, page_size
+from atmp_graph.schema.planner.driver_sql import DriverStatement
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
-
-if TYPE_CHECKING:
-    from atmp_graph.schema.planner.stats_plan import StatsRoot
 
 DEFINITION = "strawberry-definition"
 # The arguments the planner reads: of a root list, and of a nested one.
@@ -181,10 +180,23 @@ class NodeRoot:
     row: ColumnElement[Any] | None = None
 
 
-Root: TypeAlias = "ConnectionRoot | NodeRoot | StatsRoot"
-# A kind of root field planned by a module of its own (schema/planner/stats_plan.py), for the
-# fields whose metadata has its key: (planner, response key, field, its Strawberry field,
-# its selections) -> its Root.
+class OwnRoot(ABC):
+    """A root field that a module of its own plans (stats_plan.py, search_plan.py): it says
+    how its one statement is made and its answer assembled."""
+
+    key: str
+
+    @abstractmethod
+    def compiled(
+        self, dialect: Dialect
+    ) -> tuple[DriverStatement, Callable[[Any, int | None], Any]]:
+        """Its statement (one row: its answer's JSON as text) and what builds its answer."""
+
+
+Root = ConnectionRoot | NodeRoot | OwnRoot
+# A kind of root field planned by a module of its own (stats_plan.py, search_plan.py), for the
+# fields whose metadata has its key: (planner, response key, field, its Strawberry field, its
+# selections) -> its Root.
 RootKind = Callable[["Planner", str, GraphQLField, StrawberryField, list[FieldDetails]], Root]
 
 

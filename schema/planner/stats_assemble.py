@@ -14,20 +14,20 @@ from sqlalchemy import Dialect
 from atmp_graph.schema.planner.assemble import node_builder
 from atmp_graph.schema.planner.exact_numbers import Read, reader
 from atmp_graph.schema.planner.plan import Constant, Convert, Value
-from atmp_graph.schema.planner.stats_plan import (
+from atmp_graph.schema.planner.stats_shape import (
     BreakdownPage,
     GroupColumn,
     GroupEntity,
     GroupsShape,
     Measured,
-    StatsRoot,
+    StatsShape,
 )
 from atmp_graph.schema.planner.stats_sql import group_entries
 
 Answer = Callable[[list[Any], int | None], dict[str, Any]]
 
 
-def stats_builder(root: StatsRoot, dialect: Dialect) -> Answer:
+def stats_builder(root: StatsShape, dialect: Dialect) -> Answer:
     """What turns the statement's array into the stats field's answer."""
     # Each measured field's columns: their names, and how each is read, at their place.
     layouts: list[tuple[str, list[tuple[str, Read | None]]]] = [

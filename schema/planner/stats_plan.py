@@ -8,116 +8,57 @@ statement (stats_sql.py) computes each as its resolver does, all in one, and the
 (stats_assemble.py) gives the answer the resolvers would.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLField, GraphQLObjectType, get_named_type, is_leaf_type
 from graphql.execution.collect_fields import FieldDetails
-from sqlalchemy import ColumnElement
+from sqlalchemy import Dialect
 from strawberry.types.field import StrawberryField
 
-from atmp_graph.model import Base
 from atmp_graph.model.aggregates import COUNT, KEY
 from atmp_graph.schema.breakdowns import BREAKDOWN, GROUPS, Breakdown, shown_column
 from atmp_graph.schema.measures import MEASURES, Measures
 from atmp_graph.schema.pagination import listed_conditions
+from atmp_graph.schema.planner.driver_sql import DriverStatement, driver_statement
+from atmp_graph.schema.planner.json_sql import json_dialect
 from atmp_graph.schema.planner.plan import (
     Constant,
     Convert,
-    NodeShape,
     NotPlanned,
+    OwnRoot,
     Planner,
     Value,
     _converter,
     _strawberry_field,
 )
+from atmp_graph.schema.planner.stats_assemble import stats_builder
+from atmp_graph.schema.planner.stats_shape import (
+    TOTAL_GROUPS,
+    BreakdownPage,
+    GroupColumn,
+    GroupEntity,
+    GroupEntry,
+    GroupsShape,
+    Leaf,
+    Measured,
+    StatsPart,
+    StatsShape,
+)
+from atmp_graph.schema.planner.stats_sql import stats_statement
 from atmp_graph.schema.stats import AGGREGATE
 
-TOTAL_GROUPS = "total_groups"
-
 
 @dataclass(frozen=True)
-class Leaf:
-    """A scalar field of a value the resolvers' own code builds (an `Enrollment`): its
-    attribute, serialized as GraphQL serializes it."""
+class StatsRoot(StatsShape, OwnRoot):
+    """A stats root field, planned: its statement and its assembler."""
 
-    key: str
-    attribute: str
-    serialize: Convert
-
-
-@dataclass(frozen=True)
-class Measured:
-    """A field answered by `measures.value` of a row of aggregates: a scalar (`fields` None),
-    serialized as GraphQL does, or an object whose `fields` are read."""
-
-    key: str
-    name: str  # the field's: its aliases read the same row
-    measures: Measures
-    serialize: Convert | None
-    fields: tuple[Leaf | Constant, ...] | None
-
-
-@dataclass(frozen=True)
-class GroupColumn:
-    """A group's field shown from a column of its breakdown's row (aggregates.KEY, COUNT or a
-    measure's name); `convert` makes its value the answer's."""
-
-    key: str
-    column: str
-    convert: Convert | None
-
-
-@dataclass(frozen=True)
-class GroupEntity:
-    """A group's key as the row of its grouping's entity (an institution), null for none."""
-
-    key: str
-    node: NodeShape
-
-
-GroupEntry = Constant | GroupColumn | GroupEntity
-
-
-@dataclass(frozen=True)
-class GroupsShape:
-    key: str
-    entries: tuple[GroupEntry, ...]
-
-
-@dataclass(frozen=True)
-class BreakdownPage:
-    """A breakdown asked for under `key`: its largest `size` groups; `parts` are its page's
-    fields (totalGroups is a Value of column TOTAL_GROUPS)."""
-
-    key: str
-    breakdown: Breakdown
-    size: int
-    parts: tuple[Constant | Value | GroupsShape, ...]
-
-
-StatsPart = Constant | Measured | BreakdownPage
-
-
-@dataclass(frozen=True)
-class StatsRoot:
-    """A stats root field: its parts, each over the `model` rows that match `where` (the
-    WHERE of the list it counts, as its resolver makes it)."""
-
-    key: str
-    model: type[Base]
-    where: tuple[ColumnElement[bool], ...]
-    parts: tuple[StatsPart, ...]
-
-    @property
-    def measured(self) -> dict[str, Measures]:
-        """The measures its statement computes, once each, by field name."""
-        return {part.name: part.measures for part in self.parts if isinstance(part, Measured)}
-
-    @property
-    def breakdowns(self) -> list[BreakdownPage]:
-        return [part for part in self.parts if isinstance(part, BreakdownPage)]
+    def compiled(
+        self, dialect: Dialect
+    ) -> tuple[DriverStatement, Callable[[Any, int | None], Any]]:
+        sql = stats_statement(self, json_dialect(dialect.name))
+        return driver_statement(sql, dialect, counts=False), stats_builder(self, dialect)
 
 
 @dataclass(frozen=True)

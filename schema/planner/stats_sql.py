@@ -21,17 +21,17 @@ from atmp_graph.schema.planner.exact_numbers import exact
 from atmp_graph.schema.planner.json_sql import JsonDialect
 from atmp_graph.schema.planner.plan import Constant
 from atmp_graph.schema.planner.sql import node_array
-from atmp_graph.schema.planner.stats_plan import (
+from atmp_graph.schema.planner.stats_shape import (
     TOTAL_GROUPS,
     BreakdownPage,
     GroupColumn,
     GroupEntity,
     GroupsShape,
-    StatsRoot,
+    StatsShape,
 )
 
 
-def stats_statement(root: StatsRoot, json: JsonDialect) -> Select[Any]:
+def stats_statement(root: StatsShape, json: JsonDialect) -> Select[Any]:
     items = []
     if root.measured:
         items.append(json.nested(_measures(root, json)))
@@ -39,7 +39,7 @@ def stats_statement(root: StatsRoot, json: JsonDialect) -> Select[Any]:
     return select(json.as_text(json.array(*items)).label("page"))
 
 
-def _measures(root: StatsRoot, json: JsonDialect) -> ColumnElement[Any]:
+def _measures(root: StatsShape, json: JsonDialect) -> ColumnElement[Any]:
     """The measures of every measured field, in `root.measured`'s order, over one scan."""
     columns = {
         f"m{n}": column
@@ -59,7 +59,7 @@ def group_entries(page: BreakdownPage) -> Iterator[GroupColumn | GroupEntity]:
             yield from (e for e in part.entries if not isinstance(e, Constant))
 
 
-def _groups(root: StatsRoot, page: BreakdownPage, json: JsonDialect) -> ColumnElement[Any]:
+def _groups(root: StatsShape, page: BreakdownPage, json: JsonDialect) -> ColumnElement[Any]:
     grouping = page.breakdown.grouping
     # At least one row, as its resolver reads, so that `first: 0` still learns the total.
     rows = breakdown_statement(

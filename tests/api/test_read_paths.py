@@ -29,6 +29,8 @@ from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import Role
 from atmp_graph.model.database import make_engine
+from atmp_graph.model.search_query import Hit
+from atmp_graph.schema import search
 from atmp_graph.schema.keyset import encode_cursor, fingerprint
 from tests.api.fuzz_world import build_fuzz_world
 from tests.api.stats_queries import stats_queries
@@ -204,6 +206,29 @@ ORDERED = """query Ordered($after: String) {
       products(first: 1, orderBy: [{field: NAME}]) { name } } }
   }
 }"""
+SEARCH = """query Search($query: String!, $types: [SearchType!], $first: Int, $after: String) {
+  search(query: $query, types: $types, first: $first, after: $after) {
+    __typename
+    totalCount
+    counts { type count }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { type score highlights { field fragment }
+      node { __typename id
+        ... on ClinicalTrial { title phase sponsor { name country } conditions { name } }
+        ... on Project { title code leadInstitution { name } }
+        ... on Product { name atmpClass }
+        ... on Institution { name country }
+        ... on Partnership { code }
+        ... on Person { name }
+        ... on Condition { name } } } }
+  }
+}"""
+# A search's page after the hits one of whose fields is the whole query (schema/search.py):
+# a place in its order, as a cursor says it, whatever the scores of either database.
+AFTER_THE_EXACT_HITS = search.encode_cursor(
+    search._fingerprint(["cell"], list(search.SearchType)),
+    Hit(entity_type="clinical_trial", entity_id=0, exact=True, score=-1e300, highlights={}),
+)
 COMMON_READS = {
     "a page of trials": (TRIAL_PAGE, {"first": 2}),
     "an ordered, filtered page with ordered, filtered nested lists": (ORDERED, None),
@@ -244,6 +269,26 @@ COMMON_READS = {
     "a trial by its registry id": (
         "query ($id: String!) { trial(registryId: $id) { acronym phase sponsor { name } } }",
         {"id": "2021-001366-38"},
+    ),
+    "a search with highlights, counts and its hits' nodes": (
+        SEARCH,
+        {"query": "cell", "first": 5},
+    ),
+    "the next page of a search": (
+        SEARCH,
+        {"query": "cell", "first": 3, "after": AFTER_THE_EXACT_HITS},
+    ),
+    "a search of some kinds, by its hits, with fragments": (
+        "query ($q: String!) { found: search(query: $q, types: [CONDITION, PROJECT], first: 2) "
+        "{ total: totalCount hits { __typename type s: score node { ...E ... on Project "
+        "{ title } } } more: pageInfo { hasNextPage } } } fragment E on Entity { id "
+        "... on Condition { name } }",
+        {"q": "Parkinson"},
+    ),
+    "a search of no kind": (
+        '{ search(query: "cell", types: []) { totalCount counts { type count } edges '
+        "{ cursor } } }",
+        None,
     ),
     "skip and include": (
         "query ($more: Boolean!) { products { nodes { name atmpClass @include(if: $more) "
@@ -388,3 +433,48 @@ def test_the_planners_cursors_are_the_resolvers(paths: Paths, role: str) -> None
     assert planned == resolved
     assert planned["data"]["trials"]["pageInfo"]["hasPreviousPage"] is True
     assert read_path == {"compiled": ["trials"], "resolvers": []}
+
+
+# Words as people type them: stems, accents or none, ids, a phrase, what FTS5 or tsquery would
+# read as syntax, and what nothing holds.
+SEARCHES = [
+    "cell", "Skåne", "skane", "blodsjukdomar", "LU-P-0001", "NCT05635409", "lund university",
+    "Parkinson's", '"cell" OR genterapi*', "zzzz",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("words", SEARCHES)
+def test_a_search_paged_through_is_the_same_on_both_paths(paths: Paths, words: str) -> None:
+    """Page by page, each taking the last page's end cursor, as a client pages."""
+    variables: dict[str, Any] = {"query": words, "first": 2}
+    pages = 0
+    while True:
+        planned, resolved, read_path = both(paths, "partner", SEARCH, variables)
+        assert planned == resolved, variables
+        assert read_path == {"compiled": ["search"], "resolvers": []}
+        page_info = planned["data"]["search"]["pageInfo"]
+        pages += 1
+        if not page_info["hasNextPage"]:
+            break
+        variables["after"] = page_info["endCursor"]
+    total = planned["data"]["search"]["totalCount"]
+    assert pages == max(1, -(-total // 2))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # A node field with a resolver of its own.
+        '{ search(query: "cell") { edges { node { node { id ... on ClinicalTrial '
+        "{ sources { feed } } } } } } }",
+        # Arguments the resolver refuses, in its own words.
+        '{ search(query: "cell", first: 101) { totalCount } }',
+        '{ search(query: "&&") { totalCount } }',
+        '{ search(query: "cell", after: "bm90IGEgY3Vyc29y") { totalCount } }',
+    ],
+)
+def test_a_search_the_planner_cannot_read_is_the_resolvers(paths: Paths, query: str) -> None:
+    planned, resolved, read_path = both(paths, "anonymous", query)
+
+    assert planned == resolved
+    assert read_path["compiled"] == []

@@ -118,3 +118,43 @@ def test_a_dashboard_is_one_statement_however_many_trials_it_counts(
     assert sum(group["count"] for group in stats["byPhase"]["groups"]) == stats["count"]
     assert stats["bySponsor"]["groups"][0]["institution"]["name"]
     assert statements == expected
+
+
+SEARCH = """
+query Search($first: Int!) {
+  search(query: "generated trial", first: $first) {
+    totalCount
+    counts { type count }
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      type score highlights { field fragment }
+      node { id ... on ClinicalTrial { nctId sponsor { name } conditions { name } } }
+    } }
+  }
+}
+"""
+
+
+# The planner: one statement, the counts and the page with their nodes.  The resolvers: the
+# counts, the page, then the hits' trials, and one statement per relation level of theirs.
+@pytest.mark.parametrize(
+    ("compiled", "expected"), [(True, 1), (False, 5)], ids=["planner", "resolvers"]
+)
+def test_a_search_costs_one_statement_whatever_the_rows(
+    settings: Settings, trials: int, compiled: bool, expected: int
+) -> None:
+    settings = settings.model_copy(update={"compiled_reads": compiled})
+    page = min(trials, 100)
+    statements, data = _statements_for(settings, SEARCH, {"first": page})
+
+    found = data["search"]
+    assert found["totalCount"] == trials
+    assert {"type": "CLINICAL_TRIAL", "count": trials} in found["counts"]
+    assert len(found["edges"]) == page
+    assert found["pageInfo"]["hasNextPage"] is (trials > page)
+    hit = found["edges"][0]["node"]
+    assert hit["type"] == "CLINICAL_TRIAL"
+    assert [h["field"] for h in hit["highlights"]] == ["title"]
+    assert hit["node"]["sponsor"] == {"name": "Region Skåne"}
+    assert len(hit["node"]["conditions"]) == 2
+    assert statements == expected

@@ -67,7 +67,7 @@ def _plan_of(query: str, variables: Any) -> compiled_reads.CompiledOperation:
     """The app's plan of the request, kept by its text and variables (and role)."""
     frozen = compiled_reads.frozen_variables(variables)
     for key, operation in list(compiled_reads._PLANS._values.items()):
-        if isinstance(key, tuple) and key[1] == query and key[4] == frozen and operation:
+        if isinstance(key, tuple) and key[-4] == query and key[-1] == frozen and operation:
             return operation
     raise AssertionError(f"not planned: {query}")
 
