@@ -7,6 +7,7 @@ response has gone, each sink reads the finished record once.
 """
 
 import contextvars
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from atmp_graph.access.viewer import Viewer
 from atmp_graph.api.request_id import request_id
 
 __all__ = ["OPS_PATHS", "ObserveRequests", "RequestRecord", "Sink", "current_request"]
+
+logger = logging.getLogger("atmp_graph.errors")
 
 # Polled by load balancers and Prometheus: logged at debug level, not counted as traffic.
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -101,4 +104,8 @@ class ObserveRequests:
             _CURRENT.reset(token)
             record.duration_ms = (time.perf_counter() - record.started) * 1000
             for sink in self.sinks:
-                sink.finish(record)
+                try:
+                    sink.finish(record)
+                except Exception:
+                    # A log or a metric that cannot be written must not fail the request.
+                    logger.exception("request %s: %s could not record it", record.request_id, sink)

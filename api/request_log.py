@@ -9,6 +9,7 @@ ever holds a key or token: the line names the key's institution and role only.
 import logging
 import os
 import sys
+import time
 from typing import Any, TextIO
 
 import orjson
@@ -21,7 +22,27 @@ from atmp_graph.api.settings import Settings
 __all__ = ["RequestLog", "configure_process_logging"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
-_TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
+
+class _Timestamp:
+    """An ISO 8601 UTC timestamp with microseconds, as structlog's TimeStamper writes it, at a
+    fifth of its cost: the date and time to the second are formatted once a second."""
+
+    def __init__(self) -> None:
+        self._cached = (-1, "")  # one tuple, replaced whole: threads never see half of it
+
+    def __call__(self, _logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
+        second = int(now)
+        cached, text = self._cached
+        if second != cached:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._cached = (second, text)
+        event["timestamp"] = f"{text}.{int((now - second) * 1_000_000):06d}Z"
+        return event
+
+
+_TIMESTAMP = _Timestamp()
 # Loggers uvicorn configures with handlers of its own; theirs go through ours instead.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
@@ -40,28 +61,43 @@ def _renderer(settings: Settings, stream: TextIO) -> Any:
     return structlog.dev.ConsoleRenderer(colors=stream.isatty())
 
 
+class _Stdout:
+    """structlog's output: whatever standard output is when a line is written (a test's
+    capture, a benchmark's /dev/null), text or, from the JSON renderer, bytes."""
+
+    def msg(self, message: str | bytes) -> None:
+        stream = sys.stdout
+        if isinstance(message, bytes):
+            buffer = getattr(stream, "buffer", None)
+            if buffer is not None:
+                buffer.write(message + b"\n")
+                buffer.flush()
+                return
+            message = message.decode()
+        stream.write(message + "\n")
+        stream.flush()
+
+    debug = info = warning = error = critical = msg
+
+
 class RequestLog:
     """The request line's sink (api/observed_request.py): `request` at info level; the
     probes' and /metrics' lines at debug level, so a polling load balancer adds no noise."""
 
-    def __init__(self, settings: Settings, *, stream: TextIO | None = None) -> None:
-        stream = stream or sys.stdout
+    def __init__(self, settings: Settings) -> None:
         self.level = _level(settings)
         processors: list[Any] = [structlog.processors.add_log_level, _TIMESTAMP]
         if settings.log_format == "json":
             # Bytes straight from orjson to the stream's buffer: no decode, no encode.
             processors.append(structlog.processors.JSONRenderer(serializer=orjson.dumps))
-            binary: Any = getattr(stream, "buffer", None) or stream
-            logger: Any = structlog.BytesLogger(binary)
         else:
-            processors.append(_renderer(settings, stream))
-            logger = structlog.WriteLogger(stream)
+            processors.append(_renderer(settings, sys.stdout))
+        # Bound now: wrap_logger's lazy proxy would bind a new logger on every call.
         self.log = structlog.wrap_logger(
-            logger,
+            _Stdout(),
             processors=processors,
             wrapper_class=structlog.make_filtering_bound_logger(self.level),
-            pid=os.getpid(),
-        )
+        ).bind(pid=os.getpid())
 
     def start(self, record: RequestRecord, scope: Scope) -> None:
         pass
@@ -80,7 +116,9 @@ class RequestLog:
             "sql_statements": record.statements,
             "operation_type": record.operation_type,
             "operation_name": record.operation_name,
-            "role": "anonymous" if viewer is None or viewer.role is None else viewer.role.value,
+            "role": "anonymous"
+            if viewer is None or viewer.role is None
+            else viewer.role.value.lower(),
             "institution_id": None if viewer is None else viewer.institution_id,
         }
         if record.read_path is not None:
