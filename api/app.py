@@ -1,37 +1,51 @@
-"""The Starlette app: GraphQL (and GraphiQL) at /graphql, a health check at /healthz.
+"""The Starlette app: GraphQL (and GraphiQL) at /graphql; the probes /healthz and /readyz and
+the Prometheus metrics at /metrics (api/probes.py, api/metrics.py).
 
 GraphiQL's scripts and stylesheets come from the package, under /graphiql/static: no CDN.
 """
 
 import contextlib
 import gc
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from sqlalchemy import text
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from atmp_graph.api.body_limit import BodyLimit
 from atmp_graph.api.graphiql import graphiql_assets
 from atmp_graph.api.graphql_view import GraphQLView
+from atmp_graph.api.metrics import Metrics, MetricsEndpoint
+from atmp_graph.api.observed_request import ObserveRequests, Sink
 from atmp_graph.api.persisted import PersistedQueries
+from atmp_graph.api.probes import Probes
 from atmp_graph.api.rate_limit import RateLimit
-from atmp_graph.api.request_id import RequestIdMiddleware, request_id
+from atmp_graph.api.request_id import RequestIdMiddleware
+from atmp_graph.api.request_log import RequestLog, configure_process_logging
 from atmp_graph.api.settings import Settings
 from atmp_graph.api.shared_store import open_store
+from atmp_graph.api.sql_statements import count_statements
+from atmp_graph.api.tracing import Tracing, provider_from_environment, tracing_wanted
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import build_plugin_host
 
-logger = logging.getLogger("atmp_graph.errors")
+# What runs at shutdown, after uvicorn has let the requests in flight finish and before the
+# engines close: the place for what must be told to stop (subscriptions, when they come).
+ShutdownHook = Callable[[], Awaitable[None]]
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
-    """The ASGI app over the database that `settings` (or `engine`) names."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> Starlette:
+    """The ASGI app over the database that `settings` (or `engine`) names; `tracer_provider`
+    traces it whatever the environment says (a test's in-memory exporter)."""
     settings = settings or Settings()
     given = engine
     engine = engine or make_async_engine(settings.database_url, limits=settings.database_limits)
@@ -47,15 +61,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     store = open_store(settings)
 
-    async def healthz(request: Request) -> JSONResponse:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception:
-            # The driver's words (host, user, database) are for the log, not for whoever asks.
-            logger.exception("request %s: the database does not answer", request_id(request.scope))
-            return JSONResponse({"status": "error"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+    probes = Probes(engine, store)
+    metrics = Metrics()
+    # A provider handed in is its owner's to shut down; one made here, the app's.
+    own_provider = (
+        provider_from_environment()
+        if tracer_provider is None and tracing_wanted(settings)
+        else None
+    )
+    provider = tracer_provider or own_provider
+    tracing = None if provider is None else Tracing(provider)
+    shutdown_hooks: list[ShutdownHook] = []
 
     async def home(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
@@ -65,6 +81,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         settle_garbage_collector()
         yield
         gc.unfreeze()  # for a process that lives on (a test run), as it was
+        for hook in shutdown_hooks:
+            await hook()
+        metrics.close()
+        if own_provider is not None:
+            own_provider.shutdown()
         await store.close()
         await engine.dispose()
         if reads is not None:
@@ -81,12 +102,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         Route("/", home),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
-        Route("/healthz", healthz),
+        Route("/healthz", probes.healthz),
+        Route("/readyz", probes.readyz),
+        Route("/metrics", MetricsEndpoint(metrics, graphql.authenticator).respond),
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())
     # The rate limit goes first: a flood is turned away before its bodies are read.
-    middleware = [Middleware(RequestIdMiddleware)]
+    sinks: list[Sink] = [RequestLog(settings), metrics]
+    if tracing is not None:
+        sinks.append(tracing)
+        tracing.trace_sql(engine, reads)
+    count_statements(engine, reads)
+    middleware = [Middleware(RequestIdMiddleware), Middleware(ObserveRequests, sinks=sinks)]
     if settings.rate_limit:
         limits = Middleware(
             RateLimit,
@@ -104,6 +132,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         lifespan=lifespan,
     )
     app.state.engine, app.state.reads = engine, reads
+    app.state.metrics, app.state.tracing = metrics, tracing
+    app.state.shutdown_hooks = shutdown_hooks
     return app
 
 
@@ -121,5 +151,8 @@ GC_FIRST_GENERATION = 20_000
 
 
 def app_from_environment() -> Starlette:
-    """The factory uvicorn calls in each worker: settings come from the environment."""
-    return create_app(Settings())
+    """The factory uvicorn calls in each worker: settings come from the environment, and so
+    does the worker's logging (uvicorn's own lines too)."""
+    settings = Settings()
+    configure_process_logging(settings)
+    return create_app(settings)

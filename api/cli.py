@@ -10,6 +10,7 @@ import getpass
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,8 +24,14 @@ from sqlalchemy.orm import Session
 
 from atmp_graph.access.keys import KeyRefused, all_keys, create_key, revoke, server_secret
 from atmp_graph.api.demo import load_demo
+from atmp_graph.api.metrics import (
+    MULTIPROC_DIR,
+    prepare_multiprocess_directory,
+    remove_multiprocess_directory,
+)
 from atmp_graph.api.persisted import register_documents
 from atmp_graph.api.progress import ingest_progress
+from atmp_graph.api.request_log import configure_process_logging
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import QuarantineStatus, Role
 from atmp_graph.identity import audited
@@ -169,14 +176,41 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
         engine.dispose()
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["ATMP_DATABASE_URL"] = settings.database_url
+    configure_process_logging(settings)
     click.echo(f"GraphiQL: http://{host}:{port}/graphql")
-    uvicorn.run(
-        "atmp_graph.api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-    )
+    with _metrics_shared_by(workers):
+        uvicorn.run(
+            "atmp_graph.api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # Our logging, set up in each worker by the factory; our request line replaces
+            # uvicorn's access line.
+            log_config=None,
+            access_log=False,
+            # On SIGTERM uvicorn stops accepting and lets the requests in flight finish.
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        )
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several workers, a directory where each writes its metrics (api/metrics.py):
+    PROMETHEUS_MULTIPROC_DIR if the operator set it, else a temporary one, removed after."""
+    if workers == 1:
+        yield
+        return
+    given = os.environ.get(MULTIPROC_DIR)
+    directory = Path(given) if given else Path(tempfile.mkdtemp(prefix="atmp-graph-metrics-"))
+    prepare_multiprocess_directory(directory)
+    os.environ[MULTIPROC_DIR] = str(directory)
+    try:
+        yield
+    finally:
+        if not given:
+            os.environ.pop(MULTIPROC_DIR, None)
+            remove_multiprocess_directory(directory)
 
 
 @main.command("ingest")

@@ -20,8 +20,10 @@ from starlette.types import Message, Receive
 
 from atmp_graph.access.viewer import Viewer
 from atmp_graph.api.media_types import response_media_type
+from atmp_graph.api.observed_request import current_request
 from atmp_graph.schema.memo import Memo
 from atmp_graph.schema.planner.compiled_reads import (
+    READ_PATH,
     CompiledOperation,
     answer_roots,
     frozen_variables,
@@ -39,12 +41,20 @@ class CompiledAnswers:
         timeout_seconds: float,
     ) -> None:
         self.reads, self.viewer_of, self.timeout_seconds = reads, viewer_of, timeout_seconds
-        self._known: Memo[tuple[CompiledOperation, dict[str, Any]]] = Memo(size=512)
+        # A plan, its extensions, and its operation's name (for the request's log line).
+        self._known: Memo[tuple[CompiledOperation, dict[str, Any], str | None]] = Memo(size=512)
         # The requests known for some role, so a request no role has sent costs no key lookup.
         self._texts: Memo[bool] = Memo(size=512)
 
-    def remember(self, key: Key, operation: CompiledOperation, extensions: dict[str, Any]) -> None:
-        self._known.get(key, lambda: (operation, extensions))
+    def remember(
+        self,
+        key: Key,
+        operation: CompiledOperation,
+        extensions: dict[str, Any],
+        *,
+        name: str | None = None,
+    ) -> None:
+        self._known.get(key, lambda: (operation, extensions, name))
         self._texts.get(key[:2] + key[3:], lambda: True)
 
     @staticmethod
@@ -77,12 +87,16 @@ class CompiledAnswers:
         known = self._known.peek((key[0], key[1], viewer.role, key[3]))
         if known is None:
             return None
-        operation, extensions = known
+        operation, extensions, name = known
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 data = await answer_roots(self.reads, operation.roots, outside_transactions=True)
         except Exception:
             return None
+        record = current_request()
+        if record is not None:
+            record.viewer, record.operation_type, record.operation_name = viewer, "query", name
+            record.read_path = extensions.get(READ_PATH)
         content = orjson.dumps({"data": data, "extensions": extensions})
         media_type = response_media_type(request.headers.get("accept"))
         return Response(content, media_type=media_type)

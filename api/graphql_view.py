@@ -34,6 +34,7 @@ from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.compiled_answers import CompiledAnswers, replaying
 from atmp_graph.api.graphiql import graphiql_page
 from atmp_graph.api.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
+from atmp_graph.api.observed_request import current_request
 from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
 from atmp_graph.api.request_id import request_id
 from atmp_graph.api.settings import Settings
@@ -42,6 +43,7 @@ from atmp_graph.ingest.curated_values import check_curated_values
 from atmp_graph.plugins.manager import PluginInfo
 from atmp_graph.schema.context import Context
 from atmp_graph.schema.errors import INTERNAL, mask_unexpected
+from atmp_graph.schema.planner.compiled_reads import READ_PATH
 from atmp_graph.schema.schema import build_schema
 
 # Deeper than any variables our inputs take; Python's JSON parser itself gives up near 1,000.
@@ -109,6 +111,9 @@ class GraphQLView(GraphQL[Context, None]):
             viewer = await self.authenticator.viewer(request.headers.get("authorization"))
         except KeyRefused as refused:
             raise HTTPException(401, str(refused)) from None
+        record = current_request()
+        if record is not None:
+            record.viewer = viewer
         return Context(
             sessions=self.sessions,
             reads=self.reads,
@@ -154,6 +159,9 @@ class GraphQLView(GraphQL[Context, None]):
         except PersistedQueryError as refusal:
             response = refusal.response()
         except HTTPException as refusal:
+            record = current_request()
+            if record is not None:
+                record.errors.append((f"HTTP_{refusal.status_code}", refusal.reason))
             response = JSONResponse(
                 {"errors": [{"message": refusal.reason}]},
                 status_code=refusal.status_code,
@@ -178,7 +186,9 @@ class GraphQLView(GraphQL[Context, None]):
         }
         key = self.answers.key_of(body, context.viewer.role)
         if key is not None:
-            self.answers.remember(key, operation, dict(result.extensions or {}))
+            self.answers.remember(
+                key, operation, dict(result.extensions or {}), name=context.operation_name
+            )
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash alone has no `query` but is no page visit.
@@ -249,6 +259,11 @@ class GraphQLView(GraphQL[Context, None]):
                 operation_extensions=request_data.extensions,
             )
             self._remember(request_data, context, result)
+            record = current_request()
+            if record is not None:
+                record.operation_type = context.operation_type
+                record.operation_name = context.operation_name
+                record.read_path = (result.extensions or {}).get(READ_PATH)
             return result
         except CannotGetOperationTypeError as error:
             raise HTTPException(400, error.as_http_error_reason()) from None
@@ -268,6 +283,9 @@ class GraphQLView(GraphQL[Context, None]):
             # MaskUnexpectedErrors cannot see an exception that ended the operation itself.
             rid = request_id(request.scope) or uuid.uuid4().hex
             result.errors = mask_unexpected(result.errors, rid)
+            record = current_request()
+            if record is not None:
+                record.errors.extend(error_codes(result.errors))
         response = await super().process_result(request, result)
         if result.data is None and all(error.path is None for error in result.errors or ()):
             # GraphQL's own spec: a request error happens before execution, so there is no data.
@@ -311,6 +329,18 @@ def request_data(data: dict[str, Any]) -> GraphQLRequestData:
         extensions=data.get("extensions"),
         protocol="http",
     )
+
+
+def error_codes(errors: Sequence[Any]) -> list[tuple[str, str]]:
+    """Each error as the request's log line and metrics name it: its code (request errors,
+    which have none, as BAD_REQUEST; field errors as FIELD_ERROR) and its message."""
+    named = []
+    for error in errors:
+        code = (error.extensions or {}).get("code")
+        if not isinstance(code, str):
+            code = "BAD_REQUEST" if error.path is None else "FIELD_ERROR"
+        named.append((code, error.message))
+    return named
 
 
 def failed_here(response: GraphQLHTTPResponse) -> bool:

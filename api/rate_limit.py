@@ -26,7 +26,7 @@ __all__ = ["RateLimit", "bearer_key", "client_address"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Paths a load balancer polls: limiting them would take a busy node out of rotation.
-UNLIMITED_PATHS = frozenset({"/healthz"})
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def bearer_key(authorization: str | None) -> str | None:

@@ -23,6 +23,7 @@ PRODUCTION: dict[str, Any] = {
     "max_query_bytes": 10_000,
     "max_query_cost": 10_000,
     "query_timeout": 10.0,
+    "log_format": "json",
 }
 
 
@@ -174,6 +175,29 @@ class Settings(BaseSettings):
             ipaddress.ip_network(item, strict=False)
             for item in _comma_separated(self.trusted_proxies)
         ]
+
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description="ATMP_LOG_LEVEL: the least severe log line written; `info` writes one line "
+        "per request, `warning` none (only problems).",
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console",
+        description="ATMP_LOG_FORMAT: `json`, one JSON object per line (production), or "
+        "`console`, aligned text for a terminal (development).",
+    )
+    tracing: bool = Field(
+        default=False,
+        description="ATMP_TRACING: true sends OpenTelemetry traces of requests and SQL "
+        "(OTLP over HTTP, configured by the standard OTEL_* variables); setting "
+        "OTEL_TRACES_EXPORTER or an OTEL_EXPORTER_OTLP_*ENDPOINT switches it on too.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        default=30,
+        gt=0,
+        description="ATMP_SHUTDOWN_TIMEOUT_SECONDS: on SIGTERM, how long `serve` lets requests "
+        "in flight finish before it closes their connections.",
+    )
 
     db_connect_timeout_seconds: int = Field(
         default=5,

@@ -20,6 +20,8 @@ from atmp_graph.api.settings import Settings
 __all__ = ["MemoryStore", "RedisStore", "SharedStore", "open_store"]
 
 logger = logging.getLogger(__name__)
+# A readiness probe's patience with Redis: a load balancer polls every few seconds.
+PING_SECONDS = 2.0
 
 
 class SharedStore(Protocol):
@@ -34,6 +36,9 @@ class SharedStore(Protocol):
 
     async def close(self) -> None:
         """Let go of connections; the app calls it at shutdown."""
+
+    async def reachable(self) -> bool | None:
+        """Whether the store answers (None: there is nothing to reach, it is this process)."""
 
 
 class MemoryStore:
@@ -78,6 +83,9 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._entries.clear()
+
+    async def reachable(self) -> bool | None:
+        return None
 
 
 class RedisStore:
@@ -129,6 +137,14 @@ class RedisStore:
             logger.warning("Redis: cannot count %s, so it is not limited: %s", key, error)
             return 0
         return int(count)
+
+    async def reachable(self) -> bool | None:
+        try:
+            async with asyncio.timeout(PING_SECONDS):
+                return bool(await self.client.ping())
+        except (redis.RedisError, OSError, TimeoutError) as error:
+            logger.warning("Redis: does not answer a ping: %s", error)
+            return False
 
     async def close(self) -> None:
         client = self._clients.pop(asyncio.get_running_loop(), None)

@@ -7,7 +7,8 @@ Three ratios, each measured side by side in the same run:
    no HTTP client in the way, the request already planned) against the planner's own statement
    sent straight to the driver and its rows written out as JSON: what the planner adds to the
    database's work (target: at most 1.3× its time). The server's Python CPU per request is
-   printed too (target: at most 0.3 ms).
+   printed too (target: at most 0.3 ms); it includes the request's JSON log line (written to
+   /dev/null) and its metrics, as in production.
 2. The same page with the planner off: the resolvers' path, for comparison.
 3. A list of 1,000 nodes × 10 fields through Strawberry (the executor the resolvers' path runs
    on, with this schema's config) against graphql-core with plain dict resolvers (target: at
@@ -18,6 +19,8 @@ Three ratios, each measured side by side in the same run:
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -89,12 +92,20 @@ async def timed(
     return (time.perf_counter() - started) / count, (time.process_time() - cpu) / count
 
 
-async def planner_against_raw(url: str, seconds: float, most: int) -> None:
-    planned = create_app(Settings(database_url=url, rate_limit=False))
-    resolved = create_app(Settings(database_url=url, rate_limit=False, compiled_reads=False))
-    answer = orjson.loads(await call_app(planned))
-    assert answer["extensions"]["readPath"] == {"compiled": ["trials"], "resolvers": []}
-    assert orjson.loads(await call_app(resolved))["data"] == answer["data"]
+async def planner_against_raw(url: str, seconds: float, most: int, log_format: str) -> None:
+    logged: dict[str, Any] = {"log_format": log_format}
+    planned = create_app(Settings(database_url=url, rate_limit=False, **logged))
+    resolved = create_app(
+        Settings(database_url=url, rate_limit=False, compiled_reads=False, **logged)
+    )
+    await measure(planned, resolved, seconds, most)
+
+
+async def measure(planned: Any, resolved: Any, seconds: float, most: int) -> None:
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        answer = orjson.loads(await call_app(planned))
+        assert answer["extensions"]["readPath"] == {"compiled": ["trials"], "resolvers": []}
+        assert orjson.loads(await call_app(resolved))["data"] == answer["data"]
     # The planner's own statement, as it sends it.
     (operation,) = (plan for plan in compiled_reads._PLANS._values.values() if plan is not None)
     statement = operation.roots[0].statement
@@ -106,9 +117,11 @@ async def planner_against_raw(url: str, seconds: float, most: int) -> None:
         return orjson.dumps({"page": orjson.loads(row[0]), "total": row[1]})
 
     settle_garbage_collector()
-    raw_time, raw_cpu = await timed(raw, seconds, most)
-    app_time, app_cpu = await timed(lambda: call_app(planned), seconds, most)
-    resolver_time, resolver_cpu = await timed(lambda: call_app(resolved), seconds, most // 10)
+    # The apps' request lines are written, to /dev/null.
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        raw_time, raw_cpu = await timed(raw, seconds, most)
+        app_time, app_cpu = await timed(lambda: call_app(planned), seconds, most)
+        resolver_time, resolver_cpu = await timed(lambda: call_app(resolved), seconds, most // 10)
     for label, (wall, cpu) in {
         "raw SQL (the planner statement)": (raw_time, raw_cpu),
         "the app, planner": (app_time, app_cpu),
@@ -202,13 +215,16 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5.0, help="time limit per measurement")
     parser.add_argument("--most", type=int, default=5000, help="request limit per measurement")
+    parser.add_argument(
+        "--log-format", choices=["json", "console"], default="json", help="the request log's"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as workdir,
         scratch_database(args.postgres, Path(workdir), "bench") as url,
     ):
         prepare(url, args.trials, Path(workdir))
-        asyncio.run(planner_against_raw(url, args.seconds, args.most))
+        asyncio.run(planner_against_raw(url, args.seconds, args.most, args.log_format))
     executor_against_graphql_core(args.seconds)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -186,6 +187,24 @@ def alembic_config(url: str | URL) -> Config:
     rendered = sync_url(url).render_as_string(hide_password=False)
     config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     return config
+
+
+@dataclass(frozen=True)
+class MigrationRevisions:
+    heads: frozenset[str]  # where a current database is
+    known: frozenset[str]  # every revision this code has
+
+
+def migration_revisions() -> MigrationRevisions:
+    """The revisions of the migrations this code has (read from their files: once, please)."""
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    return MigrationRevisions(
+        heads=frozenset(scripts.get_heads()),
+        known=frozenset(script.revision for script in scripts.walk_revisions()),
+    )
+
+
+APPLIED_REVISIONS = text("SELECT version_num FROM alembic_version")
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:

@@ -52,6 +52,9 @@ class Context:
     deadline: Any = None
     # The read planner's plan, when it answered the whole operation (schema/planner/).
     planned: Any = None
+    # Which operation the document runs (schema/operation_facts.py), once it has parsed.
+    operation_type: str | None = None
+    operation_name: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from atmp_graph.schema.limits import QueryLimits, limit_extensions
 from atmp_graph.schema.list_inputs import generate
 from atmp_graph.schema.mapping import mapped_types
 from atmp_graph.schema.node import NodeQuery
+from atmp_graph.schema.operation_facts import OperationFacts
 from atmp_graph.schema.operation_name import OperationNameRequired
 from atmp_graph.schema.partnerships import PartnershipsQuery
 from atmp_graph.schema.planner.compiled_reads import CompiledReads
@@ -96,6 +97,7 @@ def build_schema(
         # Extensions finish in reverse order: listed first, it sees what the others leave.
         MaskUnexpectedErrors,
         OperationNameRequired,
+        OperationFacts,
         OperationGate,
         DatabaseErrors,
         # Last, so it answers what it can only once the document passed every check above.

@@ -5,13 +5,21 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
 
 from benchmarks.own_postgres import free_port
 
-__all__ = ["free_port", "serving"]
+__all__ = ["LiveServer", "free_port", "serving", "serving_process"]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
 
 
 @contextmanager
@@ -25,6 +33,22 @@ def serving(
     """Run `command serve ARGS --port P` in `cwd` until /healthz answers; yield its base URL.
 
     The server sees this process's environment without ATMP_DATABASE_URL, plus `env`."""
+    with serving_process(
+        command, *args, cwd=cwd, startup_seconds=startup_seconds, env=env
+    ) as server:
+        yield server.base
+
+
+@contextmanager
+def serving_process(
+    command: str,
+    *args: str,
+    cwd: Path,
+    startup_seconds: float = 60,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[LiveServer]:
+    """As `serving`, and the server's process and its log (stdout and stderr), for a test
+    that signals it or reads what it wrote."""
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if key != "ATMP_DATABASE_URL"}
     environment |= env or {}
@@ -44,7 +68,7 @@ def serving(
                         break
                 except httpx2.TransportError:
                     time.sleep(0.2)
-            yield base
+            yield LiveServer(base, server, log)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -90,19 +90,19 @@ def test_a_database_failure_is_a_sentence_and_its_traceback_is_logged_under_the_
         "postgresql+psycopg://nobody:secret@127.0.0.1:1/missing",
     ],
 )
-def test_the_health_check_says_error_and_nothing_of_the_driver(
+def test_the_readiness_check_says_error_and_nothing_of_the_driver(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with (
         TestClient(create_app(Settings(database_url=database_url))) as client,
         caplog.at_level(logging.ERROR, logger="atmp_graph.errors"),
     ):
-        response = client.get("/healthz")
+        response = client.get("/readyz")
 
-    assert (response.status_code, answer(response)) == (503, {"status": "error"})
+    assert (response.status_code, response.json()["failed"]) == (503, ["database", "migrations"])
     request_id = response.headers["x-request-id"]
     [record] = caplog.records
-    assert record.getMessage() == f"request {request_id}: the database does not answer"
+    assert record.getMessage() == f"request {request_id}: readiness: the database does not answer"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The HTTP surface: GraphiQL for browsers, GraphQL by POST and GET, a health check."""
+"""The HTTP surface: GraphiQL for browsers, GraphQL by POST and GET, a health check (the probes
+in full: test_probes.py)."""
 
 from starlette.testclient import TestClient
 
@@ -52,7 +53,7 @@ def test_queries_by_post_with_variables(app_client: TestClient) -> None:
     }
 
 
-def test_health_check_reports_the_database(app_client: TestClient) -> None:
+def test_health_check_says_the_process_is_up(app_client: TestClient) -> None:
     response = app_client.get("/healthz")
 
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
