@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from atmp_graph.api.body_limit import BodyLimit
 from atmp_graph.api.graphiql import graphiql_assets
 from atmp_graph.api.graphql_view import GraphQLView
+from atmp_graph.api.live_updates import LiveUpdates
 from atmp_graph.api.persisted import PersistedQueries
 from atmp_graph.api.rate_limit import RateLimit
 from atmp_graph.api.request_id import RequestIdMiddleware, request_id
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     store = open_store(settings)
+    live = LiveUpdates(sessions, settings)
 
     async def healthz(request: Request) -> JSONResponse:
         try:
@@ -63,7 +65,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         settle_garbage_collector()
+        await live.start()
         yield
+        await live.stop()
         gc.unfreeze()  # for a process that lives on (a test run), as it was
         await store.close()
         await engine.dispose()
@@ -75,7 +79,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
     graphql = GraphQLView(
-        sessions, plugins=host.describe(), settings=settings, persisted=persisted, reads=reads
+        sessions,
+        plugins=host.describe(),
+        settings=settings,
+        persisted=persisted,
+        reads=reads,
+        live=live,
     )
     routes: list[BaseRoute] = [
         Route("/", home),
@@ -103,7 +112,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         middleware=middleware,
         lifespan=lifespan,
     )
-    app.state.engine, app.state.reads = engine, reads
+    app.state.engine, app.state.reads, app.state.live = engine, reads, live
     return app
 
 

@@ -172,7 +172,7 @@ def _after_flush(session: Session, _context: Any) -> None:
             continue
         layer = layer or _current(session)
         if entity_type is not None:
-            layer.created[(entity_type, instance.id)] = None  # type: ignore[attr-defined]
+            layer.created[(entity_type, instance.id)] = None
         elif isinstance(instance, IngestRun):
             layer.runs_started[instance.id] = instance
         elif isinstance(instance, QuarantinedRecord):

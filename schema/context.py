@@ -52,6 +52,9 @@ class Context:
     deadline: Any = None
     # The read planner's plan, when it answered the whole operation (schema/planner/).
     planned: Any = None
+    # What wakes subscriptions and caps them (api/live_updates.py LiveUpdates); None: the
+    # schema run directly, whose subscriptions look for new events each second.
+    live: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
