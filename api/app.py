@@ -4,6 +4,7 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 """
 
 import contextlib
+import dataclasses
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -47,7 +48,13 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     store = open_store(settings)
-    live = LiveUpdates(sessions, settings)
+    # The poller and pruner have a connection of their own, on the lifespan's event loop: an
+    # app served from several loops (a test client each) must not share it with requests.
+    watching = make_async_engine(
+        settings.database_url,
+        limits=dataclasses.replace(settings.database_limits, pool_size=1, max_overflow=0),
+    )
+    live = LiveUpdates(async_sessionmaker(watching, expire_on_commit=False), settings)
 
     async def healthz(request: Request) -> JSONResponse:
         try:
@@ -68,6 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         await live.start()
         yield
         await live.stop()
+        await watching.dispose()
         gc.unfreeze()  # for a process that lives on (a test run), as it was
         await store.close()
         await engine.dispose()

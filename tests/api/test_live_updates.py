@@ -3,6 +3,7 @@ from the last sequence it saw, sees only what its key may, and is capped; Redis 
 server of a deployment, and without it the server finds other processes' changes itself."""
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -245,3 +246,72 @@ def test_subscriptions_are_capped_per_connection_and_per_key(migrated: str, tmp_
 
     with server(migrated, tmp_path, **caps) as base:
         asyncio.run(story(base))
+
+
+def test_redis_wakes_every_server_when_another_process_ingests(
+    postgres_database_url: str, redis_settings: dict[str, Any], tmp_path: Path
+) -> None:
+    """Two servers over one PostgreSQL, polling only every ten minutes: only Redis can tell
+    them in time of the batches a command-line ingest commits."""
+    upgrade(postgres_database_url)
+    token = api_key(postgres_database_url, Role.ADMIN)
+    shared = {
+        "ATMP_REDIS_URL": redis_settings["redis_url"],
+        "ATMP_REDIS_PREFIX": redis_settings["redis_prefix"],
+        "ATMP_CHANGES_POLL_SECONDS": "600",
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+
+    async def story(first: str, second: str) -> None:
+        async with connected(first, token) as one, connected(second, token) as two:
+            await one.subscribe(CHANGES)
+            await two.subscribe(CHANGES)
+            await asyncio.sleep(0.5)  # both subscribed
+            command = [COMMAND, "ingest", "collaboration", CollaborationFeed().sample()]
+            env = {"ATMP_DATABASE_URL": postgres_database_url, **shared}
+            await asyncio.to_thread(
+                subprocess.run, command, env={**os.environ, **env}, check=True, timeout=120
+            )
+            seen_one, seen_two = await one.until("RUN_FINISHED"), await two.until("RUN_FINISHED")
+        assert seen_one == seen_two
+        assert sequences(seen_one) == list(range(2, 2 + len(seen_one)))
+
+    with (
+        server(postgres_database_url, tmp_path / "a", **shared) as first,
+        server(postgres_database_url, tmp_path / "b", **shared) as second,
+    ):
+        asyncio.run(story(first, second))
+
+
+def test_without_redis_a_change_made_through_the_server_wakes_its_subscribers_at_once(
+    migrated: str, tmp_path: Path
+) -> None:
+    """A curator's edit commits in the server's own process, which wakes its subscribers
+    without waiting for the (here ten-minute) poll; the event names the key that made it."""
+    ingest_collaboration(migrated)
+    admin = api_key(migrated, Role.ADMIN)
+    edit = """
+    mutation Edit($node: ID!) {
+      editCuratedFields(node: $node, values: {city: "Lund C"}, reason: "moved") { id }
+    }"""
+
+    async def story(base: str) -> list[dict[str, Any]]:
+        institution = next(e for e in history(base, admin) if e["entityType"] == "INSTITUTION")
+        async with connected(base, admin) as subscriber:
+            await subscriber.subscribe(CHANGES + " ", types=["INSTITUTION"])
+            await asyncio.sleep(0.5)
+            headers = {"Authorization": f"Bearer {admin}"}
+            async with httpx2.AsyncClient(base_url=base, headers=headers) as http:
+                response = await http.post(
+                    "/graphql", json={"query": edit, "variables": {"node": institution["nodeId"]}}
+                )
+            assert "errors" not in response.json(), response.json()
+            return await subscriber.events(1)
+
+    with server(migrated, tmp_path, ATMP_CHANGES_POLL_SECONDS="600") as base:
+        (event,) = asyncio.run(story(base))
+    assert event["kind"] == "UPDATED"
+    assert (event["feed"], event["runId"]) == (None, None)
+    assert [change["field"] for change in event["changes"]] == ["city"]
+    assert event["changes"][0]["new"] == "Lund C"
