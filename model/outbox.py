@@ -86,7 +86,10 @@ def oldest_sequence(session: Session) -> int | None:
 def prune(session: Session, *, older_than: dt.datetime) -> int:
     """Delete the events from before `older_than`, all but the newest; how many went."""
     newest = newest_sequence(session)
-    result = session.execute(
-        delete(ChangeEvent).where(ChangeEvent.at < older_than, ChangeEvent.sequence < newest)
-    )
+    old = (ChangeEvent.at < older_than, ChangeEvent.sequence < newest)
+    # Read first: on SQLite a DELETE takes the write lock even when it deletes nothing, and a
+    # writer in another process (an ingest) may then fail to take it.
+    if session.scalar(select(ChangeEvent.sequence).where(*old).limit(1)) is None:
+        return 0
+    result = session.execute(delete(ChangeEvent).where(*old))
     return int(getattr(result, "rowcount", 0) or 0)

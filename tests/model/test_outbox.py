@@ -2,6 +2,7 @@
 no event, a savepoint that rolls back takes its own along, and each node has one event per
 transaction however often it changed."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from atmp_graph.enums import ChangeKind, InstitutionKind
 from atmp_graph.model import ChangeEvent, Institution
 from atmp_graph.model.change_events import add_commit_listener, remove_commit_listener
+from atmp_graph.model.outbox import prune
 
 
 def events(engine: Engine) -> list[tuple[int, ChangeKind, str | None, Any]]:
@@ -106,3 +108,15 @@ def test_listeners_hear_the_highest_sequence_once_it_is_committed(engine: Engine
     finally:
         remove_commit_listener(heard.append)
     assert heard == [2]
+
+
+def test_pruning_keeps_the_window_and_the_newest_event(engine: Engine) -> None:
+    for name in ("Lund University", "LUMC", "Skåne University Hospital"):
+        with Session(engine) as session, session.begin():
+            session.add(institution(name))
+    with Session(engine) as session, session.begin():
+        assert prune(session, older_than=dt.datetime.now(dt.UTC) - dt.timedelta(days=7)) == 0
+        # Everything is older than a moment from now: all but the newest go, so the numbers
+        # go on from where they were.
+        assert prune(session, older_than=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) == 2
+    assert [sequence for sequence, *_ in events(engine)] == [3]
