@@ -5,8 +5,10 @@ GraphiQL's scripts and stylesheets come from the package, under /graphiql/static
 """
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -19,6 +21,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from atmp_graph.api.body_limit import BodyLimit
 from atmp_graph.api.graphiql import graphiql_assets
 from atmp_graph.api.graphql_view import GraphQLView
+from atmp_graph.api.live_updates import LiveUpdates
 from atmp_graph.api.metrics import Metrics, MetricsEndpoint
 from atmp_graph.api.observed_request import ObserveRequests, Sink
 from atmp_graph.api.persisted import PersistedQueries
@@ -60,18 +63,19 @@ def create_app(
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     store = open_store(settings)
+    # The poller and pruner have a connection of their own, on the lifespan's event loop: an
+    # app served from several loops (a test client each) must not share it with requests.
+    watching = make_async_engine(
+        settings.database_url,
+        limits=dataclasses.replace(settings.database_limits, pool_size=1, max_overflow=0),
+    )
+    live = LiveUpdates(async_sessionmaker(watching, expire_on_commit=False), settings)
 
     probes = Probes(engine, store)
     metrics = Metrics()
-    # A provider handed in is its owner's to shut down; one made here, the app's.
-    own_provider = (
-        provider_from_environment()
-        if tracer_provider is None and tracing_wanted(settings)
-        else None
-    )
-    provider = tracer_provider or own_provider
-    tracing = None if provider is None else Tracing(provider)
-    shutdown_hooks: list[ShutdownHook] = []
+    tracing, own_provider = _tracing(settings, tracer_provider)
+    # Run once in-flight requests are answered: the subscriptions end first.
+    shutdown_hooks: list[ShutdownHook] = [live.stop]
 
     async def home(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
@@ -79,10 +83,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         settle_garbage_collector()
+        await live.start()
         yield
-        gc.unfreeze()  # for a process that lives on (a test run), as it was
         for hook in shutdown_hooks:
             await hook()
+        await watching.dispose()
+        gc.unfreeze()  # for a process that lives on (a test run), as it was
         metrics.close()
         if own_provider is not None:
             own_provider.shutdown()
@@ -96,7 +102,12 @@ def create_app(
     )
     persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
     graphql = GraphQLView(
-        sessions, plugins=host.describe(), settings=settings, persisted=persisted, reads=reads
+        sessions,
+        plugins=host.describe(),
+        settings=settings,
+        persisted=persisted,
+        reads=reads,
+        live=live,
     )
     routes: list[BaseRoute] = [
         Route("/", home),
@@ -108,12 +119,34 @@ def create_app(
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())
-    # The rate limit goes first: a flood is turned away before its bodies are read.
     sinks: list[Sink] = [RequestLog(settings), metrics]
     if tracing is not None:
         sinks.append(tracing)
         tracing.trace_sql(engine, reads)
     count_statements(engine, reads)
+    app = Starlette(
+        routes=routes,
+        middleware=_middleware(settings, store, sinks),
+        lifespan=lifespan,
+    )
+    app.state.engine, app.state.reads, app.state.live = engine, reads, live
+    app.state.metrics, app.state.tracing = metrics, tracing
+    app.state.shutdown_hooks = shutdown_hooks
+    return app
+
+
+def _tracing(
+    settings: Settings, given: TracerProvider | None
+) -> tuple[Tracing | None, TracerProvider | None]:
+    """The app's tracing, if any, and the provider it must shut down: one handed in is its
+    owner's to shut down, one made here the app's."""
+    own = provider_from_environment() if given is None and tracing_wanted(settings) else None
+    provider = given or own
+    return (None if provider is None else Tracing(provider)), own
+
+
+def _middleware(settings: Settings, store: Any, sinks: list[Sink]) -> list[Middleware]:
+    # The rate limit goes first: a flood is turned away before its bodies are read.
     middleware = [Middleware(RequestIdMiddleware), Middleware(ObserveRequests, sinks=sinks)]
     if settings.rate_limit:
         limits = Middleware(
@@ -126,15 +159,7 @@ def create_app(
         )
         middleware.append(limits)
     middleware.append(Middleware(BodyLimit, max_bytes=settings.body_limit_bytes))
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-    )
-    app.state.engine, app.state.reads = engine, reads
-    app.state.metrics, app.state.tracing = metrics, tracing
-    app.state.shutdown_hooks = shutdown_hooks
-    return app
+    return middleware
 
 
 def settle_garbage_collector() -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from atmp_graph.access.keys import KeyRefused, all_keys, create_key, revoke, server_secret
 from atmp_graph.api.demo import load_demo
+from atmp_graph.api.live_updates import install_publisher
 from atmp_graph.api.metrics import (
     MULTIPROC_DIR,
     prepare_multiprocess_directory,
@@ -261,6 +262,8 @@ def ingest_command(
         if settings.is_sqlite:
             upgrade(settings.database_url)
         _require_schema(engine)
+        # Servers elsewhere hear of each batch's changes at once (without Redis: by polling).
+        uninstall = install_publisher(settings)
         with ingest_progress(feed) as on_record:
             report = ingest(
                 engine,
@@ -274,6 +277,8 @@ def ingest_command(
                 precedence=load_precedence(settings.precedence),
                 max_retired_share=max_retired / 100,
             )
+        if uninstall is not None:
+            uninstall()
         _print_report(report)
 
 

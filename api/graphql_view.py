@@ -33,6 +33,7 @@ from strawberry.types.graphql import OperationType
 from atmp_graph.api.auth import Authenticator, KeyRefused
 from atmp_graph.api.compiled_answers import CompiledAnswers, replaying
 from atmp_graph.api.graphiql import graphiql_page
+from atmp_graph.api.live_updates import LiveUpdates
 from atmp_graph.api.media_types import GRAPHQL_RESPONSE, JSON, response_media_type
 from atmp_graph.api.observed_request import current_request
 from atmp_graph.api.persisted import PersistedQueries, PersistedQueryError
@@ -68,6 +69,7 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         persisted: PersistedQueries,
         reads: AsyncEngine | None = None,
+        live: LiveUpdates | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
@@ -76,7 +78,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
-        self.reads = reads
+        self.reads, self.live = reads, live
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
@@ -125,6 +127,7 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
             request_id=request_id(request.scope),
             check_curated=check_curated_values,
+            live=self.live,
         )
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -138,8 +141,8 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and self.persisted.persisted_only:
-            # The schema has no subscriptions: a WebSocket could only carry documents past
-            # the list of persisted ones.
+            # Documents over a WebSocket are not looked up in the list of persisted ones, so
+            # a persisted-only server takes none: no subscriptions there.
             await WebSocket(scope, receive, send).close(code=1008)
             return
         if scope["type"] != "http":

@@ -127,6 +127,31 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(
         default="atmp-graph:", description="ATMP_REDIS_PREFIX: the prefix of every Redis key."
     )
+    changes_retention_days: float = Field(
+        default=7,
+        gt=0,
+        description="ATMP_CHANGES_RETENTION_DAYS: how long the change history keeps events; "
+        "a subscription may resume (`after`) from within it, and older events are pruned.",
+    )
+    changes_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="ATMP_CHANGES_POLL_SECONDS: how often each server process looks for new "
+        "events itself, besides being woken (by Redis, or by a commit in this process): what "
+        "another process wrote without Redis arrives within this.",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=10,
+        gt=0,
+        description="ATMP_MAX_SUBSCRIPTIONS_PER_CONNECTION: open subscriptions one WebSocket "
+        "may hold; one more is refused with an error.",
+    )
+    max_subscriptions_per_key: int = Field(
+        default=50,
+        gt=0,
+        description="ATMP_MAX_SUBSCRIPTIONS_PER_KEY: open subscriptions one API key (without "
+        "one: one client address) may hold in one server process.",
+    )
     body_limit_bytes: int = Field(
         default=1024 * 1024,
         gt=0,

@@ -30,7 +30,7 @@ from atmp_graph.identity import aliases
 from atmp_graph.identity.claims import decode_value, encode
 from atmp_graph.identity.precedence import Precedence
 from atmp_graph.identity.resolution import resolve_many
-from atmp_graph.model import kinds
+from atmp_graph.model import change_tracking, kinds
 from atmp_graph.model.base import Base, NodeIdMixin
 from atmp_graph.model.collaboration import Facility, Institution
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
@@ -160,6 +160,7 @@ def merge(
     """
     entity_type = _mergeable(model, survivor_id, merged_id)
     session.flush()
+    change_tracking.capture(session, model, [survivor_id])
     table = kinds.table_of(model)
     rows = {node: _row(session, table, node, entity_type) for node in (survivor_id, merged_id)}
     log = MergeLog()
@@ -340,6 +341,7 @@ def _restore_survivor(session: Session, record: EntityMerge, precedence: Precede
     survivor = _decoded(table, record.snapshot["survivor"])
     self_references = {ref.column.name for ref in _self_references(model)}
     restored = {k: v for k, v in survivor.items() if k != "id" and k not in self_references}
+    change_tracking.capture(session, model, [record.survivor_id])
     session.execute(update(table).where(table.c.id == record.survivor_id).values(restored))
     _resolve_afresh(session, model, [record.survivor_id], precedence)
 
@@ -352,6 +354,7 @@ def _restore_merged(session: Session, record: EntityMerge) -> None:
     merged = _decoded(table, record.snapshot["merged"])
     merged |= _taken_since(session, table, merged)
     session.execute(insert(table).values(merged))
+    change_tracking.created(session, record.entity_type, [record.merged_id])
     _move_back(session, record, polymorphic=False)
     self_references = [ref.column.name for ref in _self_references(model)]
     if self_references:

@@ -22,7 +22,7 @@ from atmp_graph.identity.claims import Claim, claims_for, decode
 from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.identity.precedence import CURATION, Precedence
 from atmp_graph.identity.sites import Site, site_rows
-from atmp_graph.model import kinds, links
+from atmp_graph.model import change_tracking, kinds, links
 from atmp_graph.model.base import Base
 from atmp_graph.model.identity import FieldConflict
 from atmp_graph.model.trials import ClinicalTrial, TrialSite
@@ -135,6 +135,8 @@ def resolve_many(
     refs = INSTITUTION_REFS.get(entity_type, {})
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     conflicts = []
+    # What they were, for the change history, before the UPDATE below goes around the ORM.
+    change_tracking.capture(session, model, ids)
     for entity_id, given in claims.items():
         values: dict[str, Any] = {}
         for view in field_views(entity_type, given, precedence):

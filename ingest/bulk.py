@@ -20,7 +20,7 @@ from atmp_graph.identity.sites import Site, site_rows
 from atmp_graph.ingest import source_records
 from atmp_graph.ingest.claims import TRIAL_FIELDS
 from atmp_graph.ingest.context import WriteContext
-from atmp_graph.model import ClinicalTrial, links
+from atmp_graph.model import ClinicalTrial, change_tracking, links
 from atmp_graph.model.ids import allocate_ids
 from atmp_graph.plugins.cursors import CursorValue
 from atmp_graph.plugins.records import InstitutionRef, Record, SourceRow, TrialRecord
@@ -127,6 +127,7 @@ def write_new_trials(
         for (_, record), trial_id in zip(chosen, trial_ids, strict=True)
     ]
     session.execute(insert(tables["clinical_trial"]), trials)
+    change_tracking.created(session, "clinical_trial", trial_ids)
     insert_sources(
         session, "clinical_trial", [valid for valid, _ in chosen], trial_ids, source_values
     )
@@ -189,6 +190,7 @@ def write_matched_trials(
         for ref in record.collaborators:
             institution_id(ctx, cache, ref)
     # A trial its other feeds no longer sent comes back with this feed's record.
+    change_tracking.capture(session, ClinicalTrial, trial_ids)
     session.execute(
         update(ClinicalTrial)
         .where(ClinicalTrial.id.in_(trial_ids), ClinicalTrial.retired_at.is_not(None))

@@ -18,7 +18,7 @@ from atmp_graph.identity.lookup_cache import LookupCache
 from atmp_graph.ingest import named, source_records
 from atmp_graph.ingest.bulk import Valid, condition_ids, insert_sources, institution_id
 from atmp_graph.ingest.context import WriteContext
-from atmp_graph.model import Product, links
+from atmp_graph.model import Product, change_tracking, links
 from atmp_graph.model.ids import allocate_ids
 from atmp_graph.normalize import fold_name
 from atmp_graph.plugins.records import InstitutionRef, ProductRecord
@@ -89,6 +89,7 @@ def write_new_products(
             ("institution", i) for i in (originator, maker) if i is not None
         } | {("condition", condition) for condition in conditions}
     session.execute(insert(PRODUCTS), rows)
+    change_tracking.created(session, "product", product_ids)
     insert_sources(session, "product", chosen, product_ids, source_values)
     links.insert_links(session, Product, "indications", indications)
     named.link_in_bulk(session, feed=ctx.feed, entity_type="product", names=names)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from atmp_graph.identity.precedence import CURATION, Precedence
 from atmp_graph.identity.resolution import resolve_many
-from atmp_graph.model import EntitySource, QuarantinedRecord, SourceRecord, kinds
+from atmp_graph.model import EntitySource, QuarantinedRecord, SourceRecord, change_tracking, kinds
 from atmp_graph.model.base import Base
 from atmp_graph.model.provenance import utcnow
 from atmp_graph.plugins.feeds import FeedAdapter, narrows_read
@@ -161,6 +161,7 @@ def _retire_nodes(
             .where(table.c.id.in_(ids[start : start + CHUNK]), table.c.retired_at.is_(None))
             .values(retired_at=now, retired_by_run_id=run_id)
         )
+    change_tracking.retired(session, kinds.entity_type_of(model), ids)
 
 
 def restore(entities: Sequence[Base]) -> None:

@@ -26,7 +26,7 @@ from atmp_graph.identity.precedence import Precedence, load_precedence
 from atmp_graph.ingest import retirement
 from atmp_graph.ingest.batches import IngestRunner
 from atmp_graph.ingest.feed_state import advance_feed_state, feed_state
-from atmp_graph.model import IngestRun, quarantine
+from atmp_graph.model import IngestRun, change_tracking, quarantine
 from atmp_graph.model.database import PlannerStatistics
 from atmp_graph.plugins.feeds import FeedAdapter, feed_config
 from atmp_graph.plugins.records import SourceRow
@@ -189,6 +189,7 @@ def _start_run(
     session.add(run)
     session.flush()
     report.run_id = run.id
+    change_tracking.set_origin(session, run_id=run.id, feed=adapter.name)
     if not dry_run:
         session.commit()
     return run

@@ -13,6 +13,7 @@ from atmp_graph.model.collaboration import (
     Signatory,
 )
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
+from atmp_graph.model.outbox import ChangeEvent
 from atmp_graph.model.partnerships import Partnership, PartnershipTerms
 from atmp_graph.model.persisted import PersistedDocument
 from atmp_graph.model.provenance import (
@@ -38,6 +39,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ChangeEvent",
     "ClinicalTrial",
     "Condition",
     "ConditionAlias",
@@ -67,3 +69,6 @@ __all__ = [
     "SourceRecord",
     "TrialSite",
 ]
+
+# The change history's session events: every session of the process records what it changes.
+from atmp_graph.model import change_events as _change_events  # noqa: F401

@@ -19,6 +19,7 @@ import atmp_graph.model as m
 from atmp_graph.access.viewer import Viewer
 from atmp_graph.identity.curation import InvalidInput
 from atmp_graph.identity.merging import MergeError
+from atmp_graph.model import change_tracking
 from atmp_graph.model.audit import Actor
 from atmp_graph.model.quarantine import QuarantineError
 from atmp_graph.schema.connection import Connection
@@ -59,6 +60,8 @@ async def audited(info: Info, operation: Callable[[Session], T]) -> T:
     """Run an audited operation (identity/audited.py) in one transaction; its errors reach
     the client as the sentences they are, input errors with each field."""
     async with info.context.sessions() as session, session.begin():
+        # The change history names the key behind what the operation changes.
+        change_tracking.set_origin(session.sync_session, actor_key_id=info.context.viewer.key_id)
         try:
             return await session.run_sync(operation)
         except InvalidInput as error:

@@ -55,6 +55,9 @@ class Context:
     # Which operation the document runs (schema/operation_facts.py), once it has parsed.
     operation_type: str | None = None
     operation_name: str | None = None
+    # What wakes subscriptions and caps them (api/live_updates.py LiveUpdates); None: the
+    # schema run directly, whose subscriptions look for new events each second.
+    live: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

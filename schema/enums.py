@@ -16,6 +16,7 @@ from strawberry.types.enum import has_enum_definition
 from atmp_graph.enums import (
     AgreementStatus,
     AtmpClass,
+    ChangeKind,
     CollaborationArea,
     DevelopmentStage,
     FacilityKind,
@@ -223,6 +224,24 @@ _register(
         "committed, and the feed's state moved on.",
         IngestRunStatus.FAILED: "Stopped by an error, or interrupted; the batches it committed "
         "stay, but the feed's state did not move on, so the next run reads them again.",
+    },
+)
+_register(
+    ChangeKind,
+    description="What one event of the change history says happened.",
+    values={
+        ChangeKind.CREATED: "A node came into the graph (made and changed in one batch: only "
+        "this).",
+        ChangeKind.UPDATED: "Fields of a node changed: `changes` has each with its old and new "
+        "value.",
+        ChangeKind.MERGED: "A node was merged into another (`mergedInto`); its id goes on "
+        "finding the survivor.",
+        ChangeKind.RETIRED: "No feed sends a node any more: it left the lists, and is kept.",
+        ChangeKind.QUARANTINED: "A feed's record could not be stored (curators and admins).",
+        ChangeKind.RUN_STARTED: "An ingest run started (curators and admins).",
+        ChangeKind.RUN_PROGRESS: "An ingest run committed a batch: its report so far (curators "
+        "and admins).",
+        ChangeKind.RUN_FINISHED: "An ingest run ended, with its report (curators and admins).",
     },
 )
 _register(

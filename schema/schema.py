@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from atmp_graph.schema.audit import AuditQuery
 from atmp_graph.schema.basic_fields import read_basic_fields_directly
+from atmp_graph.schema.changes import ChangesQuery, ChangeSubscription
 from atmp_graph.schema.collaboration import CollaborationQuery
 from atmp_graph.schema.curation import CurationMutation
 from atmp_graph.schema.db_errors import DatabaseErrors
@@ -47,11 +48,14 @@ Query = merge_types(
         AuditQuery,
         StatsQuery,
         SearchQuery,
+        ChangesQuery,
     ),
 )
 
 # Every mutation is a curator's or an admin's (schema/visibility.py).
 Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation))
+# Live updates: the change history as it is written (schema/changes.py).
+Subscription = merge_types("Subscription", (ChangeSubscription,))
 
 
 class GraphSchema(strawberry.Schema):
@@ -73,14 +77,18 @@ def _assembled() -> GraphSchema:
     generate(mapped_types())
     # Who may see each field goes on the fields before the one conversion of the types.
     # Types only named in forward references are reached from the mapping's registry.
-    missing = protect(definitions([Query, Mutation, FieldProvenance, *mapped_types()]))
+    missing = protect(
+        definitions([Query, Mutation, Subscription, FieldProvenance, *mapped_types()])
+    )
     if missing:
         raise RuntimeError(
             f"schema/visibility.py TYPE_TIERS does not say who may see {', '.join(missing)}"
         )
     # Strawberry can convert the types only once (relay fields keep what it added), so every
     # schema is a copy of this one with its own extensions.
-    assembled = GraphSchema(query=Query, mutation=Mutation, config=CONFIG)
+    assembled = GraphSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, config=CONFIG
+    )
     read_basic_fields_directly(assembled._schema)
     return assembled
 

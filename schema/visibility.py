@@ -52,6 +52,9 @@ TYPE_TIERS: dict[str, Tier] = {
             "PartnershipStatusGroup", "CountryGroup", "YearGroup", "InstitutionGroup",
             # Search shows public text only; a hit's node is screened by its own type.
             "SearchResults", "SearchHit", "SearchHitEdge", "SearchHighlight", "SearchTypeCount",
+            # The change history: each event shows what its viewer may see of it (which events,
+            # and which of their fields: schema/change_types.py reads these tiers).
+            "Subscription", "GraphChange", "FieldChange",
         ),
         PUBLIC,
     ),
@@ -61,6 +64,7 @@ TYPE_TIERS: dict[str, Tier] = {
     "PartnershipTerms": PARTNER,
     # What ingest, quarantine and matching do is curation's business.
     "IngestRun": CURATOR,
+    "IngestRunReport": CURATOR,
     "QuarantinedRecord": CURATOR,
     "MatchSuggestion": CURATOR,
     "EntityMerge": CURATOR,
@@ -80,6 +84,14 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
     ("Query", "merges"): CURATOR,
     ("Query", "conflicts"): CURATOR,
     ("Query", "audit_log"): ADMIN,
+    # Anyone may read the history and subscribe to it; events are screened one by one.
+    ("Query", "changes"): PUBLIC,
+    ("Subscription", "graph_changes"): PUBLIC,
+    # A subscription's resolver checks its tier itself (a field extension cannot wrap a
+    # stream): schema/changes.py reads this.
+    ("Subscription", "ingest_runs"): CURATOR,
+    # Which key made a change by hand, as the audit log says: admins.
+    ("GraphChange", "actor_key_id"): ADMIN,
     ("Partnership", "terms"): PARTNER,
     # A sum of values shows something of each: only a tier that may see every one of them,
     # confidential ones included, may see it, and only admins are party to every partnership.
@@ -223,6 +235,8 @@ def protect(definitions: Iterable[Any]) -> list[str]:
         if not (listed or definition.name.endswith(("Connection", "Edge", "Page"))):
             missing.append(definition.name)
             continue
+        if definition.name == "Subscription":
+            continue  # each checks its own tier as it starts (schema/changes.py)
         # A protected type's own fields need no check: it is refused where it is returned.
         for field in definition.fields:
             tier = FIELD_TIERS.get((definition.name, field.python_name), PUBLIC)

@@ -117,6 +117,19 @@ class IngestRunStatus(enum.Enum):
     FAILED = "FAILED"
 
 
+class ChangeKind(enum.Enum):
+    """What one event of the change history (model/outbox.py) says happened."""
+
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    MERGED = "MERGED"
+    RETIRED = "RETIRED"
+    QUARANTINED = "QUARANTINED"
+    RUN_STARTED = "RUN_STARTED"
+    RUN_PROGRESS = "RUN_PROGRESS"
+    RUN_FINISHED = "RUN_FINISHED"
+
+
 class SuggestionStatus(enum.Enum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"

@@ -12,7 +12,9 @@ from atmp_graph.identity.precedence import load_precedence
 
 # What a merge and its split leave behind on purpose: the record of them, the redirect (gone
 # again), the decision on the pair, and ids of rows resolution rebuilds.
-BOOKKEEPING = {"entity_merge", "entity_redirect", "match_suggestion", "alembic_version"}
+BOOKKEEPING = {
+    "entity_merge", "entity_redirect", "match_suggestion", "alembic_version", "change_event"
+}  # fmt: skip
 REBUILT_IDS = {"trial_site"}
 
 
