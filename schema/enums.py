@@ -215,10 +215,13 @@ _register(
 )
 _register(
     IngestRunStatus,
-    description="How an ingest run ended.",
+    description="Where an ingest run stands: waiting, running, or how it ended.",
     values={
-        IngestRunStatus.RUNNING: "Not ended yet: still running. A run that was killed shows "
-        "as FAILED once its feed runs again.",
+        IngestRunStatus.QUEUED: "Asked for (runIngest, or its feed's schedule) and waiting "
+        "for a worker, or behind the run of the same feed in `waitingFor`.",
+        IngestRunStatus.RUNNING: "Not ended yet: still running. A run whose worker was killed "
+        "shows as FAILED once its lease has expired without a heartbeat, or once its feed "
+        "runs again.",
         IngestRunStatus.SUCCEEDED: "Read its source to the end; everything it wrote is "
         "committed, and the feed's state moved on.",
         IngestRunStatus.FAILED: "Stopped by an error, or interrupted; the batches it committed "

@@ -112,6 +112,7 @@ class PartnershipStatus(enum.Enum):
 
 
 class IngestRunStatus(enum.Enum):
+    QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"

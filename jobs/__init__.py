@@ -1,0 +1,1 @@
+"""Ingests as jobs."""
