@@ -3,6 +3,7 @@
 GraphiQL's scripts and stylesheets come from the package, under /graphiql/static: no CDN.
 """
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -24,6 +25,8 @@ from atmp_graph.api.rate_limit import RateLimit
 from atmp_graph.api.request_id import RequestIdMiddleware, request_id
 from atmp_graph.api.settings import Settings
 from atmp_graph.api.shared_store import open_store
+from atmp_graph.identity.precedence import load_precedence
+from atmp_graph.jobs.service import open_jobs
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import build_plugin_host
 
@@ -60,22 +63,39 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     async def home(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    host = build_plugin_host(
+        load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
+    )
+    # With Redis, a web worker only queues runs; without, it runs them too (jobs/service.py).
+    jobs = open_jobs(
+        jobs_file=settings.jobs_config,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        redis_prefix=settings.redis_prefix,
+        host=host,
+        precedence=load_precedence(settings.precedence),
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         settle_garbage_collector()
+        jobs.start()
         yield
         gc.unfreeze()  # for a process that lives on (a test run), as it was
+        await asyncio.to_thread(jobs.close)
         await store.close()
         await engine.dispose()
         if reads is not None:
             await reads.dispose()
 
-    host = build_plugin_host(
-        load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
-    )
     persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
     graphql = GraphQLView(
-        sessions, plugins=host.describe(), settings=settings, persisted=persisted, reads=reads
+        sessions,
+        plugins=host.describe(),
+        settings=settings,
+        persisted=persisted,
+        reads=reads,
+        jobs=jobs,
     )
     routes: list[BaseRoute] = [
         Route("/", home),

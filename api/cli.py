@@ -1,9 +1,10 @@
-"""The `atmp-graph` command: serve, ingest, plugins, review, quarantine, persisted, db upgrade,
-export-schema, check-schema.
+"""The `atmp-graph` command: serve, ingest, worker, plugins, review, quarantine, persisted, db
+upgrade, export-schema, check-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import getpass
@@ -34,6 +35,11 @@ from atmp_graph.identity.merging import MergeError
 from atmp_graph.identity.precedence import Precedence, PrecedenceError, load_precedence
 from atmp_graph.identity.review import ALIASED, review_queue
 from atmp_graph.ingest import MAX_RETIRED_SHARE, IngestError, ingest
+from atmp_graph.jobs import JobsConfigError, load_jobs_config
+from atmp_graph.jobs.drain import JobContext
+from atmp_graph.jobs.lease import FeedBusy, holding
+from atmp_graph.jobs.queue import RedisQueue
+from atmp_graph.jobs.worker import run_worker
 from atmp_graph.model import Base, Institution, PersistedDocument, QuarantinedRecord, quarantine
 from atmp_graph.model.audit import Actor
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
@@ -42,6 +48,9 @@ from atmp_graph.model.quarantine import latest_quarantine_containing
 from atmp_graph.plugins.feeds import ConfigError
 from atmp_graph.plugins.manager import PluginError, PluginHost, PluginInfo, build_plugin_host
 from atmp_graph.plugins.report import IngestReport
+
+# A command line run holds its feed like a worker does, so neither runs beside the other.
+CLI_LEASE = dt.timedelta(seconds=60)
 
 
 @contextmanager
@@ -58,6 +67,8 @@ def _one_sentence_errors() -> Iterator[None]:
         InvalidInput,
         PrecedenceError,
         quarantine.QuarantineError,
+        JobsConfigError,
+        FeedBusy,
     ) as error:
         raise click.ClickException(str(error)) from error
     except OperationalError as error:
@@ -227,7 +238,9 @@ def ingest_command(
         if settings.is_sqlite:
             upgrade(settings.database_url)
         _require_schema(engine)
-        with ingest_progress(feed) as on_record:
+        # A dry run writes nothing, so it may read beside a worker running the feed.
+        lease = contextlib.nullcontext() if dry_run else holding(engine, feed, ttl=CLI_LEASE)
+        with lease, ingest_progress(feed) as on_record:
             report = ingest(
                 engine,
                 adapters[feed],
@@ -241,6 +254,45 @@ def ingest_command(
                 max_retired_share=max_retired / 100,
             )
         _print_report(report)
+
+
+@main.command("worker")
+@click.option(
+    "--config",
+    "jobs_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The jobs file (default: ATMP_JOBS_CONFIG).",
+)
+def worker_command(jobs_file: Path | None) -> None:
+    """Run ingest jobs from Redis: those runIngest asks for, and those the jobs file
+    schedules.  Stops on SIGTERM or Ctrl-C once the runs in progress have finished."""
+    settings = Settings()
+    jobs_file = jobs_file or settings.jobs_config
+    if jobs_file is None:
+        raise click.ClickException(
+            "name the jobs file: `atmp-graph worker --config FILE`, or set ATMP_JOBS_CONFIG"
+        )
+    if not settings.redis_url:
+        raise click.ClickException(
+            "the worker takes its jobs from Redis: set ATMP_REDIS_URL (without Redis, "
+            "`atmp-graph serve` runs the jobs itself)"
+        )
+    with _one_sentence_errors():
+        host = plugin_host(settings)
+        config = load_jobs_config(jobs_file, host.feeds())
+        if settings.is_sqlite:
+            upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        _require_schema(engine)
+        context = JobContext(engine, config, host, load_precedence(settings.precedence))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for job in config.feeds.values():
+        when = job.schedule.text if job.schedule else "on demand"
+        click.echo(f"worker: {job.feed} from {job.source}, {when}", err=True)
+    try:
+        run_worker(context, RedisQueue(settings.redis_url, prefix=settings.redis_prefix))
+    finally:
+        engine.dispose()
 
 
 def _key_value(item: str) -> tuple[str, str]:

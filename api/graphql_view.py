@@ -40,7 +40,7 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.ingest.curated_values import check_curated_values
 from atmp_graph.plugins.manager import PluginInfo
-from atmp_graph.schema.context import Context
+from atmp_graph.schema.context import Context, IngestJobs
 from atmp_graph.schema.errors import INTERNAL, mask_unexpected
 from atmp_graph.schema.schema import build_schema
 
@@ -66,6 +66,7 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         persisted: PersistedQueries,
         reads: AsyncEngine | None = None,
+        jobs: IngestJobs | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
@@ -74,7 +75,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
-        self.reads = reads
+        self.reads, self.jobs = reads, jobs
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
@@ -120,6 +121,7 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
             request_id=request_id(request.scope),
             check_curated=check_curated_values,
+            **({} if self.jobs is None else {"jobs": self.jobs}),
         )
 
     async def on_ws_connect(self, context: Context) -> None:

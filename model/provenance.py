@@ -102,6 +102,9 @@ class IngestRun(IdMixin, Base):
     worker: Mapped[str | None] = mapped_column(String(300))
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
+    waiting_for: Mapped["IngestRun | None"] = relationship(
+        remote_side="IngestRun.id", foreign_keys=[waiting_for_id], lazy="raise"
+    )
     quarantine: Mapped[list["QuarantinedRecord"]] = relationship(
         back_populates="run",
         lazy="raise",

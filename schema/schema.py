@@ -17,6 +17,7 @@ from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.errors import MaskUnexpectedErrors, log_unexpected, request_id_of
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.ingest_jobs import JobsMutation
 from atmp_graph.schema.limits import QueryLimits, limit_extensions
 from atmp_graph.schema.list_inputs import generate
 from atmp_graph.schema.mapping import mapped_types
@@ -50,7 +51,9 @@ Query = merge_types(
 )
 
 # Every mutation is a curator's or an admin's (schema/visibility.py).
-Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation, JobsMutation)
+)
 
 
 class GraphSchema(strawberry.Schema):
