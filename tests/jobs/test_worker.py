@@ -105,7 +105,8 @@ def test_a_worker_killed_mid_run_leaves_it_running_until_its_lease_ends_then_the
         with worker_process(tmp_path, **workers, jobs_file=jobs_file, name="killed") as worker:
             deadline = time.monotonic() + 60
             while (run := admin.run(killed["id"]))["read"] == 0:
-                assert time.monotonic() < deadline and run["status"] in {"QUEUED", "RUNNING"}, run
+                assert time.monotonic() < deadline, run
+                assert run["status"] in {"QUEUED", "RUNNING"}, run
                 time.sleep(0.05)
             worker.send_signal(signal.SIGKILL)
             worker.wait()
