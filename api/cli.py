@@ -238,9 +238,12 @@ def ingest_command(
         if settings.is_sqlite:
             upgrade(settings.database_url)
         _require_schema(engine)
-        # A dry run writes nothing, so it may read beside a worker running the feed.
-        lease = contextlib.nullcontext() if dry_run else holding(engine, feed, ttl=CLI_LEASE)
-        with lease, ingest_progress(feed) as on_record:
+        with contextlib.ExitStack() as done:
+            done.callback(engine.dispose)
+            # A dry run writes nothing, so it may read beside a worker running the feed.
+            if not dry_run:
+                done.enter_context(holding(engine, feed, ttl=CLI_LEASE))
+            on_record = done.enter_context(ingest_progress(feed))
             report = ingest(
                 engine,
                 adapters[feed],

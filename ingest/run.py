@@ -353,6 +353,8 @@ def _record_failure(
             if kept:
                 _save_counts(run, report)
             else:
+                # What a job's heartbeat wrote of the writes held back went with them.
+                _save_counts(run, IngestReport(feed=report.feed, source=report.source))
                 run.read = report.read
             run.status, run.error = IngestRunStatus.FAILED, str(error)
             run.finished_at = dt.datetime.now(dt.UTC)

@@ -68,6 +68,8 @@ class Lease:
     connection: Connection
     postgres: bool
     run_id: int | None = None
+    # False: the advisory lock alone (a command line run on PostgreSQL), no row.
+    row: bool = True
     _use: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def attach(self, run_id: int) -> None:
@@ -88,6 +90,8 @@ class Lease:
     def renew(self, progress: Mapping[str, int] | None = None) -> bool:
         """Move the expiry on and write the run's counts so far; False if the lease is no
         longer this holder's."""
+        if not self.row:
+            return True
         moment = now()
         with self._use, self.connection.begin():
             renewed = self.connection.execute(
@@ -118,9 +122,15 @@ class Lease:
                 self.connection.close()
 
 
-def try_acquire(engine: Engine, feed: str, *, holder: str, ttl: dt.timedelta) -> Lease | None:
+def try_acquire(
+    engine: Engine, feed: str, *, holder: str, ttl: dt.timedelta, job: bool = True
+) -> Lease | None:
     """The feed's lease, if nobody alive holds it (taking over an abandoned one, whose run
-    is marked failed); None if someone does, or (SQLite) the database is busy writing."""
+    is marked failed); None if someone does, or (SQLite) the database is busy writing.
+
+    Not a `job` (a command line run), on PostgreSQL: the advisory lock alone, which the
+    server ends with the process; a killed command's run is marked failed by the feed's next
+    run, as it always was."""
     connection = engine.connect()
     postgres = connection.dialect.name == "postgresql"
     locked = False
@@ -131,6 +141,8 @@ def try_acquire(engine: Engine, feed: str, *, holder: str, ttl: dt.timedelta) ->
             if not locked:
                 connection.close()
                 return None
+            if not job:
+                return Lease(feed, holder, ttl, connection, postgres, row=False)
         if _claim(connection, feed, holder=holder, ttl=ttl, postgres=postgres):
             return Lease(feed, holder, ttl, connection, postgres)
     except (IntegrityError, OperationalError) as error:
@@ -276,7 +288,7 @@ class FeedBusy(RuntimeError):
 def holding(engine: Engine, feed: str, *, ttl: dt.timedelta) -> Iterator[Lease]:
     """The feed's lease, with its heartbeat, for a run outside the queue (`atmp-graph
     ingest`); FeedBusy if someone holds it."""
-    lease = try_acquire(engine, feed, holder=new_holder(), ttl=ttl)
+    lease = try_acquire(engine, feed, holder=new_holder(), ttl=ttl, job=False)
     if lease is None:
         raise FeedBusy(_busy_sentence(engine, feed))
     try:
@@ -289,7 +301,7 @@ def holding(engine: Engine, feed: str, *, ttl: dt.timedelta) -> Iterator[Lease]:
 def _busy_sentence(engine: Engine, feed: str) -> str:
     row = next((row for row in held_feeds(engine) if row.feed == feed), None)
     if row is None:
-        return f"{feed} cannot be leased now: the database is busy; try again shortly"
+        return f"{feed} is being ingested now by another command; try again when it has finished"
     run = "" if row.run_id is None else f" (run {row.run_id})"
     return (
         f"{feed} is being ingested now{run} by {_worker_name(row.holder)}; try again when "
