@@ -169,6 +169,8 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     with _one_sentence_errors():
         # The app builds its own host; this one says at once what is wrong with the plugins.
         plugins = plugin_host(settings)
+        if settings.jobs_config is not None:
+            load_jobs_config(settings.jobs_config, plugins.feeds())  # and with the jobs file
         if demo or settings.is_sqlite:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)

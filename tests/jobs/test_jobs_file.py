@@ -163,3 +163,20 @@ def test_the_worker_needs_redis_and_says_so(tmp_path: Path) -> None:
         "Error: the worker takes its jobs from Redis: set ATMP_REDIS_URL (without Redis, "
         "`atmp-graph serve` runs the jobs itself)\n",
     )
+
+
+def test_serve_refuses_a_wrong_jobs_file_before_it_starts(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.toml"
+    path.write_text('[feeds.nope]\nsource = "x"', encoding="utf-8")
+    environment = {
+        "ATMP_DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
+        "ATMP_JOBS_CONFIG": str(path),
+    }
+
+    result = CliRunner().invoke(main, ["serve"], env=environment)
+
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: {path}: feeds.nope: there is no feed named 'nope'; the feeds are: "
+        "collaboration, ctgov, lumc, lund_skane\n",
+    )
