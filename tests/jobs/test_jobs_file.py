@@ -171,6 +171,7 @@ def test_serve_refuses_a_wrong_jobs_file_before_it_starts(tmp_path: Path) -> Non
     environment = {
         "ATMP_DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
         "ATMP_JOBS_CONFIG": str(path),
+        "ATMP_PLUGINS_FROM_ENTRY_POINTS": "false",
     }
 
     result = CliRunner().invoke(main, ["serve"], env=environment)
