@@ -1,27 +1,25 @@
-"""What the job tests share: a Redis key prefix of their own, jobs files, worker processes,
-and an admin who asks for runs over HTTP and follows them."""
+"""What the job tests share: a Redis key prefix of their own (tests/conftest.py's
+`redis_settings`), jobs files, worker processes, and an admin who asks for runs over HTTP and
+follows them."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.model.database import upgrade
-from tests.conftest import GraphQLClient, admin_headers
+from tests.conftest import REDIS_URL, GraphQLClient, admin_headers
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
 CTGOV_SAMPLE = Path(__file__).parents[2] / "plugins" / "builtin" / "data" / "ctgov"
 # Long enough for any run of these tests; a run still going then is a bug.
@@ -35,22 +33,9 @@ RUNS = f"{{ ingestRuns(first: 100) {{ nodes {{ {RUN_FIELDS} }} }} }}"
 
 
 @pytest.fixture
-def redis_prefix() -> Iterator[str]:
+def redis_prefix(redis_settings: dict[str, Any]) -> str:
     """A key prefix no other test uses, on the shared Redis; its keys are deleted after."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {error}")
-    prefix = f"atmp-test:{uuid.uuid4().hex[:12]}:"
-    try:
-        yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    return str(redis_settings["redis_prefix"])
 
 
 def write_jobs_file(

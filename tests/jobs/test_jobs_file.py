@@ -12,7 +12,7 @@ from atmp_graph.api.cli import main
 from atmp_graph.jobs import JobsConfigError, load_jobs_config
 from atmp_graph.jobs.schedule import parse_schedule
 from atmp_graph.plugins.manager import build_plugin_host
-from tests.jobs.conftest import REDIS_URL
+from tests.conftest import REDIS_URL
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "jobs.toml"
 FEEDS = build_plugin_host(load_entry_points=False).feeds()

@@ -17,13 +17,8 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.model import IngestLease
 from atmp_graph.model.database import make_engine
 from benchmarks.exports import write_ctgov_pages
-from tests.jobs.conftest import (
-    CTGOV_SAMPLE,
-    REDIS_URL,
-    admin_of,
-    worker_process,
-    write_jobs_file,
-)
+from tests.conftest import REDIS_URL
+from tests.jobs.conftest import CTGOV_SAMPLE, admin_of, worker_process, write_jobs_file
 
 SAMPLE_TRIALS = {"NCT05635409", "NCT04797260"}
 
