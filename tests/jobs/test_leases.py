@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from atmp_graph.api.cli import main
 from atmp_graph.enums import IngestRunStatus
 from atmp_graph.identity.precedence import load_precedence
-from atmp_graph.jobs import load_jobs_config
+from atmp_graph.jobs import load_jobs_config, queue_depth
 from atmp_graph.jobs.drain import JobContext
 from atmp_graph.jobs.lease import holding, new_holder, try_acquire
 from atmp_graph.jobs.runs import queue_run
@@ -125,6 +125,8 @@ def test_workers_ticking_at_once_queue_one_run_per_due_time(context: JobContext)
     assert first == [("ctgov", IngestRunStatus.QUEUED, "schedule", None)]
     assert _runs(context.engine) == first
     assert woken == ["ctgov"] * 4
+    with Session(context.engine) as session:
+        assert queue_depth(session) == 1
 
 
 def test_the_command_line_keeps_off_a_feed_a_worker_runs(engine: Engine, database_url: str) -> None:
