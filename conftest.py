@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).parent
 FOLDERS = {"api": "api", "schema": "schema", "plugins": "plugins", "ingest": "ingest",
-           "identity": "identity", "model": "model", "": "src/atmp_graph"}  # fmt: skip
+           "jobs": "jobs", "identity": "identity", "model": "model",
+           "": "src/atmp_graph"}  # fmt: skip
 
 
 def _missing_from_link_tree() -> list[str]:

@@ -4,6 +4,7 @@ the Prometheus metrics at /metrics (api/probes.py, api/metrics.py).
 GraphiQL's scripts and stylesheets come from the package, under /graphiql/static: no CDN.
 """
 
+import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -33,6 +34,8 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.api.shared_store import open_store
 from atmp_graph.api.sql_statements import count_statements
 from atmp_graph.api.tracing import Tracing, provider_from_environment, tracing_wanted
+from atmp_graph.identity.precedence import load_precedence
+from atmp_graph.jobs.service import open_jobs
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.plugins.manager import build_plugin_host
 
@@ -80,10 +83,24 @@ def create_app(
     async def home(_request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    host = build_plugin_host(
+        load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
+    )
+    # With Redis, a web worker only queues runs; without, it runs them too (jobs/service.py).
+    jobs = open_jobs(
+        jobs_file=settings.jobs_config,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        redis_prefix=settings.redis_prefix,
+        host=host,
+        precedence=load_precedence(settings.precedence),
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         settle_garbage_collector()
         await live.start()
+        jobs.start()
         yield
         for hook in shutdown_hooks:
             await hook()
@@ -92,14 +109,12 @@ def create_app(
         metrics.close()
         if own_provider is not None:
             own_provider.shutdown()
+        await asyncio.to_thread(jobs.close)
         await store.close()
         await engine.dispose()
         if reads is not None:
             await reads.dispose()
 
-    host = build_plugin_host(
-        load_entry_points=settings.plugins_from_entry_points, only=settings.only_plugins
-    )
     persisted = PersistedQueries(store, sessions, persisted_only=settings.persisted_only)
     graphql = GraphQLView(
         sessions,
@@ -108,6 +123,7 @@ def create_app(
         persisted=persisted,
         reads=reads,
         live=live,
+        jobs=jobs,
     )
     routes: list[BaseRoute] = [
         Route("/", home),

@@ -1,9 +1,10 @@
-"""The `atmp-graph` command: serve, ingest, plugins, review, quarantine, persisted, db upgrade,
-export-schema, check-schema.
+"""The `atmp-graph` command: serve, ingest, worker, plugins, review, quarantine, persisted, db
+upgrade, export-schema, check-schema.
 
 Failures the user can act on print one sentence and exit 1; a traceback means a bug.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import getpass
@@ -42,6 +43,11 @@ from atmp_graph.identity.merging import MergeError
 from atmp_graph.identity.precedence import Precedence, PrecedenceError, load_precedence
 from atmp_graph.identity.review import ALIASED, review_queue
 from atmp_graph.ingest import MAX_RETIRED_SHARE, IngestError, ingest
+from atmp_graph.jobs import JobsConfigError, load_jobs_config
+from atmp_graph.jobs.drain import JobContext
+from atmp_graph.jobs.lease import FeedBusy, holding
+from atmp_graph.jobs.queue import RedisQueue
+from atmp_graph.jobs.worker import run_worker
 from atmp_graph.model import Base, Institution, PersistedDocument, QuarantinedRecord, quarantine
 from atmp_graph.model.audit import Actor
 from atmp_graph.model.database import UnsupportedDatabase, make_engine, upgrade
@@ -50,6 +56,9 @@ from atmp_graph.model.quarantine import latest_quarantine_containing
 from atmp_graph.plugins.feeds import ConfigError
 from atmp_graph.plugins.manager import PluginError, PluginHost, PluginInfo, build_plugin_host
 from atmp_graph.plugins.report import IngestReport
+
+# A command line run holds its feed like a worker does, so neither runs beside the other.
+CLI_LEASE = dt.timedelta(seconds=60)
 
 
 @contextmanager
@@ -66,6 +75,8 @@ def _one_sentence_errors() -> Iterator[None]:
         InvalidInput,
         PrecedenceError,
         quarantine.QuarantineError,
+        JobsConfigError,
+        FeedBusy,
     ) as error:
         raise click.ClickException(str(error)) from error
     except OperationalError as error:
@@ -166,6 +177,8 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
     with _one_sentence_errors():
         # The app builds its own host; this one says at once what is wrong with the plugins.
         plugins = plugin_host(settings)
+        if settings.jobs_config is not None:
+            load_jobs_config(settings.jobs_config, plugins.feeds())  # and with the jobs file
         if demo or settings.is_sqlite:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -262,9 +275,17 @@ def ingest_command(
         if settings.is_sqlite:
             upgrade(settings.database_url)
         _require_schema(engine)
-        # Servers elsewhere hear of each batch's changes at once (without Redis: by polling).
-        uninstall = install_publisher(settings)
-        with ingest_progress(feed) as on_record:
+        with contextlib.ExitStack() as done:
+            done.callback(engine.dispose)
+            # Servers elsewhere hear of each batch's changes at once (without Redis: by
+            # polling).
+            uninstall = install_publisher(settings)
+            if uninstall is not None:
+                done.callback(uninstall)
+            # A dry run writes nothing, so it may read beside a worker running the feed.
+            if not dry_run:
+                done.enter_context(holding(engine, feed, ttl=CLI_LEASE))
+            on_record = done.enter_context(ingest_progress(feed))
             report = ingest(
                 engine,
                 adapters[feed],
@@ -277,9 +298,50 @@ def ingest_command(
                 precedence=load_precedence(settings.precedence),
                 max_retired_share=max_retired / 100,
             )
+        _print_report(report)
+
+
+@main.command("worker")
+@click.option(
+    "--config",
+    "jobs_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The jobs file (default: ATMP_JOBS_CONFIG).",
+)
+def worker_command(jobs_file: Path | None) -> None:
+    """Run ingest jobs from Redis: those runIngest asks for, and those the jobs file
+    schedules.  Stops on SIGTERM or Ctrl-C once the runs in progress have finished."""
+    settings = Settings()
+    jobs_file = jobs_file or settings.jobs_config
+    if jobs_file is None:
+        raise click.ClickException(
+            "name the jobs file: `atmp-graph worker --config FILE`, or set ATMP_JOBS_CONFIG"
+        )
+    if not settings.redis_url:
+        raise click.ClickException(
+            "the worker takes its jobs from Redis: set ATMP_REDIS_URL (without Redis, "
+            "`atmp-graph serve` runs the jobs itself)"
+        )
+    with _one_sentence_errors():
+        host = plugin_host(settings)
+        config = load_jobs_config(jobs_file, host.feeds())
+        if settings.is_sqlite:
+            upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        _require_schema(engine)
+        context = JobContext(engine, config, host, load_precedence(settings.precedence))
+    configure_process_logging(settings)
+    for job in config.feeds.values():
+        when = job.schedule.text if job.schedule else "on demand"
+        click.echo(f"worker: {job.feed} from {job.source}, {when}", err=True)
+    # Servers hear of each batch a job commits at once, through Redis.
+    uninstall = install_publisher(settings)
+    try:
+        run_worker(context, RedisQueue(settings.redis_url, prefix=settings.redis_prefix))
+    finally:
         if uninstall is not None:
             uninstall()
-        _print_report(report)
+        engine.dispose()
 
 
 def _key_value(item: str) -> tuple[str, str]:

@@ -42,7 +42,7 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.ingest.curated_values import check_curated_values
 from atmp_graph.plugins.manager import PluginInfo
-from atmp_graph.schema.context import Context
+from atmp_graph.schema.context import Context, IngestJobs
 from atmp_graph.schema.errors import INTERNAL, mask_unexpected
 from atmp_graph.schema.planner.compiled_reads import READ_PATH
 from atmp_graph.schema.schema import build_schema
@@ -70,6 +70,7 @@ class GraphQLView(GraphQL[Context, None]):
         persisted: PersistedQueries,
         reads: AsyncEngine | None = None,
         live: LiveUpdates | None = None,
+        jobs: IngestJobs | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
@@ -79,6 +80,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.reads, self.live = reads, live
+        self.reads, self.jobs = reads, jobs
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
@@ -116,7 +118,7 @@ class GraphQLView(GraphQL[Context, None]):
         record = current_request()
         if record is not None:
             record.viewer = viewer
-        return Context(
+        context = Context(
             sessions=self.sessions,
             reads=self.reads,
             plugins=self.plugins,
@@ -129,6 +131,9 @@ class GraphQLView(GraphQL[Context, None]):
             check_curated=check_curated_values,
             live=self.live,
         )
+        if self.jobs is not None:
+            context.jobs = self.jobs
+        return context
 
     async def on_ws_connect(self, context: Context) -> None:
         """A WebSocket client signs in with its key in connection_init's payload."""

@@ -122,7 +122,14 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         description="ATMP_REDIS_URL: Redis that the workers share persisted queries and rate "
-        "counters through; unset, each process keeps its own.",
+        "counters through, and the job queue (`atmp-graph worker` runs the ingests; the web "
+        "workers never do); unset, each process keeps its own, and runs its ingest jobs itself.",
+    )
+    jobs_config: Path | None = Field(
+        default=None,
+        description="ATMP_JOBS_CONFIG: the jobs file (TOML): the feeds runIngest and the "
+        "workers run, their sources, settings and schedules (README: Jobs); `atmp-graph "
+        "worker` reads it too. Unset: runIngest runs nothing.",
     )
     redis_prefix: str = Field(
         default="atmp-graph:", description="ATMP_REDIS_PREFIX: the prefix of every Redis key."

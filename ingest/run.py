@@ -118,6 +118,8 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     precedence: Precedence | None = None,
     max_retired_share: float = MAX_RETIRED_SHARE,
+    run_id: int | None = None,
+    worker: str | None = None,
 ) -> IngestReport:
     """Ingest the export at `source` (a path or URL) through `adapter`.
 
@@ -128,6 +130,9 @@ def ingest(
     Records a complete read leaves out, and records the feed sends as deletions, are retired;
     a run that would retire more than `max_retired_share` (0 to 1) of the feed's records
     stops and writes nothing (1 lets it go on whatever it retires).
+
+    `run_id` starts a run already asked for (a QUEUED one, jobs/) instead of a new one, and
+    `worker` says who runs it; the caller holds the feed's lease (jobs/lease.py).
     """
     if not 0 <= max_retired_share <= 1:
         raise ValueError(f"max_retired_share {max_retired_share} is not between 0 and 1")
@@ -139,8 +144,11 @@ def ingest(
         max_retired_share=max_retired_share,
         on_record=on_record,
     )
+    start = RunStart(run_id=run_id, worker=worker)
     with _fewer_collections():
-        return _ingest(engine, adapter, str(source), config=config, host=host, options=options)
+        return _ingest(
+            engine, adapter, str(source), config=config, host=host, options=options, start=start
+        )
 
 
 def _ingest(
@@ -151,12 +159,13 @@ def _ingest(
     config: Mapping[str, Any] | None,
     host: "PluginHost | None",
     options: RunOptions,
+    start: "RunStart",
 ) -> IngestReport:
     settings = feed_config(adapter, config)
     report = IngestReport(feed=adapter.name, source=source, dry_run=options.dry_run)
     # Writers flush when they need ids; autoflush would flush rows they are still filling in.
     with Session(engine, autoflush=False) as session:
-        run = _start_run(session, adapter, source, report, dry_run=options.dry_run)
+        run = _start_run(session, adapter, source, report, dry_run=options.dry_run, start=start)
         plan: RunPlan | None = None
         try:
             plan = _plan_run(session, adapter, settings, run, full=options.full)
@@ -181,12 +190,31 @@ def _ingest(
     return report
 
 
+@dataclass(frozen=True)
+class RunStart:
+    """The run asked for earlier that this one is (None: a new run), and who runs it."""
+
+    run_id: int | None = None
+    worker: str | None = None
+
+
 def _start_run(
-    session: Session, adapter: FeedAdapter, source: str, report: IngestReport, *, dry_run: bool
+    session: Session,
+    adapter: FeedAdapter,
+    source: str,
+    report: IngestReport,
+    *,
+    dry_run: bool,
+    start: RunStart,
 ) -> IngestRun:
     """The run's row, committed first, so a run that dies is seen to have started."""
-    run = IngestRun(feed=adapter.name, source_uri=source, status=IngestRunStatus.RUNNING)
-    session.add(run)
+    if start.run_id is None:
+        run = IngestRun(feed=adapter.name, source_uri=source)
+        session.add(run)
+    else:
+        run = session.get_one(IngestRun, start.run_id)
+        run.source_uri, run.started_at = source, dt.datetime.now(dt.UTC)
+    run.status, run.worker = IngestRunStatus.RUNNING, start.worker
     session.flush()
     report.run_id = run.id
     change_tracking.set_origin(session, run_id=run.id, feed=adapter.name)
@@ -228,8 +256,10 @@ def _runner(
     options: RunOptions,
 ) -> IngestRunner:
     def commit_batch() -> None:
-        _save_counts(run, report)
+        # A run that holds its writes leaves its row alone until the end: the row stays
+        # unlocked, so a job's heartbeat can write the counts so far (jobs/lease.py).
         if not (options.dry_run or plan.hold_commits):
+            _save_counts(run, report)
             session.commit()
         plan.statistics.after_batch()
 
@@ -324,6 +354,8 @@ def _record_failure(
             if kept:
                 _save_counts(run, report)
             else:
+                # What a job's heartbeat wrote of the writes held back went with them.
+                _save_counts(run, IngestReport(feed=report.feed, source=report.source))
                 run.read = report.read
             run.status, run.error = IngestRunStatus.FAILED, str(error)
             run.finished_at = dt.datetime.now(dt.UTC)

@@ -13,6 +13,7 @@ from atmp_graph.model.collaboration import (
     Signatory,
 )
 from atmp_graph.model.identity import EntityMerge, EntityRedirect, FieldConflict, MatchSuggestion
+from atmp_graph.model.jobs import IngestLease, IngestSchedule
 from atmp_graph.model.outbox import ChangeEvent
 from atmp_graph.model.partnerships import Partnership, PartnershipTerms
 from atmp_graph.model.persisted import PersistedDocument
@@ -52,7 +53,9 @@ __all__ = [
     "FacilityAlias",
     "FeedState",
     "FieldConflict",
+    "IngestLease",
     "IngestRun",
+    "IngestSchedule",
     "Institution",
     "InstitutionAlias",
     "MatchSuggestion",

@@ -78,7 +78,8 @@ def events_of(session: Session, changes: Changes, origin: dict[str, Any]) -> lis
     base = {"run_id": origin.get("run_id"), "feed": origin.get("feed")}
     actor = origin.get("actor_key_id")
     now = _current_values(session, changes)
-    events = [_run_event(ChangeKind.RUN_STARTED, run) for run in changes.runs_started.values()]
+    events = [_run_event(ChangeKind.RUN_QUEUED, run) for run in changes.runs_queued.values()]
+    events += [_run_event(ChangeKind.RUN_STARTED, run) for run in changes.runs_started.values()]
     for node, kind, said in _node_changes(session, changes, now):
         entity_type, node_id = node
         values = now.get(node) or changes.old.get(node)
@@ -109,6 +110,8 @@ def events_of(session: Session, changes: Changes, origin: dict[str, Any]) -> lis
         for _, record in sorted(changes.quarantined.items())
     ]
     for run in changes.runs_changed.values():
+        if run.status is IngestRunStatus.QUEUED:
+            continue  # still waiting (behind another run, say): nothing happened to it yet
         ended = run.status is not IngestRunStatus.RUNNING
         events.append(
             _run_event(ChangeKind.RUN_FINISHED if ended else ChangeKind.RUN_PROGRESS, run)

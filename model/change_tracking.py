@@ -12,12 +12,13 @@ changes become events (model/change_events.py).
 """
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
+from atmp_graph.enums import IngestRunStatus
 from atmp_graph.model import kinds
 from atmp_graph.model.base import Base
 from atmp_graph.model.change_values import TRACKED, Node, read_values
@@ -44,6 +45,7 @@ class Changes:
     retired: dict[Node, None] = field(default_factory=dict)
     merged: dict[Node, int] = field(default_factory=dict)  # merged node -> survivor id
     quarantined: dict[int, QuarantinedRecord] = field(default_factory=dict)
+    runs_queued: dict[int, IngestRun] = field(default_factory=dict)
     runs_started: dict[int, IngestRun] = field(default_factory=dict)
     runs_changed: dict[int, IngestRun] = field(default_factory=dict)
 
@@ -55,6 +57,7 @@ class Changes:
         self.retired |= inner.retired
         self.merged |= inner.merged
         self.quarantined |= inner.quarantined
+        self.runs_queued |= inner.runs_queued
         self.runs_started |= inner.runs_started
         self.runs_changed |= inner.runs_changed
 
@@ -62,17 +65,7 @@ class Changes:
         return node in self.created or node in self.old
 
     def __bool__(self) -> bool:
-        return any(
-            (
-                self.created,
-                self.old,
-                self.retired,
-                self.merged,
-                self.quarantined,
-                self.runs_started,
-                self.runs_changed,
-            )
-        )
+        return any(getattr(self, kept.name) for kept in fields(self))
 
 
 def _layers(session: Session) -> dict[SessionTransaction, Changes]:
@@ -174,14 +167,26 @@ def _after_flush(session: Session, _context: Any) -> None:
         if entity_type is not None:
             layer.created[(entity_type, instance.id)] = None
         elif isinstance(instance, IngestRun):
-            layer.runs_started[instance.id] = instance
+            # A run asked for (runIngest, a schedule) waits QUEUED for a worker (jobs/).
+            waiting = instance.status is IngestRunStatus.QUEUED
+            (layer.runs_queued if waiting else layer.runs_started)[instance.id] = instance
         elif isinstance(instance, QuarantinedRecord):
             layer.quarantined[instance.id] = instance
         elif isinstance(instance, EntityMerge):
             layer.merged[(instance.entity_type, instance.merged_id)] = instance.survivor_id
     for instance in session.dirty:
         if isinstance(instance, IngestRun) and _run_moved(instance):
-            (layer or _current(session)).runs_changed[instance.id] = instance
+            layer = layer or _current(session)
+            if _taken_by_a_worker(instance):
+                layer.runs_started[instance.id] = instance
+            else:
+                layer.runs_changed[instance.id] = instance
+
+
+def _taken_by_a_worker(run: IngestRun) -> bool:
+    """A queued run a worker has just started: its status went from QUEUED to RUNNING."""
+    history = inspect(run).attrs["status"].history
+    return bool(history.deleted) and run.status is IngestRunStatus.RUNNING
 
 
 def _run_moved(run: IngestRun) -> bool:

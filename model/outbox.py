@@ -25,7 +25,14 @@ SEQUENCE_LOCK = 0x61746D70
 NODE_KINDS = frozenset(
     {ChangeKind.CREATED, ChangeKind.UPDATED, ChangeKind.MERGED, ChangeKind.RETIRED}
 )
-RUN_KINDS = frozenset({ChangeKind.RUN_STARTED, ChangeKind.RUN_PROGRESS, ChangeKind.RUN_FINISHED})
+RUN_KINDS = frozenset(
+    {
+        ChangeKind.RUN_QUEUED,
+        ChangeKind.RUN_STARTED,
+        ChangeKind.RUN_PROGRESS,
+        ChangeKind.RUN_FINISHED,
+    }
+)
 
 
 class ChangeEvent(Base):

@@ -90,7 +90,21 @@ class IngestRun(IdMixin, Base):
     quarantined: Mapped[int] = mapped_column(default=0)
     deleted: Mapped[int] = mapped_column(default=0)
     retired: Mapped[int] = mapped_column(default=0)
+    # A run asked for as a job (jobs/): when and by whom, the run of the same feed it waits
+    # behind, the worker that took it and its last sign of life.  A run started from the
+    # command line has none of these but `worker`; `started_at` of a QUEUED run is when it
+    # was queued, until a worker starts it.
+    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str | None] = mapped_column(String(300))
+    waiting_for_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ingest_run.id", ondelete="SET NULL")
+    )
+    worker: Mapped[str | None] = mapped_column(String(300))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
+    waiting_for: Mapped["IngestRun | None"] = relationship(
+        remote_side="IngestRun.id", foreign_keys=[waiting_for_id], lazy="raise"
+    )
     quarantine: Mapped[list["QuarantinedRecord"]] = relationship(
         back_populates="run",
         lazy="raise",

@@ -97,7 +97,7 @@ class GraphChange:
     )
     merged_into: relay.GlobalID | None = strawberry.field(description="MERGED: the survivor.")
     report: IngestRunReport | None = strawberry.field(
-        description="RUN_STARTED, RUN_PROGRESS, RUN_FINISHED: the run's report so far."
+        description="RUN_QUEUED, RUN_STARTED, RUN_PROGRESS, RUN_FINISHED: the run's report so far."
     )
     source_id: str | None = strawberry.field(
         description="QUARANTINED: the record's id in its feed."

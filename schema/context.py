@@ -2,14 +2,16 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from strawberry.types import Info as StrawberryInfo
 
 from atmp_graph.access.viewer import ANONYMOUS, Viewer
-from atmp_graph.identity.curation import CheckValues
+from atmp_graph.identity.curation import CheckValues, InvalidInput
 from atmp_graph.identity.precedence import Precedence, load_precedence
+from atmp_graph.model.audit import Actor
 from atmp_graph.schema.loaders import Loaders
 
 
@@ -19,6 +21,28 @@ async def _no_secret() -> str:
 
 def _no_value_check(entity_type: str, values: Any, **_: Any) -> dict[str, Any]:
     raise RuntimeError("this context cannot check curated values")
+
+
+class IngestJobs(Protocol):
+    """Queues ingest runs (runIngest); the API fills it in from jobs/, so the schema never
+    imports the jobs package."""
+
+    def queue_run(self, session: Session, actor: Actor, feed: str) -> int:
+        """Queue a run of `feed` with its audit entry; its id.  InvalidInput if the server
+        runs no such job."""
+        ...
+
+    async def wake(self, feed: str) -> None:
+        """After the run is committed: have a worker (or this process) run it."""
+        ...
+
+
+class _NoJobs:
+    def queue_run(self, session: Session, actor: Actor, feed: str) -> int:
+        raise InvalidInput([("feed", "this server runs no ingest jobs")])
+
+    async def wake(self, feed: str) -> None:
+        return None
 
 
 @dataclass
@@ -58,6 +82,8 @@ class Context:
     # What wakes subscriptions and caps them (api/live_updates.py LiveUpdates); None: the
     # schema run directly, whose subscriptions look for new events each second.
     live: Any = None
+    # Where runIngest queues its runs.
+    jobs: IngestJobs = field(default_factory=_NoJobs)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -216,10 +216,13 @@ _register(
 )
 _register(
     IngestRunStatus,
-    description="How an ingest run ended.",
+    description="Where an ingest run stands: waiting, running, or how it ended.",
     values={
-        IngestRunStatus.RUNNING: "Not ended yet: still running. A run that was killed shows "
-        "as FAILED once its feed runs again.",
+        IngestRunStatus.QUEUED: "Asked for (runIngest, or its feed's schedule) and waiting "
+        "for a worker, or behind the run of the same feed in `waitingFor`.",
+        IngestRunStatus.RUNNING: "Not ended yet: still running. A run whose worker was killed "
+        "shows as FAILED once its lease has expired without a heartbeat, or once its feed "
+        "runs again.",
         IngestRunStatus.SUCCEEDED: "Read its source to the end; everything it wrote is "
         "committed, and the feed's state moved on.",
         IngestRunStatus.FAILED: "Stopped by an error, or interrupted; the batches it committed "
@@ -238,6 +241,8 @@ _register(
         "finding the survivor.",
         ChangeKind.RETIRED: "No feed sends a node any more: it left the lists, and is kept.",
         ChangeKind.QUARANTINED: "A feed's record could not be stored (curators and admins).",
+        ChangeKind.RUN_QUEUED: "An ingest run was asked for and waits for a worker (curators "
+        "and admins).",
         ChangeKind.RUN_STARTED: "An ingest run started (curators and admins).",
         ChangeKind.RUN_PROGRESS: "An ingest run committed a batch: its report so far (curators "
         "and admins).",

@@ -165,11 +165,35 @@ class IngestRun(MappedRelayNode):
     id: relay.NodeID[int]
     feed: str = strawberry.field(description="The feed that ran.")
     source_uri: str | None = strawberry.field(description="What it read.")
-    started_at: dt.datetime = strawberry.field(description="When it started.")
+    started_at: dt.datetime = strawberry.field(
+        description="When it started (while it is QUEUED: when it was queued)."
+    )
     finished_at: dt.datetime | None = strawberry.field(description="When it ended.")
-    status: IngestRunStatus = strawberry.field(description="How it ended.")
+    status: IngestRunStatus = strawberry.field(
+        description="Where it stands: QUEUED, RUNNING, or how it ended."
+    )
     error: str | None = strawberry.field(description="Why it failed, if it did.")
-    read: int = strawberry.field(description="Records read.")
+    queued_at: dt.datetime | None = strawberry.field(
+        description="When it was asked for, by runIngest or its feed's schedule (null: it was "
+        "started from the command line)."
+    )
+    requested_by: str | None = strawberry.field(
+        description="Who asked for it: the API key's holder, or `schedule` (null: the command "
+        "line)."
+    )
+    waiting_for: "IngestRun | None" = related(
+        m.IngestRun.waiting_for,
+        description="The run of the same feed it was queued behind, if one had not ended when "
+        "it was asked for: a feed runs one run at a time, in the order they were asked for.",
+    )
+    worker: str | None = strawberry.field(
+        description="The worker that took it (host:process:lease), while it runs and after."
+    )
+    heartbeat_at: dt.datetime | None = strawberry.field(
+        description="Its worker's last sign of life while it ran (with the counts so far); a "
+        "run whose worker stops is marked FAILED once its lease expires without one."
+    )
+    read: int = strawberry.field(description="Records read (while it runs: so far).")
     created: int = strawberry.field(description="Records that built new nodes.")
     updated: int = strawberry.field(description="Records that changed existing nodes.")
     unchanged: int = strawberry.field(description="Records already stored as they are.")

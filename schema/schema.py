@@ -18,6 +18,7 @@ from atmp_graph.schema.db_errors import DatabaseErrors
 from atmp_graph.schema.errors import MaskUnexpectedErrors, log_unexpected, request_id_of
 from atmp_graph.schema.field_provenance import FieldProvenance
 from atmp_graph.schema.identity import IdentityMutation, IdentityQuery
+from atmp_graph.schema.ingest_jobs import JobsMutation
 from atmp_graph.schema.limits import QueryLimits, limit_extensions
 from atmp_graph.schema.list_inputs import generate
 from atmp_graph.schema.mapping import mapped_types
@@ -53,7 +54,9 @@ Query = merge_types(
 )
 
 # Every mutation is a curator's or an admin's (schema/visibility.py).
-Mutation = merge_types("Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, ProvenanceMutation, CurationMutation, JobsMutation)
+)
 # Live updates: the change history as it is written (schema/changes.py).
 Subscription = merge_types("Subscription", (ChangeSubscription,))
 

@@ -115,6 +115,8 @@ FIELD_TIERS: dict[tuple[str, str], Tier] = {
             "edit_curated_fields", "clear_curated_fields",
         )
     },
+    # Starting an ingest spends the server's (and the source's) time: admins only.
+    ("Mutation", "run_ingest"): ADMIN,
 }  # fmt: skip
 # An aggregate counts what its list lists, so it needs its list's tier (schema/stats.py).
 AGGREGATES = {

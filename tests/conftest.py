@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx2
 import pytest
+import redis
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -36,6 +37,26 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("ATMP_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_settings() -> Iterator[dict[str, Any]]:
+    """Settings that put the shared store in Redis, under a prefix no other test uses."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        client.close()
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {error}")
+    prefix = f"atmp-test:{uuid.uuid4().hex[:12]}:"
+    try:
+        yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

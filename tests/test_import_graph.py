@@ -13,7 +13,7 @@ FOLDERS = {
     "atmp_graph": ROOT / "src" / "atmp_graph",
     **{
         f"atmp_graph.{name}": ROOT / name
-        for name in ("api", "schema", "plugins", "ingest", "identity", "model")
+        for name in ("api", "schema", "plugins", "ingest", "jobs", "identity", "model")
     },
 }
 

@@ -112,6 +112,7 @@ class PartnershipStatus(enum.Enum):
 
 
 class IngestRunStatus(enum.Enum):
+    QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
@@ -125,6 +126,7 @@ class ChangeKind(enum.Enum):
     MERGED = "MERGED"
     RETIRED = "RETIRED"
     QUARANTINED = "QUARANTINED"
+    RUN_QUEUED = "RUN_QUEUED"
     RUN_STARTED = "RUN_STARTED"
     RUN_PROGRESS = "RUN_PROGRESS"
     RUN_FINISHED = "RUN_FINISHED"

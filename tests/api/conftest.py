@@ -1,34 +1,12 @@
-"""Redis for the tests of what workers share: each test its own key prefix, deleted after."""
+"""Redis for the tests of what workers share (`redis_settings`, in tests/conftest.py: each test
+its own key prefix, deleted after), and live servers' workers."""
 
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def redis_settings() -> Iterator[dict[str, Any]]:
-    """Settings that put the shared store in Redis, under a prefix no other test uses."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {error}")
-    prefix = f"atmp-test:{uuid.uuid4().hex[:12]}:"
-    try:
-        yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture(params=["memory", "redis"])

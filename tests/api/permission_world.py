@@ -156,7 +156,10 @@ def build_world(reference_engine: Engine, database_url: str, tmp_path: Path) -> 
     ids["the rerun"] = str(relay.GlobalID("IngestRun", str(rerun)))
     # No such node: a suggestion is no Node, but a client may make up the id all the same.
     ids["a suggestion"] = str(relay.GlobalID("MatchSuggestion", str(suggestion)))
-    app = create_app(Settings(database_url=database_url))
+    # runIngest's feed: the registry's bundled sample, run by the app itself (no Redis).
+    jobs_file = tmp_path / "jobs.toml"
+    jobs_file.write_text(f'[feeds.ctgov]\nsource = "{CtGovFeed().sample()}"\n', encoding="utf-8")
+    app = create_app(Settings(database_url=database_url, jobs_config=jobs_file))
     clients = {viewer: TestClient(app, headers=headers[viewer]) for viewer in VIEWERS}
     with clients["anonymous"]:
         listed = clients["curator"].post(

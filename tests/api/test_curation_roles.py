@@ -29,6 +29,7 @@ from tests.api.permission_world import VIEWERS, World, build_world
 from tests.conftest import GraphQLClient, answer
 
 CURATORS = frozenset({"curator", "admin"})
+ADMINS = frozenset({"admin"})
 # Who may run each mutation of the schema, by hand.
 MAY_RUN = {
     "acceptMatch": CURATORS,
@@ -41,11 +42,16 @@ MAY_RUN = {
     "requestReingest": CURATORS,
     "editCuratedFields": CURATORS,
     "clearCuratedFields": CURATORS,
+    "runIngest": ADMINS,
 }
 ROLES = {"curator": "CURATOR", "admin": "ADMIN"}
 REFUSED = {
     "message": "only curators and admins may see this",
     "extensions": {"code": "FORBIDDEN", "tier": "curator"},
+}
+REFUSED_TO_ALL_BUT_ADMINS = {
+    "message": "only admins may do this",
+    "extensions": {"code": "FORBIDDEN", "tier": "admin"},
 }
 
 
@@ -104,6 +110,11 @@ CALLS: dict[str, Call] = {
         "mutation ($node: ID!) { clearCuratedFields(node: $node, fields: "
         '["title"], reason: "the registry is right") { id } }',
         lambda t: {"node": t.ids["NCT09990001"]},
+    ),
+    # The world's jobs file names ctgov (tests/api/permission_world.py).
+    "runIngest": (
+        'mutation { runIngest(feed: "ctgov") { id status } }',
+        lambda t: {},
     ),
 }
 
@@ -191,10 +202,11 @@ def test_each_viewer_runs_a_mutation_exactly_as_the_table_says(
     """Those the table refuses, in turn: each is turned away and nothing changes, the audit
     log included; then one it allows runs the same call, and one audit entry names the key."""
     earlier, before = _audit_log(world.engine), _snapshot(world.engine)
+    refused = REFUSED_TO_ALL_BUT_ADMINS if MAY_RUN[mutation] == ADMINS else REFUSED
     for viewer in [viewer for viewer in VIEWERS if viewer not in MAY_RUN[mutation]]:
         response = _call(world, viewer, targets, mutation)
         assert response.status_code == 403, (viewer, response.text)
-        assert answer(response) == {"errors": [REFUSED]}, viewer
+        assert answer(response) == {"errors": [refused]}, viewer
         assert _snapshot(world.engine) == before, viewer
 
     response = _call(world, allowed, targets, mutation)
@@ -263,8 +275,8 @@ def test_a_refused_mutation_is_refused_however_it_is_written(world: World) -> No
 def test_a_mutation_for_admins_only_is_refused_to_a_curator_in_a_fragment_too(
     world: World, monkeypatch: pytest.MonkeyPatch, shape: str
 ) -> None:
-    """No mutation is for admins only yet; were rejectMatch, a curator's fragment must not
-    carry it past the refusal (the declaration changed here, as data, is the only change)."""
+    """Were rejectMatch for admins only, as runIngest is, a curator's fragment must not carry
+    it past the refusal (the declaration changed here, as data, is the only change)."""
     monkeypatch.setitem(FIELD_TIERS, ("Mutation", "reject_match"), Tier.ADMIN)
     before = _snapshot(world.engine)
 

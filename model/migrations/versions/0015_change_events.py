@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('run_id', sa.Integer(), nullable=True),
         sa.Column('feed', sa.String(length=120), nullable=True),
-        sa.Column('kind', sa.Enum('CREATED', 'UPDATED', 'MERGED', 'RETIRED', 'QUARANTINED', 'RUN_STARTED', 'RUN_PROGRESS', 'RUN_FINISHED', name='changekind', native_enum=False, create_constraint=False, length=40), nullable=False),
+        sa.Column('kind', sa.Enum('CREATED', 'UPDATED', 'MERGED', 'RETIRED', 'QUARANTINED', 'RUN_QUEUED', 'RUN_STARTED', 'RUN_PROGRESS', 'RUN_FINISHED', name='changekind', native_enum=False, create_constraint=False, length=40), nullable=False),
         sa.Column('entity_type', sa.String(length=60), nullable=True),
         sa.Column('node_id', sa.Integer(), nullable=True),
         sa.Column('institution_id', sa.Integer(), nullable=True),
