@@ -31,9 +31,9 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from atmp_graph.api.app import create_app, settle_garbage_collector
-from atmp_graph.api.settings import Settings
 from atmp_graph.enums import CollaborationArea, ProjectStatus, TrialPhase, TrialStatus
 from atmp_graph.model.database import make_engine, upgrade
+from benchmarks.app_settings import measured_settings
 from benchmarks.read_paths import call_app
 from benchmarks.scratch import add_postgres_option, scratch_database
 
@@ -123,7 +123,7 @@ async def ask(app: Any, query: str, variables: dict[str, Any]) -> tuple[float, d
 
 
 async def measure(url: str, *, trials: int, repeat: int) -> None:
-    app = create_app(Settings(database_url=url, rate_limit=False))
+    app = create_app(measured_settings(url))
     settle_garbage_collector()
     timings: dict[str, list[float]] = {}
 

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import atmp_graph.model as m
 from atmp_graph.api.app import create_app
-from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_async_engine, make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
+from benchmarks.app_settings import measured_settings
 from benchmarks.exports import write_trials_export
 from benchmarks.scratch import add_postgres_option, scratch_database
 
@@ -99,7 +99,7 @@ async def rate(label: str, call: Callable[[], Awaitable[Any]], seconds: float, m
 
 
 async def measure(url: str, seconds: float, most: int) -> None:
-    app = create_app(Settings(database_url=url, rate_limit=False))  # a load test
+    app = create_app(measured_settings(url))  # a load test
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
 

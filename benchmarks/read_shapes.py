@@ -32,9 +32,9 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from atmp_graph.api.app import create_app
-from atmp_graph.api.settings import Settings
 from atmp_graph.model.database import make_async_engine
 from atmp_graph.schema.planner import compiled_reads
+from benchmarks.app_settings import measured_settings
 from benchmarks.peer_postgraphile import fill
 from benchmarks.peer_queries import OUR_PAGE, SMALL, Case, our_body
 from benchmarks.processes import cpu_seconds
@@ -47,7 +47,7 @@ SHAPES = ("json", "rows")
 
 async def planned(url: str, body: bytes) -> compiled_reads.CompiledOperation:
     """The app's plan of `body`, made by sending it once."""
-    app = create_app(Settings(database_url=url, rate_limit=False))
+    app = create_app(measured_settings(url))
     async with app.router.lifespan_context(app):
         answer = orjson.loads(await call_app(app, body))
     assert not answer.get("errors"), answer

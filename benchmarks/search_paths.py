@@ -25,7 +25,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from atmp_graph.api.app import create_app, settle_garbage_collector
-from atmp_graph.api.settings import Settings
+from benchmarks.app_settings import measured_settings
 from benchmarks.query_throughput import prepare
 from benchmarks.read_paths import call_app, timed
 from benchmarks.scratch import add_postgres_option, scratch_database
@@ -49,8 +49,8 @@ def body_of(query: str) -> bytes:
 async def side_by_side(
     url: str, searches: dict[str, Callable[[], str]], seconds: float, most: int
 ) -> None:
-    planned = create_app(Settings(database_url=url, rate_limit=False))
-    resolved = create_app(Settings(database_url=url, rate_limit=False, compiled_reads=False))
+    planned = create_app(measured_settings(url))
+    resolved = create_app(measured_settings(url, compiled_reads=False))
     settle_garbage_collector()
     for label, words in searches.items():
         query = words()

@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import atmp_graph.model as m
 from atmp_graph.api.app import create_app
-from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
 from atmp_graph.model.associations import trial_product
 from atmp_graph.model.database import make_async_engine, make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.ctgov import CtGovFeed
+from benchmarks.app_settings import measured_settings
 from benchmarks.exports import write_ctgov_pages
 from benchmarks.query_throughput import rate
 from benchmarks.scratch import add_postgres_option, scratch_database
@@ -139,7 +139,7 @@ async def measure(url: str, seconds: float, most: int) -> None:
     served = {}
     for path, compiled in (("planner", True), ("resolvers", False)):
         # A load test: no rate limit.
-        app = create_app(Settings(database_url=url, rate_limit=False, compiled_reads=compiled))
+        app = create_app(measured_settings(url, compiled_reads=compiled))
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
 
