@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -27,7 +28,7 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.enums import Role
 from atmp_graph.ingest import ingest
 from atmp_graph.model import search_index
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import alembic_config, make_engine, upgrade
 from atmp_graph.model.search_documents import FIELDS, KINDS
 from atmp_graph.model.search_query import START, STOP
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
@@ -535,21 +536,28 @@ def test_a_dutch_record_is_found_by_another_form_of_its_words(
 
 # -- the migration and the database it runs on -------------------------------------------------
 
+BEFORE_SEARCH = "0013"  # the revision before search's own (0014_search)
+
 
 def test_the_migration_indexes_what_the_database_already_holds(database_url: str) -> None:
-    upgrade(database_url, "0012")
-    engine = make_engine(database_url)
-    ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
-    with engine.connect() as connection:
-        assert search_index.missing_triggers(connection) == search_index.trigger_names()
-
+    """A database that held its records before search came (today's code ingests them, then
+    the migrations after search's are undone, and search's with them)."""
     upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        ingest(engine, CollaborationFeed(), CollaborationFeed().sample())
+        command.downgrade(alembic_config(database_url), BEFORE_SEARCH)
+        with engine.connect() as connection:
+            assert search_index.missing_triggers(connection) == search_index.trigger_names()
 
-    with TestClient(create_app(Settings(database_url=database_url))) as http:
-        assert _hits(_search(GraphQLClient(http), "renstrom")) == [("PERSON", "Erik Renström")]
-    with engine.connect() as connection:
-        assert search_index.missing_triggers(connection) == set()
-    engine.dispose()
+        upgrade(database_url)
+
+        with TestClient(create_app(Settings(database_url=database_url))) as http:
+            assert _hits(_search(GraphQLClient(http), "renstrom")) == [("PERSON", "Erik Renström")]
+        with engine.connect() as connection:
+            assert search_index.missing_triggers(connection) == set()
+    finally:
+        engine.dispose()
 
 
 def test_a_lost_trigger_is_put_back_by_the_next_upgrade(engine: Engine, database_url: str) -> None:
