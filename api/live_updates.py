@@ -65,7 +65,11 @@ class LiveUpdates:
         self.wake_ups = 0
         self._woken: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # what is cancelled at the end (Redis)
+        self._reading: list[asyncio.Task[None]] = []  # what ends by itself when told to stop
+        # Set to end the poller and the pruner between two reads: cancelled in the middle of
+        # one, a SQLite connection could be left holding its lock.
+        self._stopping: asyncio.Event | None = None
         self._redis: redis.asyncio.Redis | None = None
         self._by_connection: Counter[Hashable] = Counter()
         self._by_key: Counter[Hashable] = Counter()
@@ -77,16 +81,23 @@ class LiveUpdates:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._woken = asyncio.Event()
+        self._stopping = asyncio.Event()
         add_commit_listener(self._committed)
         _RUNNING.add(self)
         if self.redis_url:
             self._redis = redis.asyncio.Redis.from_url(self.redis_url)
             self._tasks.append(asyncio.create_task(self._listen()))
-        self._tasks += [asyncio.create_task(self._poll()), asyncio.create_task(self._prune())]
+        self._reading = [asyncio.create_task(self._poll()), asyncio.create_task(self._prune())]
 
     async def stop(self) -> None:
         remove_commit_listener(self._committed)
         _RUNNING.discard(self)
+        if self._stopping is not None:
+            self._stopping.set()
+        for task in self._reading:
+            with contextlib.suppress(Exception):
+                await task
+        self._reading = []
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -187,7 +198,8 @@ class LiveUpdates:
                 if not failing:
                     logger.warning("cannot read the change history: %s", error)
                 failing = True
-            await asyncio.sleep(self.poll_seconds)
+            if await self._stopped_within(self.poll_seconds):
+                return
 
     async def _prune(self) -> None:
         while True:
@@ -197,7 +209,15 @@ class LiveUpdates:
                     await session.run_sync(functools.partial(outbox.prune, older_than=cutoff))
             except Exception as error:
                 logger.warning("cannot prune the change history: %s", error)
-            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+            if await self._stopped_within(PRUNE_EVERY_SECONDS):
+                return
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Whether `stop` was called before `seconds` are over."""
+        assert self._stopping is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
 
 def install_publisher(settings: Settings) -> Callable[[], None] | None:
