@@ -199,9 +199,10 @@ def test_every_list_of_nodes_declares_its_page_size() -> None:
                 undeclared.add(field_name)
 
     # A node's sources and what is read from them, one field's claims, the plugins installed,
-    # a search hit's highlights (one per field).
+    # a search hit's highlights and a change's changed fields (one per field).
     assert undeclared == {
         "sources", "provenance", "interventions", "fields", "claims", "plugins", "highlights",
+        "changes",
     }  # fmt: skip
 
 
