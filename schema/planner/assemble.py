@@ -33,48 +33,38 @@ Step = tuple[str, int, str, Any]  # (response key, position in the array, kind, 
 
 def node_builder(shape: NodeShape) -> Build:
     """What turns a node's JSON array (its shape's fields, constants left out) into its dict."""
-    steps: list[Step] = []
-    position = 0
-    for entry in shape.entries:
-        if isinstance(entry, Constant):
-            steps.append((entry.key, -1, "constant", entry.value))
-            continue
-        if isinstance(entry, Value):
-            steps.append((entry.key, position, "value", entry.convert))
-        elif isinstance(entry, GlobalId):
-            steps.append((entry.key, position, "id", entry.type_name))
-        elif isinstance(entry, ToOne):
-            steps.append((entry.key, position, "one", node_builder(entry.target)))
-        elif isinstance(entry, ToMany):
-            steps.append((entry.key, position, "many", node_builder(entry.target)))
-        position += 1
-    return functools.partial(_build, steps=steps)
+    return functools.partial(_build, steps=_steps(shape, 0, flat=False)[0])
 
 
 def flat_node_builder(shape: NodeShape, position: int = 0) -> Build:
     """What turns a node's fields as flat text (schema/planner/rows_sql.py), from `position`
     of a row or an array, into its dict: each field at a place fixed by the plan, a relation to
     one flattened behind its marker."""
-    return functools.partial(_build, steps=_flat_steps(shape, position)[0])
+    return functools.partial(_build, steps=_steps(shape, position, flat=True)[0])
 
 
-def _flat_steps(shape: NodeShape, position: int) -> tuple[list[Step], int]:
+def _steps(shape: NodeShape, position: int, *, flat: bool) -> tuple[list[Step], int]:
+    """The steps that read `shape` from `position` on, and the position after it.  As JSON a
+    relation to one is a nested array; `flat`, its fields follow its marker in place."""
     steps: list[Step] = []
     for entry in shape.entries:
         if isinstance(entry, Constant):
             steps.append((entry.key, -1, "constant", entry.value))
             continue
         if isinstance(entry, Value):
-            steps.append((entry.key, position, "value", entry.from_text))
+            steps.append((entry.key, position, "value", entry.from_text if flat else entry.convert))
         elif isinstance(entry, GlobalId):
             steps.append((entry.key, position, "id", entry.type_name))
         elif isinstance(entry, ToMany):
-            steps.append((entry.key, position, "many", flat_node_builder(entry.target)))
-        elif isinstance(entry, ToOne):
-            inner, after = _flat_steps(entry.target, position + 1)
+            nested = flat_node_builder(entry.target) if flat else node_builder(entry.target)
+            steps.append((entry.key, position, "many", nested))
+        elif isinstance(entry, ToOne) and flat:
+            inner, after = _steps(entry.target, position + 1, flat=True)
             steps.append((entry.key, position, "flat", inner))
             position = after
             continue
+        elif isinstance(entry, ToOne):
+            steps.append((entry.key, position, "one", node_builder(entry.target)))
         position += 1
     return steps, position
 
@@ -172,7 +162,7 @@ def _row_builders(root: ConnectionRoot, *, flat: bool) -> list[Build]:
     for shape in root.shapes:
         if flat:
             builders.append(flat_node_builder(shape, position))
-            position = _flat_steps(shape, position)[1]
+            position = _steps(shape, position, flat=True)[1]
         else:
             builders.append(functools.partial(_node_at, node_builder(shape), position))
             position += 1
