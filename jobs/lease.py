@@ -194,14 +194,16 @@ def _claim(
 def ended(row: "LeaseRow", moment: dt.datetime, *, postgres: bool) -> str | None:
     """Why the lease in `row` no longer holds, or None while it does."""
     worker = _worker_name(row.holder)
+    # A process known gone is the truer reason, whether or not its lease has run out by the
+    # time someone looks.
+    if not postgres and _process_gone(row.holder):
+        return f"its worker ({worker}) is gone: that process no longer runs"
     expires = utc(row.expires_at)
     if expires <= moment:
         return (
             f"its worker ({worker}) stopped sending heartbeats: its lease expired at "
             f"{expires:%Y-%m-%d %H:%M:%S} UTC"
         )
-    if not postgres and _process_gone(row.holder):
-        return f"its worker ({worker}) is gone: that process no longer runs"
     return None
 
 
