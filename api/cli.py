@@ -59,6 +59,7 @@ from atmp_graph.plugins.report import IngestReport
 
 # A command line run holds its feed like a worker does, so neither runs beside the other.
 CLI_LEASE = dt.timedelta(seconds=60)
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @contextmanager
@@ -205,6 +206,9 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
             access_log=False,
             # On SIGTERM uvicorn stops accepting and lets the requests in flight finish.
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+            # uvicorn kills a worker that does not answer its supervisor's ping within this;
+            # its 5 s default killed workers still starting on a busy machine, over and over.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
 
 

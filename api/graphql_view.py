@@ -43,6 +43,7 @@ from atmp_graph.identity.precedence import load_precedence
 from atmp_graph.ingest.curated_values import check_curated_values
 from atmp_graph.plugins.manager import PluginInfo
 from atmp_graph.schema.context import Context, IngestJobs
+from atmp_graph.schema.db_errors import database_error
 from atmp_graph.schema.errors import INTERNAL, mask_unexpected
 from atmp_graph.schema.planner.compiled_reads import READ_PATH
 from atmp_graph.schema.schema import build_schema
@@ -58,6 +59,15 @@ class Refused(HTTPException):
     def __init__(self, status_code: int, reason: str, *, headers: dict[str, str]) -> None:
         super().__init__(status_code, reason)
         self.headers = headers
+
+
+class Unavailable(Refused):
+    """Who is asking could not be looked up: the database did not answer (a 503, with the
+    sentence and code a field's database error gets)."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(503, reason, headers={"Retry-After": "1"})
+        self.code = code
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -115,6 +125,11 @@ class GraphQLView(GraphQL[Context, None]):
             viewer = await self.authenticator.viewer(request.headers.get("authorization"))
         except KeyRefused as refused:
             raise HTTPException(401, str(refused)) from None
+        except Exception as error:
+            unavailable = database_error(error)
+            if unavailable is None:
+                raise
+            raise Unavailable(*unavailable) from None
         record = current_request()
         if record is not None:
             record.viewer = viewer
@@ -170,8 +185,11 @@ class GraphQLView(GraphQL[Context, None]):
             record = current_request()
             if record is not None:
                 record.errors.append((f"HTTP_{refusal.status_code}", refusal.reason))
+            error: dict[str, Any] = {"message": refusal.reason}
+            if isinstance(refusal, Unavailable):
+                error["extensions"] = {"code": refusal.code}
             response = JSONResponse(
-                {"errors": [{"message": refusal.reason}]},
+                {"errors": [error]},
                 status_code=refusal.status_code,
                 headers=getattr(refusal, "headers", None) or allowed_methods(refusal),
                 media_type=response_media_type(request.headers.get("accept")),

@@ -58,7 +58,11 @@ def _json_text(value: Any, **_: Any) -> str:
 def _renderer(settings: Settings, stream: TextIO) -> Any:
     if settings.log_format == "json":
         return structlog.processors.JSONRenderer(serializer=_json_text)
-    return structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    # Plain tracebacks: rich's, with every frame's locals, took seconds each on a busy machine,
+    # which an outage's burst of logged errors turned into seconds per request.
+    return structlog.dev.ConsoleRenderer(
+        colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+    )
 
 
 class _Stdout:

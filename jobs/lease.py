@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Row, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, case, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from atmp_graph.enums import IngestRunStatus
@@ -103,7 +103,7 @@ class Lease:
                 self.connection.execute(
                     update(IngestRun)
                     .where(IngestRun.id == self.run_id, IngestRun.status == IngestRunStatus.RUNNING)
-                    .values(heartbeat_at=moment, **dict(progress or {}))
+                    .values(heartbeat_at=moment, **_never_less(progress or {}))
                 )
         return renewed.rowcount == 1
 
@@ -120,6 +120,16 @@ class Lease:
                         self.connection.execute(_UNLOCK, {"feed": self.feed})
             finally:
                 self.connection.close()
+
+
+def _never_less(progress: Mapping[str, int]) -> dict[str, Any]:
+    """The counts as values that only move up: a beat that read them, then waited for the
+    write lock while the run committed a batch with newer ones, must not put back the old."""
+    columns = IngestRun.__table__.c
+    return {
+        name: case((columns[name] < count, count), else_=columns[name])
+        for name, count in progress.items()
+    }
 
 
 def try_acquire(

@@ -55,6 +55,11 @@ def _configure_sqlite(engine: Engine, *, own_transactions: bool) -> None:
         # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless each connection asks.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Write-ahead logging: readers (the API) never wait for a writer (an ingest in the
+        # server's own thread, or a worker) to commit, and the writer never waits for them.
+        # Under the default rollback journal a long commit kept even key lookups waiting past
+        # the busy timeout.  It is a property of the file, kept once set.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
         if own_transactions:
             # pysqlite's own BEGIN handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.

@@ -25,6 +25,7 @@ from atmp_graph.schema.audit import node_of
 from atmp_graph.schema.change_types import EntityType, GraphChange, graph_change, may_see_kinds
 from atmp_graph.schema.connection import Connection
 from atmp_graph.schema.context import Info
+from atmp_graph.schema.db_errors import database_error
 from atmp_graph.schema.errors import UserError
 from atmp_graph.schema.filters import check_text
 from atmp_graph.schema.pagination import PAGED, page_size
@@ -166,6 +167,7 @@ async def _stream(
             await admitted.__aenter__()
     except Exception as refused:
         raise UserError(str(refused), extensions={"code": "TOO_MANY_SUBSCRIPTIONS"}) from None
+    last = after
     try:
         last = await _start(info, after)
         while True:
@@ -177,9 +179,25 @@ async def _stream(
                     yield change
             if len(rows) < READ_AT_ONCE:
                 await (live.wait(wake_ups) if live is not None else _poll_wait())
+    except Exception as error:
+        raise _resumable(error, last) from None
     finally:
         if admitted is not None:
             await admitted.__aexit__(None, None, None)
+
+
+def _resumable(error: Exception, last: int | None) -> Exception:
+    """A database error as the subscriber's sentence: what happened, and where to resume."""
+    found = database_error(error)
+    if found is None:
+        return error
+    message, code = found
+    if last is None:
+        return UserError(message, extensions={"code": code})
+    return UserError(
+        f"{message}; subscribe again with after: {last} to miss nothing",
+        extensions={"code": code, "after": last},
+    )
 
 
 async def _poll_wait() -> None:

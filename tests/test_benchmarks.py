@@ -127,3 +127,16 @@ def test_the_peer_benchmark_runs(tmp_path: Path) -> None:
         "ATMP Graph, 1 uvicorn worker",
         "ATMP Graph, 2 uvicorn workers",
     }
+
+
+def test_load_and_faults_hold_in_their_short_form() -> None:
+    """Two web workers and a job worker on their own PostgreSQL and Redis, each restarted under
+    load: the script's checks (no errors, clear fast failures, recovery, no event lost, the
+    ingest's result) all hold."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/load_and_faults.py", "--seconds", "5", "--fault-seconds",
+         "10", "--outage", "2", "--clients", "8", "--subscribers", "2", "--studies", "300"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all checks held" in result.stdout, result.stdout

@@ -19,7 +19,7 @@ from atmp_graph.api.demo import load_demo
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_graph.schema.db_errors import UNAVAILABLE
-from tests.conftest import answer
+from tests.conftest import answer, api_key
 from tests.live_server import serving
 from tests.own_postgres import OwnPostgres
 
@@ -111,6 +111,28 @@ def test_a_query_fails_clearly_while_the_database_is_down_and_works_once_it_is_b
 
     assert client.get("/readyz").json()["status"] == "ok"
     assert post(client) == ANSWER
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_signed_in_request_fails_clearly_too_when_its_key_cannot_be_looked_up(
+    client: httpx2.Client, own_postgres_db: OwnPostgres, faults_database: str, fault: str
+) -> None:
+    signed_in = {"Authorization": f"Bearer {api_key(faults_database)}"}
+    assert answer(client.post("/graphql", json={"query": QUERY}, headers=signed_in)) == ANSWER
+    break_it, mend_it = FAULTS[fault]
+    break_it(own_postgres_db)
+
+    response = timed(
+        f"signed-in query, database {fault}",
+        lambda: client.post("/graphql", json={"query": QUERY}, headers=signed_in),
+    )
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    assert response.json() == {
+        "errors": [{"message": UNAVAILABLE, "extensions": {"code": "DATABASE_UNAVAILABLE"}}]
+    }
+
+    mend_it(own_postgres_db)
+    assert answer(client.post("/graphql", json={"query": QUERY}, headers=signed_in)) == ANSWER
 
 
 def test_the_first_query_after_a_restart_succeeds(

@@ -17,7 +17,7 @@ from atmp_graph.enums import Role
 from atmp_graph.ingest import ingest
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
-from tests.api.live_client import CHANGES, connected
+from benchmarks.live_client import CHANGES, connected
 from tests.conftest import api_key
 from tests.live_server import serving
 

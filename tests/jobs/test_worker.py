@@ -123,7 +123,7 @@ def test_a_worker_killed_mid_run_leaves_it_running_until_its_lease_ends_then_the
             assert failed["error"].endswith("is gone: that process no longer runs")
         assert failed["error"].startswith(f"its worker ({socket.gethostname()}:{worker.pid})")
         assert (rerun["status"], rerun["read"]) == ("SUCCEEDED", 2 * studies)
-        assert rerun["created"] == 2 * studies - failed["created"]
+        assert rerun["created"] == 2 * studies - failed["created"], (failed, rerun)
         assert admin.trial_count() == studies
 
 

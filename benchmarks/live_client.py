@@ -1,4 +1,5 @@
-"""A graphql-transport-ws client, by hand over `websockets`: what a subscriber sends and reads."""
+"""A graphql-transport-ws client, by hand over `websockets`: what a subscriber sends and reads
+(the live-update tests and the load-and-faults benchmark both subscribe through it)."""
 
 import asyncio
 import itertools
@@ -48,7 +49,7 @@ class Connection:
 
     async def events(self, count: int) -> list[dict[str, Any]]:
         """The next `count` events of any subscription, each with its subscription's id."""
-        found = []
+        found: list[dict[str, Any]] = []
         while len(found) < count:
             message = await self.message()
             assert message["type"] == "next", message
