@@ -30,6 +30,7 @@ from atmp_graph.model import Base, Institution, QuarantinedRecord
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.manager import build_plugin_host
+from tests.node_packages import install_node_packages
 from tests.own_postgres import OwnPostgres, own_postgres
 
 POSTGRES_URL = os.environ.get(
@@ -144,6 +145,12 @@ def own_postgres_server() -> Iterator[OwnPostgres]:
     """A PostgreSQL server of the session's own, started once (see `own_postgres`)."""
     with own_postgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def node_packages() -> Path:
+    """tests/node with its npm packages installed, exactly as its lockfile pins them."""
+    return install_node_packages()
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import httpx2
 
 from benchmarks.own_postgres import free_port
 
-__all__ = ["LiveServer", "free_port", "serving", "serving_process"]
+__all__ = ["LiveServer", "free_port", "serving", "serving_process", "started_together"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,12 @@ def serving_process(
     cwd: Path,
     startup_seconds: float = 60,
     env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """As `serving`, and the server's process and its log (stdout and stderr), for a test
-    that signals it or reads what it wrote."""
-    port = free_port()
+    that signals it or reads what it wrote; on `port` (a free one by default), so that a test
+    can start a server again where its clients knew it."""
+    port = free_port() if port is None else port
     environment = {key: value for key, value in os.environ.items() if key != "ATMP_DATABASE_URL"}
     environment |= env or {}
     log = cwd / "serve.log"
@@ -72,3 +75,16 @@ def serving_process(
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+@contextmanager
+def started_together(*servers: AbstractContextManager[LiveServer]) -> Iterator[list[LiveServer]]:
+    """Several `serving_process` servers, started at once rather than one after the other (each
+    takes seconds to import and start); each one that started is stopped afterwards."""
+    with ExitStack() as started:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            starting = [pool.submit(server.__enter__) for server in servers]
+        for server, future in zip(servers, starting, strict=True):
+            if future.exception() is None:
+                started.push(server.__exit__)
+        yield [future.result() for future in starting]

@@ -2,7 +2,6 @@
 types and status codes a client sees for each kind of request."""
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,22 +16,9 @@ from atmp_graph.api.settings import Settings
 from tests.conftest import answer
 from tests.live_server import serving
 
-NODE_DIR = Path(__file__).parents[1] / "node"
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-
-
-@pytest.fixture(scope="session")
-def node_packages() -> Path:
-    """tests/node with the audit's packages installed, exactly as its lockfile pins them."""
-    npm = shutil.which("npm")
-    assert npm, "the GraphQL-over-HTTP audit needs Node.js 20 and npm on PATH"
-    if not (NODE_DIR / "node_modules" / "graphql-http").is_dir():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300
-        )
-    return NODE_DIR
 
 
 @pytest.fixture(scope="module")
