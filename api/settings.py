@@ -6,6 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 from atmp_graph.model.database import DatabaseLimits
 from atmp_graph.schema.limits import QueryLimits
@@ -99,9 +100,36 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         default="",
         description="ATMP_ALLOWED_ORIGINS: comma-separated origins (https://app.example.org) "
-        "whose pages may open a WebSocket to /graphql; a browser's handshake from any other "
-        "origin is refused. Same-origin pages and non-browser clients always may.",
+        "whose pages may open a WebSocket to /graphql (those of ATMP_CORS_ORIGINS may too); a "
+        "browser's handshake from any other origin is refused. Same-origin pages and "
+        "non-browser clients always may.",
     )
+    cors_origins: str = Field(
+        default="",
+        description="ATMP_CORS_ORIGINS: comma-separated origins (https://app.example.org, or * "
+        "for any) whose pages may read the API's HTTP answers (CORS: GET, POST and OPTIONS, "
+        "with Authorization and Content-Type), and open a WebSocket to /graphql. Empty: no "
+        "CORS headers at all, so only same-origin pages read the answers.",
+    )
+    cors_max_age_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="ATMP_CORS_MAX_AGE_SECONDS: how long a browser may keep a preflight's "
+        "answer before it asks again.",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _are_origins(cls, value: str) -> str:
+        for item in _comma_separated(value):
+            try:
+                normalize_allowed_origins([item])
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an origin (scheme://host[:port], without a path) or *"
+                ) from None
+        return value
+
     secret_key: SecretStr | None = Field(
         default=None,
         description="ATMP_SECRET_KEY: the secret API keys are hashed with and content hashes "
@@ -302,8 +330,15 @@ class Settings(BaseSettings):
         )
 
     @property
-    def origins(self) -> list[str]:
-        return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
+    def cors_origin_list(self) -> list[str]:
+        """The CORS origins as a browser sends them (lowercase, no default port)."""
+        return sorted(normalize_allowed_origins(_comma_separated(self.cors_origins)))
+
+    @property
+    def websocket_origins(self) -> list[str]:
+        """The origins whose pages may open a WebSocket: a page that may read the API's
+        answers over HTTP may subscribe too."""
+        return [*_comma_separated(self.allowed_origins), *self.cors_origin_list]
 
     @property
     def only_plugins(self) -> set[str] | None:
