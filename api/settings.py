@@ -1,6 +1,7 @@
 """All configuration, from ATMP_* environment variables, in one typed object."""
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -121,14 +122,11 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _are_origins(cls, value: str) -> str:
-        for item in _comma_separated(value):
-            try:
-                normalize_allowed_origins([item])
-            except ValueError:
-                raise ValueError(
-                    f"{item!r} is not an origin (scheme://host[:port], without a path) or *"
-                ) from None
-        return value
+        return _each_item(
+            value,
+            lambda item: normalize_allowed_origins([item]),
+            is_not="an origin (scheme://host[:port], without a path) or *",
+        )
 
     secret_key: SecretStr | None = Field(
         default=None,
@@ -222,12 +220,11 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
-        for item in _comma_separated(value):
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or CIDR") from None
-        return value
+        return _each_item(
+            value,
+            lambda item: ipaddress.ip_network(item, strict=False),
+            is_not="an IP address or CIDR",
+        )
 
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -353,3 +350,13 @@ class Settings(BaseSettings):
 
 def _comma_separated(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _each_item(value: str, check: Callable[[str], object], *, is_not: str) -> str:
+    """`value` if `check` takes each of its comma-separated items, else why not, naming it."""
+    for item in _comma_separated(value):
+        try:
+            check(item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not {is_not}") from None
+    return value

@@ -10,6 +10,7 @@ index.html and client.js, as they are.
 import argparse
 import functools
 import http.server
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,8 +19,11 @@ HERE = Path(__file__).parent
 
 
 class PageHandler(http.server.SimpleHTTPRequestHandler):
-    # A module script must come with a JavaScript media type, whatever the system's table says.
-    extensions_map = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        # A module script must come with a JavaScript media type, whatever the system says.
+        if str(path).endswith(".js"):
+            return "text/javascript; charset=utf-8"
+        return super().guess_type(path)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")  # an edited page shows at once
