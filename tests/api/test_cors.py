@@ -21,17 +21,17 @@ QUERY = {"query": "{ trials { totalCount } }"}
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('cors') / 'atmp-graph.db'}"
     upgrade(url)
     return url
 
 
 @pytest.fixture
-def api(database_url: str, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+def api(migrated_url: str, request: pytest.FixtureRequest) -> Iterator[TestClient]:
     """The app with `cors_origins` as the test's parameter (indirect); without one, unset."""
     cors = getattr(request, "param", "")
-    settings = Settings(database_url=database_url, cors_origins=cors)
+    settings = Settings(database_url=migrated_url, cors_origins=cors)
     with TestClient(create_app(settings)) as client:
         yield client
 
