@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from atmp_graph.api.body_limit import BodyLimit
+from atmp_graph.api.cors import Cors
 from atmp_graph.api.graphiql import graphiql_assets
 from atmp_graph.api.graphql_view import GraphQLView
 from atmp_graph.api.live_updates import LiveUpdates
@@ -162,8 +163,17 @@ def _tracing(
 
 
 def _middleware(settings: Settings, store: Any, sinks: list[Sink]) -> list[Middleware]:
-    # The rate limit goes first: a flood is turned away before its bodies are read.
+    # The rate limit goes first: a flood is turned away before its bodies are read. CORS
+    # before it, so a page on another origin can read a 429 too (and preflights are free).
     middleware = [Middleware(RequestIdMiddleware), Middleware(ObserveRequests, sinks=sinks)]
+    if settings.cors_origin_list:
+        middleware.append(
+            Middleware(
+                Cors,
+                origins=settings.cors_origin_list,
+                max_age_seconds=settings.cors_max_age_seconds,
+            )
+        )
     if settings.rate_limit:
         limits = Middleware(
             RateLimit,

@@ -86,7 +86,7 @@ class GraphQLView(GraphQL[Context, None]):
             build_schema(settings.query_limits, compiled_reads=settings.compiled_reads),
             graphql_ide="graphiql" if settings.graphiql else None,
             # Strawberry refuses a cross-origin WebSocket handshake from any origin not listed.
-            allowed_origins=settings.origins,
+            allowed_origins=settings.websocket_origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
         self.reads, self.live = reads, live

@@ -1,11 +1,13 @@
 """All configuration, from ATMP_* environment variables, in one typed object."""
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 from atmp_graph.model.database import DatabaseLimits
 from atmp_graph.schema.limits import QueryLimits
@@ -99,9 +101,33 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         default="",
         description="ATMP_ALLOWED_ORIGINS: comma-separated origins (https://app.example.org) "
-        "whose pages may open a WebSocket to /graphql; a browser's handshake from any other "
-        "origin is refused. Same-origin pages and non-browser clients always may.",
+        "whose pages may open a WebSocket to /graphql (those of ATMP_CORS_ORIGINS may too); a "
+        "browser's handshake from any other origin is refused. Same-origin pages and "
+        "non-browser clients always may.",
     )
+    cors_origins: str = Field(
+        default="",
+        description="ATMP_CORS_ORIGINS: comma-separated origins (https://app.example.org, or * "
+        "for any) whose pages may read the API's HTTP answers (CORS: GET, POST and OPTIONS, "
+        "with Authorization and Content-Type), and open a WebSocket to /graphql. Empty: no "
+        "CORS headers at all, so only same-origin pages read the answers.",
+    )
+    cors_max_age_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="ATMP_CORS_MAX_AGE_SECONDS: how long a browser may keep a preflight's "
+        "answer before it asks again.",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _are_origins(cls, value: str) -> str:
+        return _each_item(
+            value,
+            lambda item: normalize_allowed_origins([item]),
+            is_not="an origin (scheme://host[:port], without a path) or *",
+        )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description="ATMP_SECRET_KEY: the secret API keys are hashed with and content hashes "
@@ -194,12 +220,11 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
-        for item in _comma_separated(value):
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or CIDR") from None
-        return value
+        return _each_item(
+            value,
+            lambda item: ipaddress.ip_network(item, strict=False),
+            is_not="an IP address or CIDR",
+        )
 
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -302,8 +327,15 @@ class Settings(BaseSettings):
         )
 
     @property
-    def origins(self) -> list[str]:
-        return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
+    def cors_origin_list(self) -> list[str]:
+        """The CORS origins as a browser sends them (lowercase, no default port)."""
+        return sorted(normalize_allowed_origins(_comma_separated(self.cors_origins)))
+
+    @property
+    def websocket_origins(self) -> list[str]:
+        """The origins whose pages may open a WebSocket: a page that may read the API's
+        answers over HTTP may subscribe too."""
+        return [*_comma_separated(self.allowed_origins), *self.cors_origin_list]
 
     @property
     def only_plugins(self) -> set[str] | None:
@@ -318,3 +350,13 @@ class Settings(BaseSettings):
 
 def _comma_separated(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _each_item(value: str, check: Callable[[str], object], *, is_not: str) -> str:
+    """`value` if `check` takes each of its comma-separated items, else why not, naming it."""
+    for item in _comma_separated(value):
+        try:
+            check(item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not {is_not}") from None
+    return value

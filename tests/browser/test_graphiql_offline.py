@@ -8,25 +8,19 @@ every request it made went to that server and nowhere else.
 import base64
 import hashlib
 import json
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 from starlette.testclient import TestClient
 
@@ -36,12 +30,10 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.model.database import make_engine, upgrade
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_graph.schema.schema import schema
+from tests.browser.conftest import WAIT, requests_made, visible
 
 ROOT = Path(__file__).parents[2]
 SCREENSHOT = ROOT / "test-artifacts" / "graphiql.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-INSTALL = "apt-get update && apt-get install -y chromium chromium-driver"
 QUERY = '{ trial(registryId: "NCT05635409") { acronym } }'
 # What the page loads, relative to /graphql: the builds api/static/graphiql/update.sh vendors.
 ASSETS = [
@@ -54,7 +46,6 @@ ASSETS = [
     "graphiql/static/@graphiql/plugin-explorer/index.umd.js",
 ]
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-WAIT = 30  # seconds; parsing 3.5 MB of GraphiQL on a busy 2-core machine takes a few
 
 
 class _PageAssets(HTMLParser):
@@ -129,52 +120,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     listening.close()
 
 
-@pytest.fixture
-def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebDriver]:
-    """Headless chromium that can reach 127.0.0.1 alone, logging every request it makes."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        message = f"{' and '.join(missing)} not found: install chromium and its driver: `{INSTALL}`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    # Selenium Manager would try to download a driver; we name Debian's.
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless",
-        "--no-sandbox",  # we run as root
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        # No name resolves: a CDN URL would fail here even on a machine with internet.
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        "--window-size=1600,900",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _visible(browser: WebDriver, css: str, *, text: str | None = None) -> WebElement:
-    """The first element `css` selects that is shown (and reads `text`), once there is one."""
-
-    def shown(_: WebDriver) -> WebElement | None:
-        elements = browser.find_elements(By.CSS_SELECTOR, css)
-        return next((e for e in elements if e.is_displayed() and text in (None, e.text)), None)
-
-    return WebDriverWait(browser, WAIT).until(shown)
-
-
 def _editor_text(browser: WebDriver, css: str) -> str:
     """The text an editor shows, line by line as CodeMirror renders it."""
     # Read in one go: CodeMirror redraws its lines while a response streams in.
@@ -186,58 +131,45 @@ def _editor_text(browser: WebDriver, css: str) -> str:
     return text.replace("\xa0", " ").replace("\u200b", "")
 
 
-def _requests(browser: WebDriver) -> list[tuple[str, str, str | None]]:
-    """(method, url, body) of every request and WebSocket the page opened since the last call."""
-    sent = []
-    for entry in browser.get_log("performance"):
-        event: dict[str, Any] = json.loads(entry["message"])["message"]
-        if event["method"] == "Network.requestWillBeSent":
-            request = event["params"]["request"]
-            sent.append((request["method"], request["url"], request.get("postData")))
-        elif event["method"] == "Network.webSocketCreated":
-            sent.append(("WEBSOCKET", event["params"]["url"], None))
-    return sent
-
-
 def test_graphiql_runs_a_query_and_shows_the_docs_offline(
     live_server: str, browser: WebDriver
 ) -> None:
     # Leave chromium's own start page (chrome:// resources), and forget its requests.
     browser.get("about:blank")
-    _requests(browser)
+    requests_made(browser)
     browser.get(f"{live_server}/graphql")
 
     # Type the query as a person would: click into the editor, select Strawberry's welcome
     # text, and type over it (CodeMirror closes brackets and quotes, and types over them).
-    editor = _visible(browser, ".graphiql-query-editor .CodeMirror")
+    editor = visible(browser, ".graphiql-query-editor .CodeMirror")
     editor.click()
     ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(
         Keys.BACKSPACE
     ).send_keys(QUERY).perform()
     assert _editor_text(browser, ".graphiql-query-editor") == QUERY
 
-    _visible(browser, "button.graphiql-execute-button").click()
+    visible(browser, "button.graphiql-execute-button").click()
     response = WebDriverWait(browser, WAIT).until(
         lambda _: _editor_text(browser, ".graphiql-response").strip()
     )
     assert json.loads(response)["data"] == {"trial": {"acronym": "STEM-PD"}}
 
     # The docs explorer: Query, then its field trial, whose description the schema gives.
-    _visible(browser, 'button[aria-label="Show Documentation Explorer"]').click()
-    _visible(browser, "a.graphiql-doc-explorer-type-name", text="Query").click()
-    _visible(browser, "a.graphiql-doc-explorer-field-name", text="trial").click()
-    description = _visible(browser, ".graphiql-doc-explorer-content .graphiql-markdown-description")
+    visible(browser, 'button[aria-label="Show Documentation Explorer"]').click()
+    visible(browser, "a.graphiql-doc-explorer-type-name", text="Query").click()
+    visible(browser, "a.graphiql-doc-explorer-field-name", text="trial").click()
+    description = visible(browser, ".graphiql-doc-explorer-content .graphiql-markdown-description")
     assert schema._schema.query_type is not None
     assert description.text == schema._schema.query_type.fields["trial"].description
-    assert _visible(browser, ".graphiql-doc-explorer-title").text == "trial"
+    assert visible(browser, ".graphiql-doc-explorer-title").text == "trial"
     # The explorer plugin, vendored too, added itself to the sidebar.
-    assert _visible(browser, 'button[aria-label="Show GraphiQL Explorer"]')
+    assert visible(browser, 'button[aria-label="Show GraphiQL Explorer"]')
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(SCREENSHOT))
     print(f"GraphiQL screenshot: {SCREENSHOT}")
 
-    sent = _requests(browser)
+    sent = requests_made(browser)
     # Inline data: URLs (GraphiQL's fonts, the favicon) are not requests to anywhere.
     elsewhere = [
         (method, url)
