@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
+from atmp_graph.model import ServerSecret
+from atmp_graph.schema.db_errors import FAILED, UNAVAILABLE
 from tests.conftest import answer
 
 # What would give away the database, the driver or the code.
@@ -39,6 +41,15 @@ def unmigrated_client(database_url: str) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def secretless_client(engine: Engine, database_url: str) -> Iterator[TestClient]:
+    """The API over a migrated database that has lost its server secret: no key is checked."""
+    with engine.begin() as connection:
+        connection.execute(sa.delete(ServerSecret))
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        yield client
+
+
+@pytest.fixture
 def trialless_client(engine: Engine, database_url: str) -> Iterator[TestClient]:
     """The API over a migrated database that has lost its trials table."""
     cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
@@ -49,10 +60,10 @@ def trialless_client(engine: Engine, database_url: str) -> Iterator[TestClient]:
 
 
 def test_a_failure_outside_graphql_is_a_500_with_only_the_request_id(
-    unmigrated_client: TestClient, caplog: pytest.LogCaptureFixture
+    secretless_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="atmp_graph.errors"):
-        response = unmigrated_client.post(
+        response = secretless_client.post(
             "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": WELL_FORMED}
         )
 
@@ -63,6 +74,22 @@ def test_a_failure_outside_graphql_is_a_500_with_only_the_request_id(
     }
     [record] = caplog.records
     assert record.getMessage() == f"request {request_id}: POST /graphql failed"
+
+
+def test_a_key_the_database_cannot_look_up_is_a_503_with_the_database_sentence(
+    unmigrated_client: TestClient,
+) -> None:
+    response = unmigrated_client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": WELL_FORMED}
+    )
+
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    [error] = answer(response)["errors"]
+    # schema/db_errors.py's sentence, as a field's database error gets: by backend
+    assert (error["message"], error["extensions"]["code"]) in {
+        (UNAVAILABLE, "DATABASE_UNAVAILABLE"), (FAILED, "DATABASE_ERROR")
+    }  # fmt: skip
+    assert_no_internals(response.text)
 
 
 def test_a_database_failure_is_a_sentence_and_its_traceback_is_logged_under_the_request_id(

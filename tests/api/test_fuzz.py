@@ -50,7 +50,7 @@ from tests.conftest import BACKENDS, empty_database
 SDL = build_schema(QueryLimits()).as_str()
 # SQLite carries the bulk; PostgreSQL the same tests with fewer examples.
 EXAMPLES = {
-    "sqlite": {"queries": 150, "requests": 800, "mutations": 50},
+    "sqlite": {"queries": 250, "requests": 800, "mutations": 50},
     "postgresql": {"queries": 40, "requests": 200, "mutations": 15},
 }
 # What only an unmasked exception, a stack trace or SQL would put in a response.
