@@ -1,7 +1,8 @@
 """Real-database fixtures: every database test runs on SQLite and on PostgreSQL.
 
-PostgreSQL tests each get a schema of their own in the `test` database (named by the URL's
-search_path), so they are isolated and can run in any order.  With ATMP_REQUIRE_POSTGRES=1 an
+PostgreSQL tests each get a database of their own on the server at ATMP_TEST_POSTGRES_URL, so
+they are isolated and can run in any order; a migrated one is a copy of a template migrated
+once per test process (tests/databases.py).  With ATMP_REQUIRE_POSTGRES=1 an
 unreachable PostgreSQL fails the run instead of skipping, and so does any skipped test.
 """
 
@@ -27,15 +28,13 @@ from atmp_graph.api.settings import Settings
 from atmp_graph.enums import InstitutionKind, Role
 from atmp_graph.ingest import ingest
 from atmp_graph.model import Base, Institution, QuarantinedRecord
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.manager import build_plugin_host
+from tests.databases import POSTGRES_URL, databases, migrate
 from tests.node_packages import install_node_packages
 from tests.own_postgres import OwnPostgres, own_postgres
 
-POSTGRES_URL = os.environ.get(
-    "ATMP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 REQUIRE_POSTGRES = os.environ.get("ATMP_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -61,6 +60,8 @@ def redis_settings() -> Iterator[dict[str, Any]]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if databases.cache_info().currsize:
+        databases().close()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if REQUIRE_POSTGRES and skipped and exitstatus == 0:
@@ -96,16 +97,8 @@ def empty_database(kind: str, directory: Path, postgres_problem: str | None) -> 
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with databases().empty_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -133,7 +126,7 @@ def demo_database_url(
     """A database of each kind with the demo data, shared by the tests that only read it."""
     directory = tmp_path_factory.mktemp("demo")
     with empty_database(request.param, directory, postgres_problem) as url:
-        upgrade(url)
+        migrate(url)
         engine = make_engine(url)
         list(load_demo(engine, build_plugin_host(load_entry_points=False)))
         engine.dispose()
@@ -167,7 +160,7 @@ def own_postgres_db(own_postgres_server: OwnPostgres) -> Iterator[OwnPostgres]:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """A migrated, empty database."""
-    upgrade(database_url)
+    migrate(database_url)
     engine = make_engine(database_url)
     yield engine
     engine.dispose()

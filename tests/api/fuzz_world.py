@@ -17,9 +17,10 @@ from atmp_graph.access.keys import create_key, server_secret
 from atmp_graph.api.demo import load_demo
 from atmp_graph.enums import Role
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from atmp_graph.plugins.manager import build_plugin_host
+from tests.databases import migrate
 
 HEADER = (
     "Avtals-ID;Företag;Organisationsnummer;Avtalstyp;Start;Slut;Status;Projekt-ID;"
@@ -59,7 +60,7 @@ class FuzzWorld:
 
 def build_fuzz_world(database_url: str, directory: Path) -> FuzzWorld:
     """Migrate the empty database at `database_url`, load the demo and the canary export."""
-    upgrade(database_url)
+    migrate(database_url)
     engine = make_engine(database_url)
     try:
         list(load_demo(engine, build_plugin_host(load_entry_points=False)))

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
-from atmp_graph.model.database import upgrade
+from tests.databases import migrate
 
 PAGE = "http://127.0.0.1:8080"
 QUERY = {"query": "{ trials { totalCount } }"}
@@ -23,7 +23,7 @@ QUERY = {"query": "{ trials { totalCount } }"}
 @pytest.fixture(scope="module")
 def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('cors') / 'atmp-graph.db'}"
-    upgrade(url)
+    migrate(url)
     return url
 
 

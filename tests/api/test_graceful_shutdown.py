@@ -12,8 +12,9 @@ import httpx2
 import sqlalchemy as sa
 
 from atmp_graph.api.demo import load_demo
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.manager import build_plugin_host
+from tests.databases import migrate
 from tests.live_server import serving_process
 
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
@@ -30,7 +31,7 @@ def wait_until(condition: Callable[[], bool], what: str, seconds: float = 30) ->
 def test_a_request_in_flight_at_sigterm_is_answered(
     postgres_database_url: str, tmp_path: Path
 ) -> None:
-    upgrade(postgres_database_url)
+    migrate(postgres_database_url)
     engine = make_engine(postgres_database_url)
     list(load_demo(engine, build_plugin_host(load_entry_points=False)))
     environment = {"ATMP_DATABASE_URL": postgres_database_url}

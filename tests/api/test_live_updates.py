@@ -15,10 +15,11 @@ import pytest
 
 from atmp_graph.enums import Role
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from benchmarks.live_client import CHANGES, connected
 from tests.conftest import api_key
+from tests.databases import migrate
 from tests.live_server import serving
 
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
@@ -36,7 +37,7 @@ RUNS = "subscription { ingestRuns { sequence kind report { status } } }"
 
 @pytest.fixture
 def migrated(database_url: str) -> str:
-    upgrade(database_url)
+    migrate(database_url)
     return database_url
 
 
@@ -129,7 +130,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
     """A server over SQLite that has the collaboration feed, and its database URL."""
     directory = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{directory / 'atmp-graph.db'}"
-    upgrade(url)
+    migrate(url)
     ingest_collaboration(url)
     with server(url, directory) as base:
         yield base, url
@@ -253,7 +254,7 @@ def test_redis_wakes_every_server_when_another_process_ingests(
 ) -> None:
     """Two servers over one PostgreSQL, polling only every ten minutes: only Redis can tell
     them in time of the batches a command-line ingest commits."""
-    upgrade(postgres_database_url)
+    migrate(postgres_database_url)
     token = api_key(postgres_database_url, Role.ADMIN)
     shared = {
         "ATMP_REDIS_URL": redis_settings["redis_url"],

@@ -11,8 +11,9 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
-from atmp_graph.model.database import MIGRATIONS, alembic_config, upgrade
+from atmp_graph.model.database import MIGRATIONS, alembic_config
 from tests.api.test_database_faults import DRIVER_WORDS
+from tests.databases import migrate
 from tests.live_server import free_port
 
 UNREACHABLE_DATABASES = [
@@ -35,7 +36,7 @@ def test_healthz_says_the_process_is_up_without_asking_the_database(database_url
 
 
 def test_readyz_is_ready_on_a_migrated_database(database_url: str) -> None:
-    upgrade(database_url)
+    migrate(database_url)
 
     assert probe(Settings(database_url=database_url), "/readyz") == (
         200,
@@ -100,7 +101,7 @@ def test_readyz_fails_naming_the_database_when_it_does_not_answer(
 def test_readyz_fails_naming_redis_when_the_configured_one_does_not_answer(
     database_url: str,
 ) -> None:
-    upgrade(database_url)
+    migrate(database_url)
     closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
 
     status, body = probe(Settings(database_url=database_url, redis_url=closed), "/readyz")
@@ -111,7 +112,7 @@ def test_readyz_fails_naming_redis_when_the_configured_one_does_not_answer(
 def test_readyz_checks_the_configured_redis(
     database_url: str, redis_settings: dict[str, Any]
 ) -> None:
-    upgrade(database_url)
+    migrate(database_url)
 
     status, body = probe(Settings(database_url=database_url, **redis_settings), "/readyz")
 

@@ -41,6 +41,7 @@ from atmp_graph.schema.search import LISTED_AS, SearchType, fragment
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 from benchmarks.exports import TRIALS_HEADER
 from tests.conftest import POSTGRES_URL, GraphQLClient, api_key
+from tests.databases import migrate
 from tests.ingest.json_feed import JsonTrials, write_trials
 
 SEARCH = """
@@ -542,7 +543,7 @@ BEFORE_SEARCH = "0013"  # the revision before search's own (0014_search)
 def test_the_migration_indexes_what_the_database_already_holds(database_url: str) -> None:
     """A database that held its records before search came (today's code ingests them, then
     the migrations after search's are undone, and search's with them)."""
-    upgrade(database_url)
+    migrate(database_url)
     engine = make_engine(database_url)
     try:
         ingest(engine, CollaborationFeed(), CollaborationFeed().sample())

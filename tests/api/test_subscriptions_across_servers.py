@@ -19,9 +19,10 @@ import sqlalchemy as sa
 
 from atmp_graph.enums import Role
 from atmp_graph.model import ChangeEvent
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from benchmarks.exports import write_ctgov_pages
 from tests.conftest import api_key
+from tests.databases import migrate
 from tests.jobs.conftest import RUN_INGEST, worker_process, write_jobs_file
 from tests.live_server import LiveServer, free_port, serving_process, started_together
 
@@ -115,7 +116,7 @@ def test_a_subscriber_whose_server_restarts_mid_ingest_resumes_and_misses_nothin
     tmp_path: Path,
 ) -> None:
     url = postgres_database_url
-    upgrade(url)
+    migrate(url)
     key = api_key(url, Role.ADMIN)
     start = outbox_sequences(url, 0)[-1]  # the key's institution
     pages = write_ctgov_pages(tmp_path / "studies", STUDIES, locations=1)

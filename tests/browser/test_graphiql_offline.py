@@ -27,10 +27,11 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.demo import load_demo
 from atmp_graph.api.settings import Settings
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.manager import build_plugin_host
 from atmp_graph.schema.schema import schema
 from tests.browser.conftest import WAIT, requests_made, visible
+from tests.databases import migrate
 
 ROOT = Path(__file__).parents[2]
 SCREENSHOT = ROOT / "test-artifacts" / "graphiql.png"
@@ -97,7 +98,7 @@ def test_without_graphiql_neither_the_page_nor_its_assets_are_served(tmp_path: P
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """http://127.0.0.1:PORT of a real uvicorn server over a SQLite demo database."""
     url = f"sqlite:///{tmp_path_factory.mktemp('graphiql') / 'atmp-graph.db'}"
-    upgrade(url)
+    migrate(url)
     engine = make_engine(url)
     list(load_demo(engine, build_plugin_host(load_entry_points=False)))
     engine.dispose()

@@ -19,9 +19,10 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
 from tests.conftest import GraphQLClient, admin_headers, empty_database
+from tests.databases import migrate
 from tests.identity.graph_snapshot import changed_nodes, graph_snapshot, to_text
 
 DIFF_LINES = 200
@@ -66,7 +67,7 @@ def reference_snapshot(
         def build(backend: str) -> Snapshot:
             directory = tmp_path_factory.mktemp("reference")
             url = databases.enter_context(empty_database(backend, directory, postgres_problem))
-            upgrade(url)
+            migrate(url)
             engine = make_engine(url)
             try:
                 _ingest_samples(engine, FEEDS)

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
-from atmp_graph.model.database import upgrade
 from tests.conftest import REDIS_URL, GraphQLClient, admin_headers
+from tests.databases import migrate
 
 COMMAND = str(Path(sys.executable).with_name("atmp-graph"))
 CTGOV_SAMPLE = Path(__file__).parents[2] / "plugins" / "builtin" / "data" / "ctgov"
@@ -120,6 +120,6 @@ class Admin:
 @contextmanager
 def admin_of(settings: Settings) -> Iterator[Admin]:
     """The API over `settings`' database (migrated here) as an admin."""
-    upgrade(settings.database_url)
+    migrate(settings.database_url)
     with TestClient(create_app(settings), headers=admin_headers(settings.database_url)) as client:
         yield Admin(client)

@@ -34,10 +34,10 @@ def _ask(engine: sa.Engine | AsyncEngine, *statements: str) -> list[str]:
 def test_postgres_connections_carry_the_statement_timeout_and_keep_the_urls_options(
     postgres_database_url: str, make: type
 ) -> None:
-    engine = make(postgres_database_url, limits=DatabaseLimits(statement_timeout_ms=1500))
-    schema = postgres_database_url.rsplit("%3D", 1)[1]
+    url = f"{postgres_database_url}?options=-csearch_path%3Dkept"
+    engine = make(url, limits=DatabaseLimits(statement_timeout_ms=1500))
 
-    assert _ask(engine, "SHOW statement_timeout", "SHOW search_path") == ["1500ms", schema]
+    assert _ask(engine, "SHOW statement_timeout", "SHOW search_path") == ["1500ms", "kept"]
 
 
 def test_command_line_engines_have_no_statement_timeout(postgres_database_url: str) -> None:

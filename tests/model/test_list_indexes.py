@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import TrialPhase, TrialStatus
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from tests.conftest import GraphQLClient, empty_database
+from tests.databases import migrate
 
 TRIALS = 100_000
 PHASES = [phase.value for phase in TrialPhase]
@@ -46,7 +47,7 @@ def many_trials(
     tmp_path_factory: pytest.TempPathFactory, postgres_problem: str | None
 ) -> Iterator[tuple[str, Engine]]:
     with empty_database("postgresql", tmp_path_factory.mktemp("many"), postgres_problem) as url:
-        upgrade(url)
+        migrate(url)
         engine = make_engine(url)
         with engine.begin() as connection:
             for statement in MAKE:

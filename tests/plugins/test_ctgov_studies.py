@@ -16,12 +16,13 @@ import atmp_graph.model as m
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine, upgrade
+from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from atmp_graph.plugins.builtin.lumc import LumcFeed
 from atmp_graph.plugins.builtin.samples import sample_path
 from atmp_graph.plugins.report import IngestReport
 from tests.conftest import GraphQLClient, admin_headers
+from tests.databases import migrate
 
 RAG1_SCID = sample_path("ctgov") / "NCT04797260.json"
 
@@ -113,7 +114,7 @@ def test_a_trial_the_database_refuses_takes_its_interventions_with_it(
 ) -> None:
     """A title within the read limits but longer than PostgreSQL keeps passes validation and
     fails only at the write, after its product went into the batch: the product goes too."""
-    upgrade(postgres_database_url)
+    migrate(postgres_database_url)
     engine = make_engine(postgres_database_url)
     arms = {"armsInterventionsModule": {"interventions": [GENE_THERAPY]}}
     studies = [_study(f"NCT0000000{n}", **copy.deepcopy(arms)) for n in (1, 2, 3)]
