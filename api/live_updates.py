@@ -79,6 +79,10 @@ class LiveUpdates:
         return sum(self._by_connection.values())
 
     async def start(self) -> None:
+        if self in _RUNNING:
+            # Its events and tasks belong to the loop it started on; a second lifespan of the
+            # same app (two test clients each running one) would strand them there.
+            raise RuntimeError("this app's live updates are already running on another loop")
         self._loop = asyncio.get_running_loop()
         self._woken = asyncio.Event()
         self._stopping = asyncio.Event()

@@ -2,11 +2,15 @@
 its own key prefix, deleted after), and live servers' workers."""
 
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -37,3 +41,18 @@ def wait_for_workers(log: Path, count: int, *, startup_seconds: float = 60) -> N
 def body(response: Any) -> dict[str, Any]:
     """A response's JSON without the top-level `extensions` (the cost every answer reports)."""
     return {key: value for key, value in response.json().items() if key != "extensions"}
+
+
+@contextmanager
+def clients_of(app: Starlette, *options: dict[str, Any]) -> Iterator[list[TestClient]]:
+    """One test client per `options` (headers, client address), all served on one event loop
+    under one lifespan, as uvicorn serves an app: two `with TestClient(app)` would start its
+    lifespan twice, on two loops, and its change poller would be told to stop on the other."""
+    first, *others = (TestClient(app, **given) for given in options)
+    with ExitStack() as stack:
+        stack.enter_context(first)
+        for other in others:
+            # A client with a portal sends through it, and runs no lifespan of its own.
+            other.portal = first.portal
+            stack.callback(other.close)
+        yield [first, *others]

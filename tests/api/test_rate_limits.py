@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from atmp_graph.api.app import create_app
 from atmp_graph.api.rate_limit import client_address
 from atmp_graph.api.settings import Settings
-from tests.api.conftest import body, redis_keys, wait_for_workers
+from tests.api.conftest import body, clients_of, redis_keys, wait_for_workers
 from tests.api.test_cli import run
 from tests.live_server import serving
 
@@ -74,10 +74,9 @@ def test_each_address_has_its_own_allowance(
     app = create_app(
         Settings(database_url=demo_database_url, rate_limit_window_seconds=LONG_WINDOW, **settings)
     )
-    with (
-        TestClient(app, client=("198.51.100.1", 40000)) as first,
-        TestClient(app, client=("198.51.100.2", 40000)) as second,
-    ):
+    with clients_of(
+        app, {"client": ("198.51.100.1", 40000)}, {"client": ("198.51.100.2", 40000)}
+    ) as (first, second):
         assert statuses(first, 3) == [200, 200, 429]
         assert statuses(second, 2) == [200, 200]
 

@@ -40,6 +40,7 @@ from atmp_graph.schema.mapping import global_id
 from atmp_graph.schema.search import LISTED_AS, SearchType, fragment
 from atmp_graph.schema.visibility import FIELD_TIERS, PUBLIC, TYPE_TIERS
 from benchmarks.exports import TRIALS_HEADER
+from tests.api.conftest import clients_of
 from tests.conftest import POSTGRES_URL, GraphQLClient, api_key
 from tests.databases import migrate
 from tests.ingest.json_feed import JsonTrials, write_trials
@@ -374,7 +375,7 @@ def canaries(
     assert ingest(reference_engine, CtGovFeed(), str(tmp_path / "NCT09990001.json")).created == 1
     app = create_app(Settings(database_url=database_url))
     admin = {"Authorization": f"Bearer {api_key(database_url, Role.ADMIN)}"}
-    with TestClient(app) as anonymous, TestClient(app, headers=admin) as party:
+    with clients_of(app, {}, {"headers": admin}) as (anonymous, party):
         yield {"anonymous": GraphQLClient(anonymous), "admin": GraphQLClient(party)}
 
 
@@ -410,7 +411,7 @@ SECOND = {"id": "T2", "title": "Thymus tissue engineering", "updated": "2026-01-
 def clients(database_url: str, engine: Engine) -> Iterator[dict[str, GraphQLClient]]:
     app = create_app(Settings(database_url=database_url))
     curator = {"Authorization": f"Bearer {api_key(database_url, Role.CURATOR)}"}
-    with TestClient(app) as anonymous, TestClient(app, headers=curator) as curating:
+    with clients_of(app, {}, {"headers": curator}) as (anonymous, curating):
         yield {"anonymous": GraphQLClient(anonymous), "curator": GraphQLClient(curating)}
 
 
