@@ -101,6 +101,21 @@ def empty_database(kind: str, directory: Path, postgres_problem: str | None) -> 
         yield url
 
 
+@contextmanager
+def migrated_database(
+    kind: str, directory: Path, postgres_problem: str | None
+) -> Iterator[tuple[str, Engine]]:
+    """A migrated, empty database of `kind` and an engine on it, for a fixture to fill; the
+    engine is disposed and the database dropped afterwards."""
+    with empty_database(kind, directory, postgres_problem) as url:
+        migrate(url)
+        engine = make_engine(url)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_problem: str | None
@@ -125,9 +140,7 @@ def demo_database_url(
 ) -> Iterator[str]:
     """A database of each kind with the demo data, shared by the tests that only read it."""
     directory = tmp_path_factory.mktemp("demo")
-    with empty_database(request.param, directory, postgres_problem) as url:
-        migrate(url)
-        engine = make_engine(url)
+    with migrated_database(request.param, directory, postgres_problem) as (url, engine):
         list(load_demo(engine, build_plugin_host(load_entry_points=False)))
         engine.dispose()
         yield url
@@ -258,12 +271,17 @@ def anonymous(demo_database_url: str) -> Iterator[GraphQLClient]:
         yield GraphQLClient(client)
 
 
-@pytest.fixture
-def reference_engine(engine: Engine) -> Engine:
-    """A database holding the collaboration's reference data, which partner feeds attach to."""
+def load_reference(engine: Engine) -> Engine:
+    """The collaboration's reference data, which partner feeds attach to, ingested."""
     reference = CollaborationFeed()
     ingest(engine, reference, reference.sample())
     return engine
+
+
+@pytest.fixture
+def reference_engine(engine: Engine) -> Engine:
+    """A database holding the collaboration's reference data, which partner feeds attach to."""
+    return load_reference(engine)
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

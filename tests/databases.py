@@ -71,13 +71,18 @@ class Databases:
                 shutil.copyfile(self._sqlite_template(), path)
             return
         name = parsed.database or ""
-        if name not in self.created or self._in_use(name):
-            upgrade(url)
-            return
-        template = self._postgres_template()
-        with self._admin() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}"'))
-            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        if name in self.created:
+            template = self._postgres_template()
+            with self._admin() as connection:
+                opened = connection.scalar(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
+                    {"name": name},
+                )
+                if not opened:
+                    connection.execute(sa.text(f'DROP DATABASE "{name}"'))
+                    connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                    return
+        upgrade(url)
 
     def close(self) -> None:
         for name in sorted(self.created):
@@ -112,14 +117,6 @@ class Databases:
         with self._admin() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.created.discard(name)
-
-    def _in_use(self, name: str) -> bool:
-        with self._admin() as connection:
-            sessions = connection.scalar(
-                sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
-                {"name": name},
-            )
-        return bool(sessions)
 
     @contextmanager
     def _admin(self) -> Iterator[sa.Connection]:

@@ -24,9 +24,6 @@ from sqlalchemy.orm import Session
 
 import atmp_graph.model as m
 from atmp_graph import NoConfig
-from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine
-from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from atmp_graph.plugins.records import PartnershipRecord
 from atmp_graph.plugins.validation import content_hash, validate_row
@@ -45,8 +42,7 @@ from tests.api.permission_world import (
     World,
     build_world,
 )
-from tests.conftest import BACKENDS, empty_database
-from tests.databases import migrate
+from tests.conftest import BACKENDS, load_reference, migrated_database
 
 CONTENT_HASH = "<LU-A-902's content hash as shown, keyed>"  # made per database (World)
 
@@ -202,14 +198,11 @@ def world(
 ) -> Iterator[World]:
     """One world per database kind, shared: every test here only reads it."""
     directory = tmp_path_factory.mktemp("permissions")
-    with empty_database(request.param, directory, postgres_problem) as url:
-        migrate(url)
-        engine = make_engine(url)
-        reference = CollaborationFeed()
-        ingest(engine, reference, reference.sample())
-        with build_world(engine, url, directory) as built:
-            yield built
-        engine.dispose()
+    with (
+        migrated_database(request.param, directory, postgres_problem) as (url, engine),
+        build_world(load_reference(engine), url, directory) as built,
+    ):
+        yield built
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))

@@ -23,14 +23,12 @@ from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import Role
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.builtin.collaboration import CollaborationFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from atmp_graph.schema.stats import StatsQuery
 from atmp_graph.schema.visibility import AGGREGATES, FIELD_TIERS
 from benchmarks.exports import PRODUCTS_HEADER, TRIALS_HEADER
-from tests.conftest import BACKENDS, GraphQLClient, api_key, empty_database
-from tests.databases import migrate
+from tests.conftest import BACKENDS, GraphQLClient, api_key, migrated_database
 
 PROJECTS_HEADER = (
     "Projekt-ID;Titel;Område;Status;Start;Slut;Ansvarig enhet;Partner-ROR;Diagnos;Produkt-ID"
@@ -108,9 +106,7 @@ def world_url(
 ) -> Iterator[str]:
     """A database of each kind with the export loaded, shared by the tests that only read."""
     directory = tmp_path_factory.mktemp("stats")
-    with empty_database(request.param, directory, postgres_problem) as url:
-        migrate(url)
-        engine = make_engine(url)
+    with migrated_database(request.param, directory, postgres_problem) as (url, engine):
         load_world(engine, directory / "export")
         engine.dispose()
         yield url

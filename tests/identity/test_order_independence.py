@@ -19,10 +19,8 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.manager import PluginHost, build_plugin_host
-from tests.conftest import GraphQLClient, admin_headers, empty_database
-from tests.databases import migrate
+from tests.conftest import GraphQLClient, admin_headers, migrated_database
 from tests.identity.graph_snapshot import changed_nodes, graph_snapshot, to_text
 
 DIFF_LINES = 200
@@ -66,13 +64,11 @@ def reference_snapshot(
         @functools.cache
         def build(backend: str) -> Snapshot:
             directory = tmp_path_factory.mktemp("reference")
-            url = databases.enter_context(empty_database(backend, directory, postgres_problem))
-            migrate(url)
-            engine = make_engine(url)
-            try:
-                _ingest_samples(engine, FEEDS)
-            finally:
-                engine.dispose()
+            url, engine = databases.enter_context(
+                migrated_database(backend, directory, postgres_problem)
+            )
+            _ingest_samples(engine, FEEDS)
+            engine.dispose()
             return _snapshot(url)
 
         yield build

@@ -16,9 +16,7 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.enums import TrialPhase, TrialStatus
-from atmp_graph.model.database import make_engine
-from tests.conftest import GraphQLClient, empty_database
-from tests.databases import migrate
+from tests.conftest import GraphQLClient, migrated_database
 
 TRIALS = 100_000
 PHASES = [phase.value for phase in TrialPhase]
@@ -46,14 +44,12 @@ INDEX_SCANS = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
 def many_trials(
     tmp_path_factory: pytest.TempPathFactory, postgres_problem: str | None
 ) -> Iterator[tuple[str, Engine]]:
-    with empty_database("postgresql", tmp_path_factory.mktemp("many"), postgres_problem) as url:
-        migrate(url)
-        engine = make_engine(url)
+    directory = tmp_path_factory.mktemp("many")
+    with migrated_database("postgresql", directory, postgres_problem) as (url, engine):
         with engine.begin() as connection:
             for statement in MAKE:
                 connection.execute(text(statement), {"phases": PHASES, "statuses": STATUSES})
         yield url, engine
-        engine.dispose()
 
 
 def _page_statement(url: str, query: str, *, planner: bool) -> tuple[str, Any]:

@@ -16,12 +16,10 @@ from starlette.testclient import TestClient
 from atmp_graph.api.app import create_app
 from atmp_graph.api.settings import Settings
 from atmp_graph.ingest import ingest
-from atmp_graph.model.database import make_engine
 from atmp_graph.plugins.builtin.ctgov import CtGovFeed
 from atmp_graph.plugins.builtin.lund_skane import LundSkaneFeed
 from benchmarks.exports import TRIALS_HEADER
-from tests.conftest import BACKENDS, GraphQLClient, empty_database
-from tests.databases import migrate
+from tests.conftest import BACKENDS, GraphQLClient, migrated_database
 from tests.schema.registry_export import study, write_studies
 
 # Trial n is NCT1000000n; its rows are made in this order, so its id is n as well.
@@ -57,9 +55,7 @@ def registry(
 ) -> Iterator[GraphQLClient]:
     """Anybody's client over the six studies, on each database (read only)."""
     directory = tmp_path_factory.mktemp("registry")
-    with empty_database(request.param, directory, postgres_problem) as url:
-        migrate(url)
-        engine = make_engine(url)
+    with migrated_database(request.param, directory, postgres_problem) as (url, engine):
         report = ingest(engine, CtGovFeed(), write_studies(directory / "page.json", STUDIES))
         assert (report.created, report.quarantined) == (6, 0), report.summary()
         engine.dispose()
