@@ -56,13 +56,13 @@ def create_app(
     settings = settings or Settings()
     given = engine
     engine = engine or make_async_engine(settings.database_url, limits=settings.database_limits)
-    # The read planner's statements, on connections of their own (model/database.py); an
-    # engine handed in serves both.
+    # The read planner's quick statements, on a few connections of their own
+    # (model/database.py, compiled_reads.answer_operation); an engine handed in serves both.
     reads = (
         None
         if given is not None
         else make_async_engine(
-            settings.database_url, limits=settings.database_limits, reads_only=True
+            settings.database_url, limits=settings.read_database_limits, reads_only=True
         )
     )
     sessions = async_sessionmaker(engine, expire_on_commit=False)

@@ -3,10 +3,11 @@
 The first time a query, with its operation name, variables and the caller's role, passes the
 whole pipeline (parsing, validation, limits, the operation gate) and the read planner answers
 every one of its root fields without an error, its plan and its extensions (the cost, the
-read path) are remembered.  The same request again is answered from its statements alone, on
-the planner's connections, with the same extensions: the document, its variables and the role
-are the same, so every check would decide as it did.  Anything else, and anything that goes
-wrong here (a dead connection, the deadline), goes the whole way, as every other request does.
+read path) are remembered.  The same request again is answered from its statements alone
+(on the planner's connections, or the requests' for a slow one), with the same extensions:
+the document, its variables and the role are the same, so every check would decide as it
+did.  Anything else, and anything that goes wrong here (a dead connection, the deadline), goes
+the whole way, as every other request does.
 """
 
 import asyncio
@@ -25,7 +26,7 @@ from atmp_graph.schema.memo import Memo
 from atmp_graph.schema.planner.compiled_reads import (
     READ_PATH,
     CompiledOperation,
-    answer_roots,
+    answer_operation,
     frozen_variables,
 )
 
@@ -37,10 +38,12 @@ class CompiledAnswers:
         self,
         *,
         reads: Any,
+        engine: Any,
         viewer_of: Callable[[str | None], Awaitable[Viewer]],
         timeout_seconds: float,
     ) -> None:
-        self.reads, self.viewer_of, self.timeout_seconds = reads, viewer_of, timeout_seconds
+        self.reads, self.engine = reads, engine
+        self.viewer_of, self.timeout_seconds = viewer_of, timeout_seconds
         # A plan, its extensions, and its operation's name (for the request's log line).
         self._known: Memo[tuple[CompiledOperation, dict[str, Any], str | None]] = Memo(size=512)
         # The requests known for some role, so a request no role has sent costs no key lookup.
@@ -90,7 +93,7 @@ class CompiledAnswers:
         operation, extensions, name = known
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                data = await answer_roots(self.reads, operation.roots, outside_transactions=True)
+                data = await answer_operation(operation, reads=self.reads, engine=self.engine)
         except Exception:
             return None
         record = current_request()

@@ -89,8 +89,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.websocket_origins,
         )
         self.sessions, self.plugins, self.persisted = sessions, plugins, persisted
-        self.reads, self.live = reads, live
-        self.reads, self.jobs = reads, jobs
+        self.reads, self.live, self.jobs = reads, live, jobs
         self.precedence = load_precedence(settings.precedence)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.authenticator = Authenticator(sessions, secret)
@@ -98,6 +97,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.answers = (
             CompiledAnswers(
                 reads=reads,
+                engine=sessions.kw["bind"],
                 viewer_of=self.authenticator.viewer,
                 timeout_seconds=settings.query_timeout,
             )

@@ -1,5 +1,6 @@
 """All configuration, from ATMP_* environment variables, in one typed object."""
 
+import dataclasses
 import ipaddress
 from collections.abc import Callable
 from pathlib import Path
@@ -275,6 +276,14 @@ class Settings(BaseSettings):
         ge=1,
         description="ATMP_DB_POOL_SIZE: PostgreSQL connections each API worker keeps open.",
     )
+    db_read_pool_size: int = Field(
+        default=3,
+        ge=1,
+        description="ATMP_DB_READ_POOL_SIZE: PostgreSQL connections each API worker keeps for "
+        "the read planner's quick statements (a page or a node without totalCount); a few "
+        "taking turns keep PostgreSQL's caches warm. Searches, aggregates, counts and "
+        "everything else use the ATMP_DB_POOL_SIZE ones.",
+    )
     db_max_overflow: int = Field(
         default=0,
         ge=0,
@@ -303,6 +312,13 @@ class Settings(BaseSettings):
             max_overflow=self.db_max_overflow,
             pool_timeout_seconds=self.db_pool_timeout_seconds,
             sqlite_busy_timeout_ms=self.db_sqlite_busy_timeout_ms,
+        )
+
+    @property
+    def read_database_limits(self) -> DatabaseLimits:
+        """The read planner's pool: its own size, and no overflow, which would defeat it."""
+        return dataclasses.replace(
+            self.database_limits, pool_size=self.db_read_pool_size, max_overflow=0
         )
 
     @model_validator(mode="after")

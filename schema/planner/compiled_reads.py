@@ -71,6 +71,18 @@ class CompiledOperation:
     rest: DocumentNode | None
 
     @property
+    def quick(self) -> bool:
+        """Whether every statement reads one page or one node without counting: about a
+        millisecond each, the kind the planner's own small pool serves.  A search, an aggregate
+        or a totalCount reads every match, and waits for a connection elsewhere so that the
+        quick ones never queue behind it."""
+        return all(
+            isinstance(root.plan, NodeRoot)
+            or (isinstance(root.plan, ConnectionRoot) and not root.plan.counts)
+            for root in self.roots
+        )
+
+    @property
     def left(self) -> list[str]:
         compiled = {root.key for root in self.roots}
         return [key for key in self.order if key not in compiled]
@@ -106,11 +118,9 @@ class CompiledReads(SchemaExtension):
         if operation is None or not operation.roots:
             yield
             return
-        reads: AsyncEngine | None = context.context.reads
-        engine = reads or context.context.sessions.kw["bind"]
         try:
-            answers = await answer_roots(
-                engine, operation.roots, outside_transactions=reads is not None
+            answers = await answer_operation(
+                operation, reads=context.context.reads, engine=context.context.sessions.kw["bind"]
             )
         except asyncio.CancelledError:
             deadline = context.context.deadline
@@ -261,6 +271,18 @@ def compile_root(root: Root, dialect: Dialect, *, shape: str | None = None) -> C
         build=connection_builder(root),
         plan=root,
     )
+
+
+async def answer_operation(
+    operation: CompiledOperation, *, reads: AsyncEngine | None, engine: AsyncEngine
+) -> dict[str, Any]:
+    """The answers of an operation's planned roots: a quick one's on `reads`, the planner's
+    small pool of connections outside transactions (few connections taking turns keep
+    PostgreSQL's caches warm: benchmarks/peer_postgraphile.py); a slower one's, and any
+    without `reads`, on the requests' engine."""
+    if reads is not None and operation.quick:
+        return await answer_roots(reads, operation.roots, outside_transactions=True)
+    return await answer_roots(engine, operation.roots, outside_transactions=False)
 
 
 async def answer_roots(
