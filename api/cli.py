@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from atmp_graph.access.keys import KeyRefused, all_keys, create_key, revoke, server_secret
 from atmp_graph.api.demo import load_demo
+from atmp_graph.api.http_protocol import HTTP_PROTOCOL
 from atmp_graph.api.live_updates import install_publisher
 from atmp_graph.api.metrics import (
     MULTIPROC_DIR,
@@ -197,6 +198,7 @@ def serve(demo: bool, host: str, port: int, workers: int) -> None:
         uvicorn.run(
             "atmp_graph.api.app:app_from_environment",
             factory=True,
+            http=HTTP_PROTOCOL,
             host=host,
             port=port,
             workers=workers,

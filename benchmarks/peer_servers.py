@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx2
 
+from atmp_graph.api.http_protocol import HTTP_PROTOCOL
 from benchmarks.own_postgres import free_port
 
 PEER = Path(__file__).parent / "peer"
@@ -92,14 +93,14 @@ def peer(database: str) -> Launch:
 def ours(database: str, workers: int, cwd: Path) -> Launch:
     """Our app over `database` (a SQLAlchemy URL), anonymous requests, rate limits off.
 
-    uvicorn itself, as `atmp-graph serve` runs it, without uvicorn's access log and with
-    ATMP_LOG_LEVEL=warning, so that no line is written per request: the peer writes none
-    either.  (Metrics are counted as always.)"""
+    uvicorn itself, as `atmp-graph serve` runs it (with its HTTP protocol), without
+    uvicorn's access log and with ATMP_LOG_LEVEL=warning, so that no line is written per
+    request: the peer writes none either.  (Metrics are counted as always.)"""
     return Launch(
         f"ATMP Graph, {workers} uvicorn worker{'s' * (workers > 1)}",
         [sys.executable, "-m", "uvicorn", "atmp_graph.api.app:app_from_environment",
          "--factory", "--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers),
-         "--no-access-log"],
+         "--no-access-log", "--http", HTTP_PROTOCOL],
         {"ATMP_DATABASE_URL": database, "ATMP_RATE_LIMIT": "false", "ATMP_LOG_LEVEL": "warning"},
         cwd,
     )  # fmt: skip
