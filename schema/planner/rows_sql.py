@@ -42,7 +42,7 @@ from atmp_graph.schema.planner.plan import (
     ToOne,
     Value,
 )
-from atmp_graph.schema.planner.sql import column_of, related
+from atmp_graph.schema.planner.sql import column_of, related, written_limit
 
 Entity = Any  # a model class or an aliased one
 Join = tuple[Entity, ColumnElement[bool]]  # an outer join: its target and its condition
@@ -63,7 +63,7 @@ def rows_statement(root: ConnectionRoot) -> Select[Any]:
         _outer_joined(select(*keys, *columns), model, joins)
         .where(*root.where, *after)
         .order_by(*order_clauses(root.keys))
-        .limit(root.size + 1)
+        .limit(written_limit(root.size + 1))
     )
     if not root.counts:
         return page
@@ -140,7 +140,7 @@ def _to_many(entity: Entity, entry: ToMany) -> ColumnElement[Any]:
     first = (
         related(rows, entity, target, prop)
         .order_by(*order_clauses(order_keys(target, entry.order_by)))
-        .limit(entry.most)
+        .limit(written_limit(entry.most))
         .correlate(entity)
         .subquery()
     )
