@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from atmp_graph.model import search_index
 from atmp_graph.model.base import Base
 from atmp_graph.model.bounded_connection import BoundedConnection, bounded_connector
+from atmp_graph.model.fair_pool import FairAsyncQueuePool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -154,6 +155,7 @@ def make_async_engine(
         options |= {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
         options.pop("pool_pre_ping", None)
     if parsed.get_backend_name() == "postgresql":
+        options["poolclass"] = FairAsyncQueuePool
         keywords = parsed.translate_connect_args(username="user", database="dbname")
         keywords |= dict(parsed.query) | _postgres_parameters(parsed, limits)
         options["async_creator"] = bounded_connector(
