@@ -7,7 +7,7 @@ shapes (schema/planner/compiled_reads.py `compile_root`) and answered again and 
 connection, alternating.  For each it prints the database backend's CPU per answer (read from
 /proc, the backend runs on this machine), the Python CPU of reading and assembling it, their
 sum, and the ratio rows / JSON: the shape with the smaller total is the one the planner keeps
-(`fastest_shape`, by page size).  Both shapes' answers are checked to be equal first.
+(`fastest_shape`).  Both shapes' answers are checked to be equal first.
 
     python benchmarks/read_shapes.py [--postgres URL] [--trials N] [--repeat N]
 

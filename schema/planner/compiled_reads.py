@@ -225,20 +225,17 @@ class CompiledReads(SchemaExtension):
         return CompiledOperation(roots=roots, order=plan.order, rest=rest)
 
 
-# Pages from this size are read as compact rows on PostgreSQL: measured by
-# benchmarks/read_shapes.py, a page of 100 costs about 10 % less CPU (database and Python) as
-# rows, a page of 20 about 6 % more (a row per node costs the database more than one JSON
-# value).  SQLite has no arrays: it always reads JSON.
-ROWS_FROM = 50
-
-
-def fastest_shape(dialect: str, root: ConnectionRoot) -> str:
-    return "rows" if dialect == "postgresql" and root.size >= ROWS_FROM else "json"
+def fastest_shape(dialect: str) -> str:
+    """Compact rows on PostgreSQL, JSON on SQLite, which has no arrays.  benchmarks/read_shapes.py
+    measured rows at 0.85 of JSON's CPU (database and Python) for a page of 20 and 0.83 for a
+    page of 100, once the limits were written into the statements and the nodes' builders
+    generated (JSON had won below 50 before, at 1.06 for 20)."""
+    return "rows" if dialect == "postgresql" else "json"
 
 
 def compile_root(root: Root, dialect: Dialect, *, shape: str | None = None) -> CompiledRoot:
     """`root` as one statement and what assembles its answer: read as `shape` ("json" or
-    "rows"), by default the faster one for its database and page size, and as JSON where rows
+    "rows"), by default the faster one for its database, and as JSON where rows
     cannot hold it."""
     json = json_dialect(dialect.name)
     if isinstance(root, OwnRoot):
@@ -251,7 +248,7 @@ def compile_root(root: Root, dialect: Dialect, *, shape: str | None = None) -> C
             build=node_root_builder(root.shape),
             plan=root,
         )
-    if (shape or fastest_shape(dialect.name, root)) == "rows":
+    if (shape or fastest_shape(dialect.name)) == "rows":
         try:
             rows = rows_statement(root)
         except NotPlanned:

@@ -1,7 +1,7 @@
 """On PostgreSQL a planned page is read as JSON or as compact rows; both answer alike.
 
-The planner picks the shape by page size (schema/planner/compiled_reads.py `fastest_shape`),
-so a small page is read as JSON and a page of 50 or more as rows.  Here every planned root of
+The planner reads rows (schema/planner/compiled_reads.py `fastest_shape`), and JSON where rows
+cannot hold a shape.  Here every planned root of
 the common reads, and of reads that stress the rows' edge cases (an empty page that still has
 a total, relations to one chained and missing, a hundred nodes with cursors), is compiled in
 both shapes and answered on the app's own connections: the answers must be equal, and equal
