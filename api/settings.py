@@ -15,6 +15,10 @@ from atmp_graph.schema.limits import QueryLimits
 
 DEFAULT_DATABASE_URL = "sqlite:///atmp-graph.db"
 _DEVELOPMENT = QueryLimits()
+# How long a quick planned read waits for one of the read pool's connections before it takes
+# one of the requests' pool: a few statements' time when the machine is busy.  Waiting the
+# whole pool timeout made reads fail under the load-and-faults run's heaviest phase.
+READ_POOL_WAIT_SECONDS = 0.25
 # What ATMP_PROFILE=production changes, for each setting not given explicitly.
 PRODUCTION: dict[str, Any] = {
     "graphiql": False,
@@ -316,9 +320,13 @@ class Settings(BaseSettings):
 
     @property
     def read_database_limits(self) -> DatabaseLimits:
-        """The read planner's pool: its own size, and no overflow, which would defeat it."""
+        """The read planner's pool: its own size, no overflow, which would defeat it, and a
+        short wait, after which a quick read runs on the requests' pool instead."""
         return dataclasses.replace(
-            self.database_limits, pool_size=self.db_read_pool_size, max_overflow=0
+            self.database_limits,
+            pool_size=self.db_read_pool_size,
+            max_overflow=0,
+            pool_timeout_seconds=min(READ_POOL_WAIT_SECONDS, self.db_pool_timeout_seconds),
         )
 
     @model_validator(mode="after")

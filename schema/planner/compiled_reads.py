@@ -25,6 +25,7 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.executor import Executor
 from sqlalchemy import Dialect
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
@@ -275,10 +276,14 @@ async def answer_operation(
 ) -> dict[str, Any]:
     """The answers of an operation's planned roots: a quick one's on `reads`, the planner's
     small pool of connections outside transactions (few connections taking turns keep
-    PostgreSQL's caches warm: benchmarks/peer_postgraphile.py); a slower one's, and any
-    without `reads`, on the requests' engine."""
+    PostgreSQL's caches warm: benchmarks/peer_postgraphile.py); a slower one's, any without
+    `reads`, and a quick one that found no connection of `reads` free within its short pool
+    timeout (a machine so busy that each statement takes long), on the requests' engine."""
     if reads is not None and operation.quick:
-        return await answer_roots(reads, operation.roots, outside_transactions=True)
+        try:
+            return await answer_roots(reads, operation.roots, outside_transactions=True)
+        except PoolTimeout:
+            pass
     return await answer_roots(engine, operation.roots, outside_transactions=False)
 
 

@@ -54,3 +54,32 @@ def test_quick_reads_have_connections_of_their_own(
     # One statement each time, on the pool the kind of read calls for; the other ran none.
     other = "engine" if pool == "reads" else "reads"
     assert (len(ran[pool]), ran[other]) == (2, [])
+
+
+@pytest.mark.parametrize("demo_database_url", ["postgresql"], indirect=True)
+def test_a_quick_read_that_finds_the_planners_connections_busy_takes_a_requests_one(
+    demo_database_url: str,
+) -> None:
+    # On a machine so busy that each statement takes long, a page waits a moment for the
+    # planner's connection, then runs on the requests' pool rather than fail after the whole
+    # pool timeout.
+    app = create_app(Settings(database_url=demo_database_url, db_read_pool_size=1))
+    ran: list[str] = []
+    with TestClient(app) as http:
+        client = GraphQLClient(http)
+        free = client.execute(PAGE)
+        busy = app.state.reads.connect()
+        assert http.portal is not None
+        http.portal.call(busy.start)
+        event.listen(
+            app.state.engine.sync_engine,
+            "before_cursor_execute",
+            lambda *args: ran.append(args[2]),
+        )
+        try:
+            answers = [client.execute(PAGE) for _ in range(2)]
+        finally:
+            http.portal.call(busy.close)
+
+    assert answers == [free, free]
+    assert len(ran) == 2, ran
