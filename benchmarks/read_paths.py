@@ -113,8 +113,12 @@ async def measure(planned: Any, resolved: Any, seconds: float, most: int) -> Non
 
     async def raw() -> bytes:
         async with reads.connect() as connection:
-            row: Any = (await connection.exec_driver_sql(statement.sql, statement.parameters)).one()
-        return orjson.dumps({"page": orjson.loads(row[0]), "total": row[1]})
+            result = await connection.exec_driver_sql(statement.sql, statement.parameters)
+            rows: Any = result.all()
+        if statement.id_at is None:  # one row: the page as JSON, and the total
+            return orjson.dumps({"page": orjson.loads(rows[0][0]), "total": rows[0][1]})
+        # Compact rows (PostgreSQL): the rows as the driver reads them, total last in each.
+        return orjson.dumps([tuple(row) for row in rows])
 
     settle_garbage_collector()
     # The apps' request lines are written, to /dev/null.
