@@ -278,8 +278,11 @@ async def answer_operation(
     small pool of connections outside transactions (few connections taking turns keep
     PostgreSQL's caches warm: benchmarks/peer_postgraphile.py); a slower one's, any without
     `reads`, and a quick one that found no connection of `reads` free within its short pool
-    timeout (a machine so busy that each statement takes long), on the requests' engine."""
-    if reads is not None and operation.quick:
+    timeout (a machine so busy that each statement takes long), on the requests' engine.
+    On SQLite every planned read takes `reads`: its pools are not sized (model/database.py),
+    so none queues behind another there, and a requests' connection would be switched to
+    autocommit and back through aiosqlite's thread for each read (1 ms of a counted page's)."""
+    if reads is not None and (operation.quick or reads.dialect.name == "sqlite"):
         try:
             return await answer_roots(reads, operation.roots, outside_transactions=True)
         except PoolTimeout:
