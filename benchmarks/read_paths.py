@@ -188,7 +188,9 @@ async def measure(planned: Any, resolved: Any, seconds: float, most: int) -> Non
             f"{'  server Python CPU per request':<36} {beyond * 1000:7.3f} ms beyond the "
             "raw statement's own (target at most 0.3)"
         )
-    resolver_pairs = zip(rounds["counted page: resolvers"], app_rounds, strict=True)
+    resolver_pairs = zip(
+        rounds["counted page: resolvers"], rounds["counted page: the app"], strict=True
+    )
     resolvers_to_app = median(r[0] / a[0] for r, a in resolver_pairs)
     print(f"{'resolvers time / planner time':<36} {resolvers_to_app:7.2f}  (counted page)")
     for app in (planned, resolved):
