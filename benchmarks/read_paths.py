@@ -145,20 +145,14 @@ async def planned_statement(planned: Any, resolved: Any, body: bytes) -> Any:
 
 
 def raw_reader(reads: Any, statement: Any) -> Callable[[], Awaitable[bytes]]:
-    """The statement sent straight to the driver (the DB-API connection a pooled connection
-    holds, as the planner sends it), its rows written out as JSON."""
+    """The statement sent straight to the driver, as the planner sends it (its own
+    `DriverStatement.page`), and what it read written out as JSON, unassembled."""
 
     async def raw() -> bytes:
         async with reads.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
-            cursor = await driver.execute(statement.sql, statement.parameters)
-            rows: Any = await cursor.fetchall()
-            await cursor.close()
-        if statement.id_at is None:  # one row: the page as JSON, and the total if counted
-            total = rows[0][1] if statement.counts else None
-            return orjson.dumps({"page": orjson.loads(rows[0][0]), "total": total})
-        # Compact rows (PostgreSQL): the rows as the driver reads them, total last in each.
-        return orjson.dumps([tuple(row) for row in rows])
+            page, total = await statement.page(connection, driver)
+        return orjson.dumps({"page": page, "total": total})
 
     return raw
 
